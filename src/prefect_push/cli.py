@@ -1,0 +1,210 @@
+"""prefect-push hook | register | plan | install | demo.
+
+Imports stay light here: a push that changes no flow decides "nothing to do" without prefect or rich.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import git
+from .config import ConfigError
+from .engine import Blocked, Prepared, env_override, pending_key, prepare, read_pending, write_pending
+from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
+from .report import say
+
+SKIP_ENV = "PREFECT_PUSH_SKIP"
+
+
+def _skipped() -> str | None:
+    if os.environ.get(SKIP_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        return f"{SKIP_ENV}=1"
+    if "prefect-push" in (s.strip() for s in os.environ.get("SKIP", "").split(",")):
+        return "SKIP=prefect-push"
+    return None
+
+
+def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str]:
+    """(updates, remote name or URL, remote URL) from pre-commit's environment or git's own pre-push input."""
+    env = os.environ
+    if env.get("PRE_COMMIT_REMOTE_BRANCH"):
+        # Under pre-commit: only the first pushed ref with new commits, and no stdin.
+        url = env.get("PRE_COMMIT_REMOTE_URL") or ""
+        remote = env.get("PRE_COMMIT_REMOTE_NAME") or url
+        local = env.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+        to = env.get("PRE_COMMIT_TO_REF") or git.commit_of(local)
+        if to is None:
+            raise Blocked(f"pre-commit passed local branch {local!r}, which is not a commit here")
+        frm = env.get("PRE_COMMIT_FROM_REF") or "0" * len(to)
+        return [RefUpdate(local, to, env["PRE_COMMIT_REMOTE_BRANCH"], frm)], remote or "origin", url or remote
+    remote = argv[0] if argv else "origin"
+    url = argv[1] if len(argv) > 1 else git.remote_url(remote)
+    return parse_push_lines(stdin), remote, url
+
+
+def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
+            always_ask_server: bool = False) -> int:
+    cwd = git.toplevel()
+    repository = git.strip_credentials(url)
+    prepared: list[Prepared] = []
+    for update in updates:
+        prepared.append(prepare(env_override(update), remote, repository, cwd))
+    problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
+    if problems:
+        raise Blocked("\n".join(problems) + "\nnothing was registered")
+    pending = read_pending(cwd)
+    todo = [p for p in prepared
+            if always_ask_server or p.wanted is None or p.wanted.upserts or p.wanted.removals
+            or pending_key(p.target) in pending]
+    if not todo:
+        if as_json:
+            from .report import render
+            from .engine import Outcome
+            render(Outcome(), as_json=True, dry_run=dry_run)
+        return 0  # nothing changed a flow: no Prefect import, no API call, no output
+    warn = all(p.config.on_error == "warn" for p in todo)
+    from . import registrar
+    from .report import render
+    try:
+        outcome = registrar.run(todo, cwd, dry_run=dry_run)
+    except Blocked:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the server edge: one line, never a traceback
+        from .server import ServerError, api_url, describe
+        msg = str(exc) if isinstance(exc, ServerError) else f"Prefect API at {api_url()} failed: {describe(exc)}"
+        if dry_run:
+            raise Blocked(msg) from None
+        for p in todo:
+            if p.target.commit is not None:
+                pending[pending_key(p.target)] = p.target.commit
+        write_pending(cwd, pending)
+        if warn:
+            say(f"{msg}; nothing registered, the push goes on (on-error = \"warn\"): the next push of "
+                f"{', '.join(p.target.short for p in todo)} or `prefect-push register` catches up")
+            return 0
+        raise Blocked(f"{msg}; nothing registered. Fix it and push again, or set on-error = \"warn\" in "
+                      f"[tool.prefect-push], or push with {SKIP_ENV}=1") from None
+    render(outcome, as_json=as_json, dry_run=dry_run)
+    if not dry_run:
+        for i, p in enumerate(todo):
+            if i in outcome.errors and p.target.commit is not None:
+                pending[pending_key(p.target)] = p.target.commit
+            else:
+                pending.pop(pending_key(p.target), None)
+        write_pending(cwd, pending)
+    if outcome.errors:
+        failed = sum(len(v) for v in outcome.errors.values())
+        if warn:
+            say(f"{failed} registration(s) failed; the push goes on (on-error = \"warn\"), the next push catches up")
+            return 0
+        say(f"{failed} registration(s) failed (see the table); the marker did not move, push again to retry")
+        return 1
+    return 0
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    reason = _skipped()
+    if reason:
+        say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")
+        return 0
+    stdin = "" if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") else sys.stdin.read()
+    updates, remote, url = hook_updates(args.git_args, stdin)
+    if not updates:
+        return 0
+    return execute(updates, remote, url, as_json=args.json)
+
+
+def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]:
+    to = git.commit_of(args.to)
+    if to is None:
+        raise Blocked(f"--to {args.to!r} is not a commit in this clone")
+    ref = args.ref
+    if ref is None:
+        ref = git.git("symbolic-ref", "-q", "HEAD", check=False).strip()
+        if not ref:
+            raise Blocked("HEAD is detached: name the ref with --ref (e.g. --ref main or --ref refs/tags/v1)")
+    is_tag = ref.startswith("refs/tags/") or (not ref.startswith("refs/") and git.ok("show-ref", "--verify",
+                                                                                        "--quiet", f"refs/tags/{ref}"))
+    ref = full_ref(ref, tag=is_tag)
+    frm = args.from_ or ""
+    if frm and not is_zero(frm):
+        resolved = git.commit_of(frm)
+        if resolved is None:
+            raise Blocked(f"--from {frm!r} is not a commit in this clone (shallow clone? fetch more history)")
+        frm = resolved
+    else:
+        frm = "0" * len(to)
+    url = git.remote_url(args.remote)
+    return [RefUpdate(args.to, to, ref, frm)], args.remote, url
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    updates, remote, url = _range_updates(args)
+    return execute(updates, remote, url, as_json=args.json, always_ask_server=True)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    updates, remote, url = _range_updates(args)
+    return execute(updates, remote, url, dry_run=True, as_json=args.json, always_ask_server=True)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from .install import install
+
+    say(install(force=args.force))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import main as demo_main
+
+    return demo_main(keep=args.keep)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="prefect-push", description=(
+        "Register the Prefect flows a git push changed, as deployments that git_clone the pushed ref."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    h = sub.add_parser("hook", help="what the pre-push hooks call (reads git's pre-push input or pre-commit's env)")
+    h.add_argument("git_args", nargs="*", help="remote name and URL, as git passes them to pre-push")
+    h.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
+    h.set_defaults(func=cmd_hook)
+
+    for name, func, text in (("register", cmd_register, "register the flows changed in a commit range (CI)"),
+                             ("plan", cmd_plan, "print what register would do; writes nothing")):
+        r = sub.add_parser(name, help=text)
+        r.add_argument("--from", dest="from_", metavar="SHA", default=None,
+                       help="the ref's previous commit (empty or all zeros: a new branch)")
+        r.add_argument("--to", metavar="SHA", default="HEAD", help="the pushed commit (default HEAD)")
+        r.add_argument("--ref", default=None, help="branch or tag, short or full (default: the current branch)")
+        r.add_argument("--remote", default="origin", help="remote name or URL the ref lives on (default origin)")
+        r.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
+        r.set_defaults(func=func)
+
+    i = sub.add_parser("install", help="install the plain git pre-push hook (full fidelity: tags, deletions)")
+    i.add_argument("--force", action="store_true", help="replace a pre-push hook that is not prefect-push's")
+    i.set_defaults(func=cmd_install)
+
+    d = sub.add_parser("demo", help="a throwaway repo, a local Prefect server, real pushes and a worker run")
+    d.add_argument("--keep", action="store_true", help="keep the demo's temp directory")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (Blocked, ConfigError, PushLineError, git.GitError) as exc:
+        for line in str(exc).splitlines():
+            say(line)
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted; nothing after this point was registered, the next push catches up")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

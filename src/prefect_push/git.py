@@ -1,0 +1,164 @@
+"""The git edge: every call to git lives here, subprocess-level like pre-commit's own git.py.
+
+Plain `git` rather than GitPython on the hot path: a push that touches no flow must cost about one git call,
+and importing GitPython alone costs more than the few commands we run.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+
+class GitError(RuntimeError):
+    pass
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # inside a hook git exports GIT_DIR etc. relative to the repo; keep them, but never prompt
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
+
+
+def git(*args: str, cwd: str | None = None, check: bool = True) -> str:
+    out = git_bytes(*args, cwd=cwd, check=check)
+    return out.decode("utf-8", "surrogateescape")
+
+
+def git_bytes(*args: str, cwd: str | None = None, check: bool = True) -> bytes:
+    proc = subprocess.run(("git", *args), cwd=cwd, env=_env(), capture_output=True)
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args)}: {msg[-1] if msg else 'failed'}")
+    return proc.stdout
+
+
+def ok(*args: str, cwd: str | None = None) -> bool:
+    return subprocess.run(("git", *args), cwd=cwd, env=_env(), capture_output=True).returncode == 0
+
+
+def toplevel(cwd: str | None = None) -> str:
+    return git("rev-parse", "--show-toplevel", cwd=cwd).strip()
+
+
+def git_dir(cwd: str | None = None) -> str:
+    return os.path.abspath(os.path.join(cwd or ".", git("rev-parse", "--git-common-dir", cwd=cwd).strip()))
+
+
+def commit_of(rev: str, cwd: str | None = None) -> str | None:
+    """Full sha of the commit `rev` names (annotated tags peeled), or None when this clone lacks it."""
+    proc = subprocess.run(
+        ("git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"),
+        cwd=cwd, env=_env(), capture_output=True,
+    )
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def is_ancestor(old: str, new: str, cwd: str | None = None) -> bool:
+    return ok("merge-base", "--is-ancestor", old, new, cwd=cwd)
+
+
+def remote_url(remote: str, cwd: str | None = None) -> str:
+    """URL of a configured remote; a URL passed instead of a name is returned as is."""
+    proc = subprocess.run(("git", "remote", "get-url", remote), cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode == 0:
+        return proc.stdout.decode().strip()
+    if "://" in remote or ":" in remote or os.path.isdir(remote):
+        return remote
+    raise GitError(f"remote {remote!r} is not configured in this repository (git remote -v lists them)")
+
+
+def is_remote_name(remote: str, cwd: str | None = None) -> bool:
+    return ok("config", "--get", f"remote.{remote}.url", cwd=cwd)
+
+
+def strip_credentials(url: str) -> str:
+    """The URL without user:password@ — what may be stored in a deployment and printed."""
+    if "://" not in url:
+        return url  # scp-like ssh (git@host:org/repo) or a path: no password can be in it
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def first_unpushed_parent(sha: str, remote: str, cwd: str | None = None) -> str | None:
+    """Base for a new branch: parent of the oldest commit the remote does not have; None if that is a root."""
+    scope = f"--remotes={remote}" if is_remote_name(remote, cwd) else "--remotes"
+    out = git("rev-list", "--topo-order", "--reverse", sha, "--not", scope, cwd=cwd).split()
+    if not out:
+        return sha  # the remote already has every commit: nothing new on this branch
+    parent = commit_of(f"{out[0]}^", cwd)
+    return parent
+
+
+def previous_tag(sha: str, cwd: str | None = None) -> str | None:
+    """The nearest tag reachable from the commit before `sha` (what "changed since the previous tag" means)."""
+    if commit_of(f"{sha}^", cwd) is None:
+        return None
+    proc = subprocess.run(
+        ("git", "describe", "--tags", "--abbrev=0", f"{sha}^"), cwd=cwd, env=_env(), capture_output=True
+    )
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # A, M, D, R (renamed: old_path -> path), T
+    path: str
+    old_path: str | None = None
+
+
+def changed_paths(base: str | None, sha: str, cwd: str | None = None) -> list[Change]:
+    """Paths changed between two commits, from git's object database (never the working tree)."""
+    if base is None:
+        raw = git_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha, cwd=cwd)
+        return [Change("A", p.decode("utf-8", "surrogateescape")) for p in raw.split(b"\0") if p]
+    raw = git_bytes("diff", "-z", "-M", "--name-status", "--no-ext-diff", base, sha, "--", cwd=cwd)
+    fields = [f.decode("utf-8", "surrogateescape") for f in raw.split(b"\0")]
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i][0]
+        if status in "RC":
+            changes.append(Change("R" if status == "R" else "A", fields[i + 2], fields[i + 1]))
+            i += 3
+        else:
+            changes.append(Change(status, fields[i + 1]))
+            i += 2
+    return changes
+
+
+def show(sha: str, path: str, cwd: str | None = None) -> bytes | None:
+    proc = subprocess.run(("git", "cat-file", "blob", f"{sha}:{path}"), cwd=cwd, env=_env(), capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def show_many(sha: str, paths: list[str], cwd: str | None = None) -> dict[str, bytes]:
+    """Contents of many files at one commit with a single git process (cat-file --batch)."""
+    if not paths:
+        return {}
+    request = b"".join(f"{sha}:{p}\n".encode("utf-8", "surrogateescape") for p in paths)
+    proc = subprocess.run(("git", "cat-file", "--batch"), input=request, cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode != 0:
+        raise GitError("git cat-file --batch failed")
+    out, pos, result = proc.stdout, 0, {}
+    for p in paths:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        pos = nl + 1
+        if header[-1] == b"missing" or len(header) < 3:
+            continue
+        size = int(header[2])
+        result[p] = out[pos:pos + size]
+        pos += size + 1
+    return result
+
+
+def commit_subject(sha: str, cwd: str | None = None) -> str:
+    return git("log", "-1", "--format=%s", sha, cwd=cwd).strip()

@@ -1,0 +1,76 @@
+"""The server phase of a push: read the marker and deployments, build the final plan, apply it."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from . import git
+from .engine import Blocked, Outcome, Prepared, changed_flows
+from .plan import RefPlan, build, build_ref_deletion
+
+
+def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
+    return asyncio.run(_run(prepared, cwd, dry_run=dry_run))
+
+
+async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
+    from .server import Server, api_url
+
+    outcome = Outcome(api_url=api_url())
+    async with Server() as server:
+        await server.check_reachable()
+        for p in prepared:
+            outcome.plans.append(await _plan_ref(server, p, cwd))
+        problems = [msg for plan in outcome.plans for msg in plan.problems]
+        if problems:
+            raise Blocked("\n".join(problems))
+        checked: set[str] = set()
+        for p, plan in zip(prepared, outcome.plans):
+            if plan.writes and p.target.commit is not None and p.config_where not in checked:
+                await server.check_settings(p.config, p.config_where)
+                checked.add(p.config_where)
+        if dry_run:
+            return outcome
+        for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
+            if plan.note and not plan.actions:
+                if p.target.commit is None:
+                    await server.delete_marker(p.target)
+                elif plan.advance_marker:
+                    await server.set_marker(p.target)
+                continue
+            results = await server.apply(plan, p.config)
+            failed = [(a.deployment, err) for a, err in results if err is not None]
+            if failed:
+                outcome.errors[i] = failed
+            elif p.target.commit is None:
+                await server.delete_marker(p.target)
+            else:
+                await server.set_marker(p.target)
+    return outcome
+
+
+async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
+    target = p.target
+    if target.commit is None:
+        return build_ref_deletion(target, await server.ref_deployments(target))
+    marker = await server.marker(target)
+    if marker == target.commit:
+        return RefPlan(target, note=f"already registered at {target.commit[:12]}")
+    wanted, from_marker = p.wanted, marker is not None and marker == target.base
+    if (marker and marker != target.base and git.commit_of(marker, cwd)
+            and git.is_ancestor(marker, target.commit, cwd)):
+        # catch up from the last fully registered commit: whatever an earlier push missed is included
+        target = replace(target, base=marker)
+        wanted = changed_flows(target, p.config, cwd, since=p.since)
+        from_marker = True
+    assert wanted is not None
+    flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
+    names = {p.config.deployment_name_for(target.short, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
+    names |= {p.config.deployment_name_for(target.short, name, path) for name, path, _ in wanted.removals}
+    plan = build(target, wanted, p.config, await server.existing(flows, names))
+    if not plan.actions and not plan.problems:
+        if from_marker:
+            plan.note, plan.advance_marker = f"no flow changed since the registered {marker[:12]}", True
+        else:
+            plan.note = "no flow changed"
+    return plan

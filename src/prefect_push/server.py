@@ -1,0 +1,195 @@
+"""The Prefect edge: the only module that talks to the Prefect API (imported only when a plan needs it).
+
+Reads the marker and existing deployments, applies a plan, advances the marker only when every action of a
+ref succeeded.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import VariableCreate, VariableUpdate
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    DeploymentFilterTags,
+    FlowFilter,
+    FlowFilterName,
+)
+from prefect.client.schemas.objects import VersionInfo
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
+
+from .config import Config
+from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_tags
+from .schema import parameter_schema
+
+PAGE = 200
+
+
+class ServerError(RuntimeError):
+    """The server could not be reached or refused a request: one line, naming the API URL."""
+
+
+def api_url() -> str:
+    return PREFECT_API_URL.value() or "(no PREFECT_API_URL: Prefect's ephemeral local server)"
+
+
+def marker_name(repository: str, ref: str) -> str:
+    # Variable names allow letters, digits, - and _ only: hash the (repository, ref) pair.
+    digest = hashlib.sha256(f"{repository}\n{ref}".encode()).hexdigest()[:32]
+    return f"prefect-push-{digest}"
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+class Server:
+    """One Prefect client for the whole push."""
+
+    def __init__(self) -> None:
+        self._client = get_client()
+        self._flow_ids: dict[str, Any] = {}
+
+    async def __aenter__(self) -> "Server":
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._client.__aexit__(*exc)
+
+    async def check_reachable(self) -> None:
+        error = await self._client.api_healthcheck()
+        if error is not None:
+            raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
+
+    # --- marker: the last commit of (repository, ref) whose registration fully succeeded ---
+    async def marker(self, target: Target) -> str | None:
+        var = await self._client.read_variable_by_name(marker_name(target.repository, target.ref))
+        if var is None or not isinstance(var.value, dict):
+            return None
+        return var.value.get("commit")
+
+    async def set_marker(self, target: Target) -> None:
+        name = marker_name(target.repository, target.ref)
+        value = {"repository": target.repository, "ref": target.ref, "commit": target.commit}
+        if await self._client.read_variable_by_name(name) is None:
+            await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
+        else:
+            await self._client.update_variable(VariableUpdate(name=name, value=value))
+
+    async def delete_marker(self, target: Target) -> None:
+        try:
+            await self._client.delete_variable_by_name(marker_name(target.repository, target.ref))
+        except ObjectNotFound:
+            pass
+
+    # --- reads ---
+    async def _deployments(self, **filters: Any) -> list[Any]:
+        out, offset = [], 0
+        while True:
+            page = await self._client.read_deployments(limit=PAGE, offset=offset, **filters)
+            out.extend(page)
+            if len(page) < PAGE:
+                return out
+            offset += PAGE
+
+    async def _flow_names(self, flow_ids: set[Any]) -> dict[Any, str]:
+        if not flow_ids:
+            return {}
+        from prefect.client.schemas.filters import FlowFilterId
+
+        flows = await self._client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=list(flow_ids))))
+        return {f.id: f.name for f in flows}
+
+    async def _as_existing(self, deployments: list[Any]) -> list[Existing]:
+        names = await self._flow_names({d.flow_id for d in deployments})
+        return [Existing(str(d.id), names.get(d.flow_id, "?"), d.name, d.version, tuple(d.tags or ()))
+                for d in deployments]
+
+    async def existing(self, flow_names: set[str], deployment_names: set[str]) -> list[Existing]:
+        if not flow_names:
+            return []
+        deployments = await self._deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=sorted(deployment_names))),
+        )
+        return await self._as_existing(deployments)
+
+    async def ref_deployments(self, target: Target) -> list[Existing]:
+        deployments = await self._deployments(deployment_filter=DeploymentFilter(
+            tags=DeploymentFilterTags(all_=[REF_TAG + target.ref, REPO_TAG + target.repository])))
+        return await self._as_existing(deployments)
+
+    async def check_settings(self, config: Config, where: str) -> None:
+        """What the config names must exist before anything is written: nothing half-registered."""
+        if config.work_pool is None:
+            raise ServerError(f"{where}: set work-pool in [tool.prefect-push] (the pool whose workers run the flows)")
+        try:
+            await self._client.read_work_pool(config.work_pool)
+        except ObjectNotFound:
+            raise ServerError(
+                f"{where}: work-pool {config.work_pool!r} does not exist on {api_url()}; create it with "
+                f"`prefect work-pool create {config.work_pool} --type process`") from None
+        if config.credentials:
+            try:
+                await self._client.read_block_document_by_name(config.credentials, "secret")
+            except ObjectNotFound:
+                raise ServerError(
+                    f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
+                    "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)") from None
+
+    # --- writes ---
+    async def apply(self, plan: RefPlan, config: Config) -> list[tuple[Action, str | None]]:
+        """Apply a ref's actions; returns (action, error or None) for each."""
+        results: list[tuple[Action, str | None]] = []
+        for action in plan.actions:
+            if action.op is Op.SKIP:
+                results.append((action, None))
+                continue
+            try:
+                if action.op is Op.DELETE:
+                    try:
+                        await self._client.delete_deployment(action.existing_id)
+                    except ObjectNotFound:
+                        pass  # already gone: the outcome the plan wanted
+                else:
+                    await self._register(action, plan.target, config)
+                results.append((action, None))
+            except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
+                results.append((action, describe(exc)))
+        return results
+
+    async def _register(self, action: Action, target: Target, config: Config) -> None:
+        spec = action.flow
+        assert spec is not None and target.commit is not None
+        flow_id = self._flow_ids.get(spec.flow_name)
+        if flow_id is None:
+            flow_id = self._flow_ids[spec.flow_name] = await self._client.create_flow_from_name(spec.flow_name)
+        await self._client.create_deployment(
+            flow_id=flow_id,
+            name=action.deployment,
+            version=target.commit,
+            version_info=VersionInfo(type="vcs:git", version=target.commit, commit_sha=target.commit,
+                                     message=target.message, branch=target.short,
+                                     repository=target.repository, url=target.repository),
+            entrypoint=spec.entrypoint,
+            pull_steps=[pull_step(target, config)],
+            parameter_openapi_schema=parameter_schema(spec),
+            work_pool_name=config.work_pool,
+            work_queue_name=config.work_queue,
+            job_variables=dict(config.job_variables),
+            tags=deployment_tags(target, config),
+            description=spec.docstring,
+        )
+
+
+def pull_step(target: Target, config: Config) -> dict[str, Any]:
+    """Prefect's own git_clone step at the pushed branch or tag; a token only as a Secret block reference."""
+    step: dict[str, Any] = {"repository": target.repository, "branch": target.short}
+    if config.credentials:
+        step["access_token"] = "{{ prefect.blocks.secret.%s }}" % config.credentials
+    return {"prefect.deployments.steps.git_clone": step}
