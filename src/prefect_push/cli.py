@@ -10,7 +10,8 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import Blocked, Prepared, env_override, pending_key, prepare, read_pending, write_pending
+from .engine import (Blocked, Prepared, catch_up, env_override, missed, pending_key, prepare, read_pending,
+                     write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import say
 
@@ -47,13 +48,13 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             always_ask_server: bool = False) -> int:
     cwd = git.toplevel()
     repository = git.strip_credentials(url)
+    pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
-        prepared.append(prepare(env_override(update), remote, repository, cwd))
+        prepared.append(catch_up(prepare(env_override(update), remote, repository, cwd), pending, cwd))
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
         raise Blocked("\n".join(problems) + "\nnothing was registered")
-    pending = read_pending(cwd)
     todo = [p for p in prepared
             if always_ask_server or p.wanted is None or p.wanted.upserts or p.wanted.removals
             or pending_key(p.target) in pending]
@@ -76,8 +77,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         if dry_run:
             raise Blocked(msg) from None
         for p in todo:
-            if p.target.commit is not None:
-                pending[pending_key(p.target)] = p.target.commit
+            missed(p.target, pending)
         write_pending(cwd, pending)
         if warn:
             say(f"{msg}; nothing registered, the push goes on (on-error = \"warn\"): the next push of "
@@ -88,8 +88,8 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     render(outcome, as_json=as_json, dry_run=dry_run)
     if not dry_run:
         for i, p in enumerate(todo):
-            if i in outcome.errors and p.target.commit is not None:
-                pending[pending_key(p.target)] = p.target.commit
+            if i in outcome.errors:
+                missed(p.target, pending)
             else:
                 pending.pop(pending_key(p.target), None)
         write_pending(cwd, pending)
@@ -107,7 +107,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
     reason = _skipped()
     if reason:
         say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")
-        return 0
+        return 0  # the server's marker stays behind, so the next push diffs from the last registered commit
     stdin = "" if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") else sys.stdin.read()
     updates, remote, url = hook_updates(args.git_args, stdin)
     if not updates:

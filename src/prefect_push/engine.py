@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import git
 from .config import Config, ConfigError, load
@@ -153,3 +153,20 @@ def write_pending(cwd: str, pending: dict[str, str]) -> None:
 
 def pending_key(target: Target) -> str:
     return f"{target.repository} {target.ref}"
+
+
+def missed(target: Target, pending: dict[str, str]) -> None:
+    """Remember where an unregistered push began (the earliest such base wins); "" means every file."""
+    if target.commit is not None:
+        pending.setdefault(pending_key(target), target.base or "")
+
+
+def catch_up(p: Prepared, pending: dict[str, str], cwd: str) -> Prepared:
+    """A ref whose earlier push was not registered is diffed from where that push began."""
+    base = pending.get(pending_key(p.target))
+    if base is None or p.target.commit is None or base == (p.target.base or ""):
+        return p
+    if base and not (git.commit_of(base, cwd) and git.is_ancestor(base, p.target.commit, cwd)):
+        return p  # history was rewritten since: the marker on the server decides
+    target = replace(p.target, base=base or None)
+    return replace(p, target=target, wanted=changed_flows(target, p.config, cwd, since=p.since))

@@ -45,10 +45,10 @@ class LocalServer:
         return prefect_env(self.home, self.url)
 
 
-def start(home: str | None = None, timeout: float = 120.0) -> LocalServer:
+def start(home: str | None = None, timeout: float = 120.0, port: int | None = None) -> LocalServer:
     home = home or tempfile.mkdtemp(prefix="prefect-push-server-")
     os.makedirs(home, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}/api"
     log = os.path.join(home, "server.log")
     env = {**os.environ, **prefect_env(home)}

@@ -1,0 +1,141 @@
+"""Real parts: git repos with bare file:// remotes in tmp dirs, one real Prefect server per session."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+# Point everything (this process's prefect client, every hook and worker subprocess) at the session's server
+# before prefect is imported anywhere: its settings are read from the environment at import.
+_HOME = tempfile.mkdtemp(prefix="prefect-push-tests-")
+from prefect_push import localserver  # noqa: E402  (imports no prefect)
+
+_PORT = localserver.free_port()
+API_URL = f"http://127.0.0.1:{_PORT}/api"
+os.environ.update(localserver.prefect_env(os.path.join(_HOME, "prefect-home"), API_URL))
+os.environ.update({
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_GLOBAL": os.path.join(_HOME, "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+    "PRE_COMMIT_HOME": os.path.join(_HOME, "pre-commit-home"),
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+})
+for var in ("PREFECT_PUSH_SKIP", "SKIP", "BUILD_TAG", "GIT_BRANCH", "GIT_DIR", "GIT_WORK_TREE"):
+    os.environ.pop(var, None)
+Path(os.environ["GIT_CONFIG_GLOBAL"]).write_text("[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n")
+
+POOL = "test-pool"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    server = localserver.start(os.path.join(_HOME, "prefect-home"), port=_PORT)
+    try:
+        subprocess.run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"],
+                       check=True, capture_output=True)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@dataclass
+class Repo:
+    """A work clone and its bare remote."""
+    path: Path
+    remote: Path
+    uid: str
+    pushes: list[subprocess.CompletedProcess] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"file://{self.remote}"
+
+    def git(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["git", *args], cwd=self.path, capture_output=True, text=True, **kw)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def write(self, rel: str, text: str) -> None:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-qm", message)
+        return self.sha()
+
+    def sha(self, rev: str = "HEAD") -> str:
+        return self.git("rev-parse", rev).stdout.strip()
+
+    def push(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["git", "push", "origin", *args], cwd=self.path, capture_output=True, text=True,
+                              env={**os.environ, **(env or {})})
+        self.pushes.append(proc)
+        return proc
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+            ) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "prefect-push"), *args], cwd=self.path, capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, input=stdin)
+
+    def flow(self, name: str) -> str:
+        """A flow name unique to this test: tests share one server."""
+        return f"{self.uid}-{name}"
+
+    def remote_has(self, ref: str) -> str | None:
+        proc = subprocess.run(["git", "--git-dir", str(self.remote), "rev-parse", "--verify", "-q", ref],
+                              capture_output=True, text=True)
+        return proc.stdout.strip() or None
+
+
+def flow_source(flow_name: str, body: str = "return 1", params: str = "", extra: str = "") -> str:
+    return (f"from prefect import flow\n{extra}\n\n"
+            f"@flow(name={flow_name!r})\ndef {flow_name.replace('-', '_')}({params}):\n    {body}\n")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    remote = tmp_path / "remote.git"
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    r = Repo(work, remote, "t" + uuid.uuid4().hex[:8])
+    r.git("remote", "add", "origin", r.url)
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n')
+    return r
+
+
+@pytest.fixture
+def hooked(repo: Repo, prefect_server) -> Repo:
+    """A repo with the plain git hook installed by `prefect-push install`."""
+    proc = repo.cli("install")
+    assert proc.returncode == 0, proc.stderr
+    return repo
+
+
+def deployments(flow_prefix: str) -> dict[str, object]:
+    """Every deployment on the server whose flow name starts with the test's uid, by 'flow/deployment'."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    only = FlowFilter(name=FlowFilterName(like_=flow_prefix))
+    with get_client(sync_client=True) as client:
+        flows = {f.id: f.name for f in client.read_flows(flow_filter=only, limit=200)}
+        out = {}
+        for d in client.read_deployments(flow_filter=only, limit=200):
+            if flows.get(d.flow_id, "").startswith(flow_prefix):
+                out[f"{flows[d.flow_id]}/{d.name}"] = d
+        return out

@@ -1,0 +1,261 @@
+"""The plain git hook (`prefect-push install`) against real git pushes and the session's real Prefect server."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import POOL, Repo, deployments, flow_source
+
+
+def test_new_branch_registers_only_the_changed_flows(hooked: Repo):
+    r = hooked
+    a, b = r.flow("a"), r.flow("b")
+    r.write("flows/a.py", flow_source(a, params="n: int = 1"))
+    r.write("flows/b.py", flow_source(b))
+    r.write("lib/util.py", "def helper(): return 1\n")
+    r.commit("two flows")
+    assert r.push("main").returncode == 0
+    assert set(deployments(r.uid)) == {f"{a}/main", f"{b}/main"}
+
+    r.git("checkout", "-qb", "feature/one")
+    r.write("flows/a.py", flow_source(a, body="return 2", params="n: int = 1"))
+    sha = r.commit("change a only")
+    proc = r.push("feature/one")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert set(got) == {f"{a}/main", f"{b}/main", f"{a}/feature-one"}
+    d = got[f"{a}/feature-one"]
+    assert d.version == sha
+    assert d.entrypoint == "flows/a.py:" + a.replace("-", "_")
+    assert d.pull_steps == [{"prefect.deployments.steps.git_clone": {"repository": r.url, "branch": "feature/one"}}]
+    assert d.work_pool_name == POOL
+    assert "git-ref:refs/heads/feature/one" in d.tags
+    assert d.parameter_openapi_schema["properties"]["n"]["type"] == "integer"
+    assert f"{a}/feature-one" in proc.stderr and "register" in proc.stderr
+
+
+def test_push_without_flow_changes_imports_nothing_and_calls_no_api(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    assert r.push("main").returncode == 0
+    r.write("README.md", "docs\n")
+    new = r.commit("docs only")
+    # run the hook's code in-process, with the API pointed at a dead port: any API call would block the push
+    line = f"refs/heads/main {new} refs/heads/main {r.sha('HEAD~1')}\n"
+    probe = ("import sys; from prefect_push.cli import main; rc = main(['hook', 'origin', sys.argv[1]]); "
+             "print(rc, 'prefect' in sys.modules, 'rich' in sys.modules, 'git' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", probe, r.url], cwd=r.path, input=line, capture_output=True,
+                          text=True, env={**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert proc.stdout.split() == ["0", "False", "False", "False"], proc.stderr
+    assert proc.stderr == ""  # quiet when there is nothing to do
+
+
+def test_already_registered_commit_is_skipped(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    sha = r.commit()
+    assert r.push("main").returncode == 0
+    before = deployments(r.uid)[f"{r.flow('a')}/main"].updated
+    proc = r.cli("register", "--ref", "main", "--from", "", "--to", sha, "--json")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)["actions"]
+    assert row["action"] == "skip" and row["reason"] == f"already registered at {sha[:12]}"
+    assert deployments(r.uid)[f"{r.flow('a')}/main"].updated == before  # not rewritten
+
+
+def test_tags_pin_and_register_what_changed_since_the_previous_tag(hooked: Repo):
+    r = hooked
+    a, b = r.flow("a"), r.flow("b")
+    r.write("flows/a.py", flow_source(a))
+    r.write("flows/b.py", flow_source(b))
+    r.commit()
+    r.git("tag", "-a", "v1", "-m", "release 1")  # annotated: peeled to its commit
+    assert r.push("main", "v1").returncode == 0
+    got = deployments(r.uid)
+    assert {f"{a}/v1", f"{b}/v1"} <= set(got)
+    step = got[f"{a}/v1"].pull_steps[0]["prefect.deployments.steps.git_clone"]
+    assert step["branch"] == "v1" and got[f"{a}/v1"].version == r.sha("v1^{commit}")
+
+    r.write("flows/b.py", flow_source(b, body="return 3"))
+    r.commit()
+    r.git("tag", "v2")  # lightweight
+    proc = r.push("v2")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert f"{b}/v2" in got and f"{a}/v2" not in got
+    assert "changed since v1" in proc.stderr
+
+
+def test_deleting_a_branch_deletes_its_deployments(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "tmp/x")
+    r.write("flows/a.py", flow_source(r.flow("a"), body="return 5"))
+    r.commit()
+    r.push("tmp/x")
+    assert f"{r.flow('a')}/tmp-x" in deployments(r.uid)
+    proc = r.push("--delete", "tmp/x")
+    assert proc.returncode == 0, proc.stderr
+    assert set(deployments(r.uid)) == {f"{r.flow('a')}/main"}
+    assert "branch deleted" in proc.stderr
+
+
+def test_deleted_file_deletes_and_rename_moves_the_entrypoint(hooked: Repo):
+    r = hooked
+    a, b = r.flow("a"), r.flow("b")
+    r.write("flows/a.py", flow_source(a))
+    r.write("flows/b.py", flow_source(b))
+    r.commit()
+    r.push("main")
+    r.git("rm", "-q", "flows/a.py")
+    r.git("mv", "flows/b.py", "flows/renamed.py")
+    r.commit("delete a, rename b")
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert set(got) == {f"{b}/main"}
+    assert got[f"{b}/main"].entrypoint.startswith("flows/renamed.py:")
+    assert "file deleted" in proc.stderr and "renamed from flows/b.py" in proc.stderr
+
+
+def test_several_refs_in_one_push_and_a_branch_that_is_not_checked_out(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    for name, body in (("x1", "return 11"), ("x2", "return 12")):
+        r.git("checkout", "-qb", name, "main")
+        r.write("flows/a.py", flow_source(r.flow("a"), body=body))
+        r.commit()
+    r.git("checkout", "-q", "main")  # neither pushed branch is checked out: contents come from the commits
+    proc = r.push("x1", "x2")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{r.flow('a')}/x1"].version == r.sha("x1")
+    assert got[f"{r.flow('a')}/x2"].version == r.sha("x2")
+
+
+def test_a_bad_flow_blocks_the_push_and_registers_nothing(hooked: Repo):
+    r = hooked
+    r.write("flows/good.py", flow_source(r.flow("good")))
+    r.write("flows/bad.py", "from prefect import flow\n\n@flow\ndef bad(:\n    pass\n")
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode != 0
+    assert "prefect-push: flows/bad.py:4: syntax error" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert deployments(r.uid) == {}
+    assert r.remote_has("refs/heads/main") is None
+
+
+def test_invalid_config_blocks_naming_the_key(hooked: Repo):
+    r = hooked
+    r.write("pyproject.toml", '[tool.prefect-push]\nwork-pool = "p"\nworkpool = "typo"\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode != 0
+    assert "unknown setting 'workpool'" in proc.stderr and "pyproject.toml" in proc.stderr
+    assert r.remote_has("refs/heads/main") is None
+
+
+def test_missing_work_pool_blocks_before_anything_is_written(hooked: Repo):
+    r = hooked
+    r.write("pyproject.toml", '[tool.prefect-push]\nwork-pool = "no-such-pool"\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode != 0
+    assert "work-pool 'no-such-pool' does not exist" in proc.stderr
+    assert deployments(r.uid) == {}
+
+
+def test_opt_out_then_the_next_push_catches_up(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    r.write("flows/b.py", flow_source(r.flow("b")))
+    r.commit("b, pushed with the hook skipped")
+    proc = r.push("main", env={"PREFECT_PUSH_SKIP": "1"})
+    assert proc.returncode == 0 and "skipped (PREFECT_PUSH_SKIP=1)" in proc.stderr
+    assert f"{r.flow('b')}/main" not in deployments(r.uid)
+    r.write("flows/c.py", flow_source(r.flow("c")))
+    r.commit("c")
+    assert r.push("main").returncode == 0
+    assert {f"{r.flow('b')}/main", f"{r.flow('c')}/main"} <= set(deployments(r.uid))  # b caught up
+
+
+def test_server_down_blocks_by_default_and_warn_lets_it_pass_then_catches_up(hooked: Repo):
+    r = hooked
+    dead = {"PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("main", env=dead)
+    assert proc.returncode != 0
+    assert "http://127.0.0.1:9/api" in proc.stderr and "unreachable" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
+    r.commit("warn")
+    proc = r.push("main", env=dead)
+    assert proc.returncode == 0 and 'on-error = "warn"' in proc.stderr
+    assert deployments(r.uid) == {}
+
+    r.write("README.md", "no flow here\n")
+    r.commit("docs")
+    proc = r.push("main")  # server back: the missed registration is caught up, though no flow changed now
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{r.flow('a')}/main"].version == r.sha()
+
+
+def test_token_in_remote_url_and_secret_block_never_stored_nor_printed(repo: Repo, prefect_server):
+    from prefect.blocks.system import Secret
+
+    token = "s3cr3t-" + repo.uid
+    Secret(value=token).save(f"{repo.uid}-git-token")
+    repo.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\ncredentials = "{repo.uid}-git-token"\n')
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    repo.commit()
+    url = f"https://ci-bot:{token}@git.example.com/team/flows.git"
+    proc = repo.cli("register", "--ref", "main", "--remote", url)
+    assert proc.returncode == 0, proc.stderr
+    assert token not in proc.stdout + proc.stderr
+    d = deployments(repo.uid)[f"{repo.flow('a')}/main"]
+    assert token not in d.model_dump_json()
+    step = d.pull_steps[0]["prefect.deployments.steps.git_clone"]
+    assert step["repository"] == "https://git.example.com/team/flows.git"
+    assert step["access_token"] == "{{ prefect.blocks.secret.%s-git-token }}" % repo.uid
+
+
+def test_build_tag_overrides_the_detected_ref(repo: Repo, prefect_server):
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    repo.commit()
+    proc = repo.cli("register", "--ref", "main", env={"BUILD_TAG": "release-7"})
+    assert proc.returncode == 0, proc.stderr
+    d = deployments(repo.uid)[f"{repo.flow('a')}/release-7"]
+    assert d.pull_steps[0]["prefect.deployments.steps.git_clone"]["branch"] == "release-7"
+
+
+def test_plan_writes_nothing(repo: Repo, prefect_server):
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    repo.commit()
+    proc = repo.cli("plan", "--ref", "main", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)["actions"]
+    assert row["action"] == "would register" and row["flow"] == repo.flow("a")
+    assert deployments(repo.uid) == {}
+
+
+def test_install_refuses_a_foreign_hook(repo: Repo):
+    hook = repo.path / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\necho mine\n")
+    proc = repo.cli("install")
+    assert proc.returncode == 1
+    assert "is not prefect-push's" in proc.stderr and str(hook) in proc.stderr
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
