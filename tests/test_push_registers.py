@@ -259,3 +259,22 @@ def test_install_refuses_a_foreign_hook(repo: Repo):
     assert proc.returncode == 1
     assert "is not prefect-push's" in proc.stderr and str(hook) in proc.stderr
     assert hook.read_text() == "#!/bin/sh\necho mine\n"
+
+
+def test_ci_register_of_a_new_branch_diffs_against_the_other_remote_branches(repo: Repo, prefect_server, tmp_path):
+    """As in CI: a clone that has the pushed branch as origin/<branch> already, and before = all zeros."""
+    a, b = repo.flow("a"), repo.flow("b")
+    repo.write("flows/a.py", flow_source(a))
+    repo.write("flows/b.py", flow_source(b))
+    repo.commit()
+    repo.push("main", env={"PREFECT_PUSH_SKIP": "1"})
+    repo.git("checkout", "-qb", "feature/ci")
+    repo.write("flows/b.py", flow_source(b, body="return 2"))
+    sha = repo.commit()
+    repo.push("feature/ci")  # no hook installed here: CI registers
+    ci = Repo(tmp_path / "ci", repo.remote, repo.uid)
+    subprocess.run(["git", "clone", "-q", "--branch", "feature/ci", repo.url, str(ci.path)], check=True)
+    proc = ci.cli("register", "--from", "0" * 40, "--to", sha, "--ref", "refs/heads/feature/ci", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [row["flow"] for row in json.loads(proc.stdout)["actions"]] == [b]
+    assert set(deployments(repo.uid)) == {f"{b}/feature-ci"}

@@ -76,7 +76,7 @@ def prepare(update: RefUpdate, remote: str, repository: str, cwd: str) -> Prepar
     elif not update.is_new and git.commit_of(update.remote_sha, cwd):
         base = update.remote_sha  # a force push too: the diff is still what the remote had vs what it gets
     else:
-        base = git.first_unpushed_parent(commit, remote, cwd)
+        base = git.first_unpushed_parent(commit, remote, update.remote_ref, cwd)
     target = Target(repository, update.remote_ref, commit, base, git.commit_subject(commit, cwd))
     prepared = Prepared(update, target, config, where, since=since)
     prepared.wanted = changed_flows(target, config, cwd, since=since)

@@ -87,14 +87,25 @@ def strip_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def first_unpushed_parent(sha: str, remote: str, cwd: str | None = None) -> str | None:
-    """Base for a new branch: parent of the oldest commit the remote does not have; None if that is a root."""
-    scope = f"--remotes={remote}" if is_remote_name(remote, cwd) else "--remotes"
-    out = git("rev-list", "--topo-order", "--reverse", sha, "--not", scope, cwd=cwd).split()
+def first_unpushed_parent(sha: str, remote: str, ref: str, cwd: str | None = None) -> str | None:
+    """Base for a new branch: parent of the oldest commit the remote's other refs do not have.
+
+    The ref itself is left out: in CI the checkout already has it as a remote-tracking branch. None means the
+    oldest such commit is a root: every file is new.
+    """
+    prefix = f"refs/remotes/{remote}/" if is_remote_name(remote, cwd) else "refs/remotes/"
+    own = f"refs/remotes/{remote}/{ref.removeprefix('refs/heads/')}"
+    others = [r for r in git("for-each-ref", "--format=%(refname)", prefix, cwd=cwd).split()
+              if r != own and not r.endswith("/HEAD")]
+    request = "".join(f"^{r}\n" for r in others)
+    proc = subprocess.run(("git", "rev-list", "--topo-order", "--reverse", "--stdin", sha), input=request.encode(),
+                          cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode != 0:
+        raise GitError(f"git rev-list {sha}: {proc.stderr.decode(errors='replace').strip()}")
+    out = proc.stdout.split()
     if not out:
-        return sha  # the remote already has every commit: nothing new on this branch
-    parent = commit_of(f"{out[0]}^", cwd)
-    return parent
+        return sha  # every commit is on the remote already: nothing new on this branch
+    return commit_of(f"{out[0].decode()}^", cwd)
 
 
 def previous_tag(sha: str, cwd: str | None = None) -> str | None:
