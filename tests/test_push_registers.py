@@ -278,3 +278,51 @@ def test_ci_register_of_a_new_branch_diffs_against_the_other_remote_branches(rep
     assert proc.returncode == 0, proc.stderr
     assert [row["flow"] for row in json.loads(proc.stdout)["actions"]] == [b]
     assert set(deployments(repo.uid)) == {f"{b}/feature-ci"}
+
+
+def test_force_push_over_a_commit_this_clone_never_fetched(hooked: Repo, tmp_path):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", r.url, str(other)], check=True)
+    (other / "notes.txt").write_text("someone else's commit\n")
+    for args in (["add", "-A"], ["commit", "-qm", "theirs"], ["push", "-q", "--no-verify", "origin", "main"]):
+        subprocess.run(["git", *args], cwd=other, check=True)
+    r.write("flows/a.py", flow_source(r.flow("a"), body="return 'mine'"))
+    mine = r.commit("mine")
+    proc = r.push("--force", "main")  # the remote's old id is unknown here: diffed like a new branch
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{r.flow('a')}/main"].version == mine
+
+
+def test_empty_pre_push_input_is_a_no_op(hooked: Repo):
+    proc = hooked.cli("hook", "origin", hooked.url, stdin="")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_malformed_pre_push_input_names_the_line(hooked: Repo):
+    proc = hooked.cli("hook", "origin", hooked.url, stdin="refs/heads/main abc\n")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "prefect-push: pre-push input line 'refs/heads/main abc': expected 4 fields, got 2"
+
+
+def test_sha256_repository(prefect_server, tmp_path):
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", "--object-format=sha256", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", "-b", "main", str(work)], check=True)
+    r = Repo(work, remote, "t" + os.urandom(4).hex())
+    r.git("remote", "add", "origin", r.url)
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    sha = r.commit()
+    assert len(sha) == 64
+    assert r.cli("install").returncode == 0
+    proc = r.push("main", "main:refs/heads/copy")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{r.flow('a')}/main"].version == sha and got[f"{r.flow('a')}/copy"].version == sha
+    proc = r.push("--delete", "copy")
+    assert proc.returncode == 0, proc.stderr
+    assert set(deployments(r.uid)) == {f"{r.flow('a')}/main"}

@@ -108,7 +108,10 @@ def cmd_hook(args: argparse.Namespace) -> int:
     if reason:
         say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")
         return 0  # the server's marker stays behind, so the next push diffs from the last registered commit
-    stdin = "" if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") else sys.stdin.read()
+    if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or sys.stdin is None or sys.stdin.isatty():
+        stdin = ""  # pre-commit passes no stdin; a terminal means someone ran the hook by hand
+    else:
+        stdin = sys.stdin.read()
     updates, remote, url = hook_updates(args.git_args, stdin)
     if not updates:
         return 0
