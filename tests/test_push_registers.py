@@ -326,3 +326,16 @@ def test_sha256_repository(prefect_server, tmp_path):
     proc = r.push("--delete", "copy")
     assert proc.returncode == 0, proc.stderr
     assert set(deployments(r.uid)) == {f"{r.flow('a')}/main"}
+
+
+def test_the_shipped_hooks_pre_push_script_works_when_copied(repo: Repo, prefect_server):
+    from conftest import ROOT
+    import shutil
+
+    target = repo.path / ".git" / "hooks" / "pre-push"
+    shutil.copy(ROOT / "hooks" / "pre-push", target)
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    sha = repo.commit()
+    proc = repo.push("main")
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(repo.uid)[f"{repo.flow('a')}/main"].version == sha
