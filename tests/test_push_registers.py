@@ -339,3 +339,18 @@ def test_the_shipped_hooks_pre_push_script_works_when_copied(repo: Repo, prefect
     proc = repo.push("main")
     assert proc.returncode == 0, proc.stderr
     assert deployments(repo.uid)[f"{repo.flow('a')}/main"].version == sha
+
+
+def test_register_all_adopts_an_existing_repo(repo: Repo, prefect_server):
+    a, b = repo.flow("a"), repo.flow("b")
+    repo.write("flows/a.py", flow_source(a))
+    repo.write("flows/b.py", flow_source(b))
+    repo.commit()
+    repo.push("main")  # no hook yet
+    repo.git("push", "-q", "origin", "main:refs/heads/other")  # history on another branch too
+    repo.git("fetch", "-q")
+    assert repo.cli("register", "--ref", "main").returncode == 0
+    assert deployments(repo.uid) == {}  # nothing new relative to the remote's other branches
+    proc = repo.cli("register", "--ref", "main", "--all")
+    assert proc.returncode == 0, proc.stderr
+    assert set(deployments(repo.uid)) == {f"{a}/main", f"{b}/main"}

@@ -10,7 +10,7 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import (Blocked, Prepared, catch_up, env_override, missed, pending_key, prepare, read_pending,
+from .engine import (Blocked, Prepared, catch_up, env_override, every_flow, missed, pending_key, prepare, read_pending,
                      write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import say
@@ -45,13 +45,14 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
 
 
 def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
-            always_ask_server: bool = False) -> int:
+            always_ask_server: bool = False, all_flows: bool = False) -> int:
     cwd = git.toplevel()
     repository = git.strip_credentials(url)
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
-        prepared.append(catch_up(prepare(env_override(update), remote, repository, cwd), pending, cwd))
+        p = prepare(env_override(update), remote, repository, cwd)
+        prepared.append(every_flow(p, cwd) if all_flows else catch_up(p, pending, cwd))
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
         raise Blocked("\n".join(problems) + "\nnothing was registered")
@@ -144,12 +145,13 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
 
 def cmd_register(args: argparse.Namespace) -> int:
     updates, remote, url = _range_updates(args)
-    return execute(updates, remote, url, as_json=args.json, always_ask_server=True)
+    return execute(updates, remote, url, as_json=args.json, always_ask_server=True, all_flows=args.all)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     updates, remote, url = _range_updates(args)
-    return execute(updates, remote, url, dry_run=True, as_json=args.json, always_ask_server=True)
+    return execute(updates, remote, url, dry_run=True, as_json=args.json, always_ask_server=True,
+                   all_flows=args.all)
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -183,6 +185,8 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--to", metavar="SHA", default="HEAD", help="the pushed commit (default HEAD)")
         r.add_argument("--ref", default=None, help="branch or tag, short or full (default: the current branch)")
         r.add_argument("--remote", default="origin", help="remote name or URL the ref lives on (default origin)")
+        r.add_argument("--all", action="store_true",
+                       help="every flow at --to, not only the changed ones (adopting prefect-push on a repo)")
         r.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
         r.set_defaults(func=func)
 

@@ -161,6 +161,14 @@ def missed(target: Target, pending: dict[str, str]) -> None:
         pending.setdefault(pending_key(target), target.base or "")
 
 
+def every_flow(p: Prepared, cwd: str) -> Prepared:
+    """Diff from nothing: every flow file at the commit (adopting prefect-push on an existing repo)."""
+    if p.target.commit is None:
+        return p
+    target = replace(p.target, base=None)
+    return replace(p, target=target, wanted=changed_flows(target, p.config, cwd, since=p.since))
+
+
 def catch_up(p: Prepared, pending: dict[str, str], cwd: str) -> Prepared:
     """A ref whose earlier push was not registered is diffed from where that push began."""
     base = pending.get(pending_key(p.target))
