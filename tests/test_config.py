@@ -53,3 +53,22 @@ def test_names_replace_what_prefect_forbids():
 ])
 def test_globs(pattern, path, ok):
     assert glob_match(pattern, path) is ok
+
+
+@pytest.mark.parametrize("url, key", [
+    ("git@github.com:acme/flows.git", "github.com/acme/flows"),
+    ("ssh://git@github.com/acme/flows", "github.com/acme/flows"),
+    ("https://bot:tok@GitHub.com/acme/flows.git/", "github.com/acme/flows"),
+    ("file:///srv/flows.git", "file:///srv/flows"),
+    ("/srv/flows.git", "file:///srv/flows"),
+])
+def test_repository_identity_ignores_spelling(url, key):
+    from prefect_push.git import repo_key
+
+    assert repo_key(url, "/") == key
+
+
+def test_repository_url_must_not_carry_a_password():
+    with pytest.raises(ConfigError, match="repository-url must not contain user or password"):
+        cfg('repository-url = "https://u:p@host/r.git"')
+    assert cfg('repository-url = "https://host/r.git"').repository_url == "https://host/r.git"

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from conftest import POOL, Repo, deployments, flow_source
+from conftest import BIN, POOL, Repo, deployments, flow_source
+
+BIN_PP = BIN / "prefect-push"
 
 
 def test_new_branch_registers_only_the_changed_flows(hooked: Repo):
@@ -354,3 +356,78 @@ def test_register_all_adopts_an_existing_repo(repo: Repo, prefect_server):
     proc = repo.cli("register", "--ref", "main", "--all")
     assert proc.returncode == 0, proc.stderr
     assert set(deployments(repo.uid)) == {f"{a}/main", f"{b}/main"}
+
+
+def test_register_a_ref_that_is_not_checked_out_uses_that_refs_commit(repo: Repo, prefect_server):
+    a = repo.flow("a")
+    repo.write("flows/a.py", flow_source(a))
+    repo.commit()
+    repo.git("tag", "v1")
+    repo.write("flows/a.py", flow_source(a, body="return 2"))
+    repo.commit("after v1")  # main is ahead of v1 and checked out
+    proc = repo.cli("register", "--ref", "v1")
+    assert proc.returncode == 0, proc.stderr
+    d = deployments(repo.uid)[f"{a}/v1"]
+    assert d.version == repo.sha("v1")
+    proc = repo.cli("register", "--ref", "no-such-branch")
+    assert proc.returncode == 1
+    assert "'no-such-branch' is not a branch or tag in this clone" in proc.stderr
+
+
+def test_one_repository_spelled_two_ways_is_one_repository(hooked: Repo):
+    r = hooked
+    r.git("remote", "add", "bypath", str(r.remote))  # the same bare repo, as a path instead of file://
+    a = r.flow("a")
+    r.write("flows/a.py", flow_source(a))
+    r.commit()
+    assert r.push("main").returncode == 0
+    r.write("flows/a.py", flow_source(a, body="return 2"))
+    sha = r.commit()
+    proc = subprocess.run(["git", "push", "bypath", "main"], cwd=r.path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert set(got) == {f"{a}/main"} and got[f"{a}/main"].version == sha
+
+
+def test_no_docstring_means_no_description_and_description_kwarg_wins(repo: Repo, prefect_server):
+    a, b = repo.flow("a"), repo.flow("b")
+    repo.write("flows/a.py", flow_source(a))
+    repo.write("flows/b.py", flow_source(b).replace("@flow(", "@flow(description='nightly load', "))
+    repo.commit()
+    assert repo.cli("register", "--ref", "main").returncode == 0
+    got = deployments(repo.uid)
+    assert got[f"{a}/main"].description in (None, "")
+    assert got[f"{b}/main"].description == "nightly load"
+
+
+def test_no_api_configured_and_no_config_say_what_to_set(repo: Repo, prefect_server):
+    repo.write("pyproject.toml", "[project]\nname = 'x'\n")
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    repo.commit()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.run([str(BIN_PP), "register", "--ref", "main"], cwd=repo.path, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 1 and "no Prefect API configured: set PREFECT_API_URL" in proc.stderr
+    proc = repo.cli("register", "--ref", "main")
+    assert proc.returncode == 1
+    assert "no work-pool set; add `[tool.prefect-push]`" in proc.stderr
+    assert 'on-error' not in proc.stderr  # a config problem, not server trouble
+    assert deployments(repo.uid) == {}
+
+
+def test_opt_out_on_a_new_branch_is_caught_up_by_a_push_that_changes_no_flow(hooked: Repo):
+    r = hooked
+    r.write("README.md", "x\n")
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "feature/skip")
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("feature/skip", env={"PREFECT_PUSH_SKIP": "1"})
+    assert proc.returncode == 0 and "skipped" in proc.stderr
+    assert deployments(r.uid) == {}
+    r.write("README.md", "docs only\n")
+    sha = r.commit("docs")
+    proc = r.push("feature/skip")
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{r.flow('a')}/feature-skip"].version == sha

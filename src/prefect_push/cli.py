@@ -47,11 +47,10 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
 def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
             always_ask_server: bool = False, all_flows: bool = False) -> int:
     cwd = git.toplevel()
-    repository = git.strip_credentials(url)
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
-        p = prepare(env_override(update), remote, repository, cwd)
+        p = prepare(env_override(update), remote, url, cwd)
         prepared.append(every_flow(p, cwd) if all_flows else catch_up(p, pending, cwd))
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
@@ -105,14 +104,19 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
-    reason = _skipped()
-    if reason:
-        say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")
-        return 0  # the server's marker stays behind, so the next push diffs from the last registered commit
     if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or sys.stdin is None or sys.stdin.isatty():
         stdin = ""  # pre-commit passes no stdin; a terminal means someone ran the hook by hand
     else:
         stdin = sys.stdin.read()
+    reason = _skipped()
+    if reason:
+        say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")
+        try:
+            from .engine import remember_skipped
+            remember_skipped(*hook_updates(args.git_args, stdin), git.toplevel())
+        except Exception:  # noqa: BLE001 - opting out must never fail the push; the server's marker still lags
+            pass
+        return 0
     updates, remote, url = hook_updates(args.git_args, stdin)
     if not updates:
         return 0
@@ -120,17 +124,20 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
 
 def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]:
-    to = git.commit_of(args.to)
-    if to is None:
-        raise Blocked(f"--to {args.to!r} is not a commit in this clone")
+    """--from/--to/--ref as a ref update; --to defaults to the ref's own commit, never to whatever is checked out."""
     ref = args.ref
     if ref is None:
         ref = git.git("symbolic-ref", "-q", "HEAD", check=False).strip()
         if not ref:
             raise Blocked("HEAD is detached: name the ref with --ref (e.g. --ref main or --ref refs/tags/v1)")
-    is_tag = ref.startswith("refs/tags/") or (not ref.startswith("refs/") and git.ok("show-ref", "--verify",
-                                                                                        "--quiet", f"refs/tags/{ref}"))
-    ref = full_ref(ref, tag=is_tag)
+    ref, local = _resolve_ref(ref, args.remote)
+    rev = args.to or local
+    if rev is None:
+        raise Blocked(f"--ref {args.ref!r} is not a branch or tag in this clone (nor on {args.remote}); "
+                      "pass --to SHA to say which commit it points at")
+    to = git.commit_of(rev)
+    if to is None:
+        raise Blocked(f"--to {rev!r} is not a commit in this clone (shallow clone? fetch more history)")
     frm = args.from_ or ""
     if frm and not is_zero(frm):
         resolved = git.commit_of(frm)
@@ -140,7 +147,21 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
     else:
         frm = "0" * len(to)
     url = git.remote_url(args.remote)
-    return [RefUpdate(args.to, to, ref, frm)], args.remote, url
+    return [RefUpdate(rev, to, ref, frm)], args.remote, url
+
+
+def _resolve_ref(name: str, remote: str) -> tuple[str, str | None]:
+    """(full ref name, a local ref that holds its commit or None). Tags win over branches, as in git."""
+    if name.startswith("refs/"):
+        candidates = [name]
+        if name.startswith("refs/heads/"):
+            candidates.append(f"refs/remotes/{remote}/{name[len('refs/heads/'):]}")
+        return name, next((c for c in candidates if git.ok("show-ref", "--verify", "--quiet", c)), None)
+    for full, local in ((f"refs/tags/{name}", f"refs/tags/{name}"), (f"refs/heads/{name}", f"refs/heads/{name}"),
+                        (f"refs/heads/{name}", f"refs/remotes/{remote}/{name}")):
+        if git.ok("show-ref", "--verify", "--quiet", local):
+            return full, local
+    return full_ref(name), None
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -182,7 +203,7 @@ def parser() -> argparse.ArgumentParser:
         r = sub.add_parser(name, help=text)
         r.add_argument("--from", dest="from_", metavar="SHA", default=None,
                        help="the ref's previous commit (empty or all zeros: a new branch)")
-        r.add_argument("--to", metavar="SHA", default="HEAD", help="the pushed commit (default HEAD)")
+        r.add_argument("--to", metavar="SHA", default=None, help="the pushed commit (default: the ref's commit)")
         r.add_argument("--ref", default=None, help="branch or tag, short or full (default: the current branch)")
         r.add_argument("--remote", default="origin", help="remote name or URL the ref lives on (default origin)")
         r.add_argument("--all", action="store_true",
@@ -203,6 +224,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command in ("hook", "register", "plan", "install") and not git.ok("rev-parse", "--git-dir"):
+            raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:
         for line in str(exc).splitlines():

@@ -34,6 +34,7 @@ class Config:
     deployment_name: str = DEFAULT_NAME
     on_error: str = "block"
     tags: tuple[str, ...] = ()
+    repository_url: str | None = None  # what workers clone, when not the URL pushed to (ssh for devs, https for runs)
 
     def selects(self, path: str) -> bool:
         return path.endswith(".py") and any(glob_match(g, path) for g in self.flows)
@@ -63,7 +64,8 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 
 
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
-    known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags"}
+    known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
+             "repository-url"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -112,7 +114,14 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         deployment_name=name,
         on_error=on_error,
         tags=str_list("tags", ()),
+        repository_url=_no_credentials(opt_str("repository-url"), setting("repository-url")),
     )
+
+
+def _no_credentials(url: str | None, where: str) -> str | None:
+    if url and "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        raise ConfigError(f"{where} must not contain user or password: name a Secret block in credentials instead")
+    return url
 
 
 def glob_match(pattern: str, path: str) -> bool:

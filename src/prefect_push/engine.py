@@ -60,8 +60,9 @@ def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
     return load(raw, where), where
 
 
-def prepare(update: RefUpdate, remote: str, repository: str, cwd: str) -> Prepared:
+def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     """Resolve one ref update: its commit, base and config; what its changed files want."""
+    repository = git.repo_key(url, cwd)
     if update.is_delete:
         config, where = config_at(None, cwd)
         return Prepared(update, Target(repository, update.remote_ref, None), config, where)
@@ -69,24 +70,40 @@ def prepare(update: RefUpdate, remote: str, repository: str, cwd: str) -> Prepar
     if commit is None:
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
     config, where = config_at(commit, cwd)
-    since = None
-    if update.kind is Kind.TAG:
-        since = git.previous_tag(commit, cwd)
-        base = git.commit_of(since, cwd) if since else None
-    elif not update.is_new and git.commit_of(update.remote_sha, cwd):
-        base = update.remote_sha  # a force push too: the diff is still what the remote had vs what it gets
-    else:
-        base = git.first_unpushed_parent(commit, remote, update.remote_ref, cwd)
-    target = Target(repository, update.remote_ref, commit, base, git.commit_subject(commit, cwd))
+    base, since = base_of(update, commit, remote, cwd)
+    clone_url = config.repository_url or git.strip_credentials(url)
+    target = Target(repository, update.remote_ref, commit, base, git.commit_subject(commit, cwd), clone_url)
     prepared = Prepared(update, target, config, where, since=since)
     prepared.wanted = changed_flows(target, config, cwd, since=since)
     return prepared
 
 
+def base_of(update: RefUpdate, commit: str, remote: str, cwd: str) -> tuple[str | None, str | None]:
+    """(base commit to diff from, previous tag for tag pushes). A None base means every file is new."""
+    if update.kind is Kind.TAG:
+        since = git.previous_tag(commit, cwd)
+        return (git.commit_of(since, cwd) if since else None), since
+    if not update.is_new and git.commit_of(update.remote_sha, cwd):
+        return update.remote_sha, None  # a force push too: the diff is what the remote had vs what it gets
+    return git.first_unpushed_parent(commit, remote, update.remote_ref, cwd), None
+
+
+def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) -> None:
+    """An opted-out push is recorded, so the next push of each ref registers what this one did not."""
+    pending = read_pending(cwd)
+    for update in updates:
+        commit = None if update.is_delete else git.commit_of(update.local_sha, cwd)
+        if commit is not None:
+            base, _ = base_of(update, commit, remote, cwd)
+            missed(Target(git.repo_key(url, cwd), update.remote_ref, commit, base), pending)
+    write_pending(cwd, pending)
+
+
 def changed_flows(target: Target, config: Config, cwd: str, since: str | None = None) -> Wanted:
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
-    if target.base is not None and _config_changed(changes, target, cwd):
+    config_changed = target.base is not None and _config_changed(changes, target, cwd)
+    if config_changed:
         # job variables or the pool changed: every flow of the ref must carry the new settings
         changes = [git.Change("M", c.path) for c in git.changed_paths(None, target.commit, cwd)]
     picked = [c for c in changes if config.selects(c.path) or (c.old_path and config.selects(c.old_path))]
@@ -107,6 +124,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         if new or old:
             files.append(FileChange(c.status, c.path, c.old_path, old_flows=tuple(old), new_flows=tuple(new)))
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag)
+    if config_changed:
+        wanted = replace(wanted, upserts=tuple((spec, "[tool.prefect-push] changed") for spec, _ in wanted.upserts))
     if problems:
         wanted = Wanted(wanted.upserts, wanted.removals, tuple(problems) + wanted.problems)
     return wanted

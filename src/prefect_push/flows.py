@@ -27,6 +27,7 @@ class FlowSpec:
     line: int
     params: tuple[Param, ...] = ()
     docstring: str | None = None
+    description: str | None = None  # @flow(description="...") or else the docstring, as Prefect does
     # module-level `import x` / `from x import y` that annotations may refer to: (bound name, module, attribute)
     imports: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
 
@@ -90,8 +91,9 @@ def read_flows(path: str, source: bytes) -> list[FlowSpec] | BadFlow:
             if bad:
                 return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
                                                   "which Prefect does not allow")
+            doc = ast.get_docstring(node)
             flows.append(FlowSpec(path, node.name, flow_name, node.lineno, tuple(_params(node.args)),
-                                  ast.get_docstring(node), imports))
+                                  doc, _literal_kwarg(deco, "description") or doc, imports))
             break
     return flows
 
@@ -131,6 +133,14 @@ def _dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         head = _dotted(node.value)
         return f"{head}.{node.attr}" if head else None
+    return None
+
+
+def _literal_kwarg(deco: ast.expr, name: str) -> str | None:
+    if isinstance(deco, ast.Call):
+        for kw in deco.keywords:
+            if kw.arg == name and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                return kw.value.value
     return None
 
 

@@ -6,6 +6,7 @@ and importing GitPython alone costs more than the few commands we run.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -85,6 +86,27 @@ def strip_credentials(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def repo_key(url: str, cwd: str | None = None) -> str:
+    """One name for one repository however it is spelled: ssh or https, with or without user, token, `.git`.
+
+    git@github.com:acme/flows.git, ssh://git@github.com/acme/flows and https://bot:tok@github.com/acme/flows.git
+    are all `github.com/acme/flows`; /srv/flows.git and file:///srv/flows.git are both `file:///srv/flows`.
+    """
+    def tidy(path: str) -> str:
+        return path.strip("/").removesuffix(".git").rstrip("/")
+
+    url = url.strip()
+    if "://" not in url:
+        scp = re.match(r"^(?:[^@/]+@)?([^:/]+):(.+)$", url)
+        if scp and not os.path.exists(os.path.join(cwd or ".", url)):
+            return f"{scp.group(1).lower()}/{tidy(scp.group(2))}"
+        return "file:///" + tidy(os.path.normpath(os.path.abspath(os.path.join(cwd or ".", url))))
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file:///" + tidy(os.path.normpath(parts.path))
+    return f"{(parts.hostname or '').lower()}/{tidy(parts.path)}"
 
 
 def first_unpushed_parent(sha: str, remote: str, ref: str, cwd: str | None = None) -> str | None:

@@ -26,11 +26,12 @@ class Op(str, Enum):
 @dataclass(frozen=True)
 class Target:
     """One pushed ref, resolved: which repository, which ref, which commit, diffed from where."""
-    repository: str  # remote URL without credentials
+    repository: str  # the repository's identity (git.repo_key): markers and tags use it, however the URL is spelled
     ref: str  # full ref on the remote: refs/heads/feature/x, refs/tags/v1
     commit: str | None  # None: the ref is being deleted
     base: str | None = None  # None with a commit: every file is new (first push, first tag)
     message: str = ""
+    clone_url: str = ""  # what workers git_clone: the remote URL without credentials, or repository-url
 
     @property
     def short(self) -> str:

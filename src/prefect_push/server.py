@@ -22,6 +22,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
 from .config import Config
+from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_tags
 from .schema import parameter_schema
 
@@ -62,6 +63,10 @@ class Server:
         await self._client.__aexit__(*exc)
 
     async def check_reachable(self) -> None:
+        if not PREFECT_API_URL.value():
+            # Prefect would fall back to a throwaway ephemeral server that no worker watches
+            raise Blocked("no Prefect API configured: set PREFECT_API_URL (or `prefect config set PREFECT_API_URL=...` "
+                          "in your profile) to the server your workers use")
         error = await self._client.api_healthcheck()
         if error is not None:
             raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
@@ -127,18 +132,19 @@ class Server:
     async def check_settings(self, config: Config, where: str) -> None:
         """What the config names must exist before anything is written: nothing half-registered."""
         if config.work_pool is None:
-            raise ServerError(f"{where}: set work-pool in [tool.prefect-push] (the pool whose workers run the flows)")
+            raise Blocked(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
+                          "(the pool whose workers run the flows) to pyproject.toml")
         try:
             await self._client.read_work_pool(config.work_pool)
         except ObjectNotFound:
-            raise ServerError(
+            raise Blocked(
                 f"{where}: work-pool {config.work_pool!r} does not exist on {api_url()}; create it with "
                 f"`prefect work-pool create {config.work_pool} --type process`") from None
         if config.credentials:
             try:
                 await self._client.read_block_document_by_name(config.credentials, "secret")
             except ObjectNotFound:
-                raise ServerError(
+                raise Blocked(
                     f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
                     "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)") from None
 
@@ -175,7 +181,7 @@ class Server:
             version=target.commit,
             version_info=VersionInfo(type="vcs:git", version=target.commit, commit_sha=target.commit,
                                      message=target.message, branch=target.short,
-                                     repository=target.repository, url=target.repository),
+                                     repository=target.repository, url=target.clone_url),
             entrypoint=spec.entrypoint,
             pull_steps=[pull_step(target, config)],
             parameter_openapi_schema=parameter_schema(spec),
@@ -183,13 +189,14 @@ class Server:
             work_queue_name=config.work_queue,
             job_variables=dict(config.job_variables),
             tags=deployment_tags(target, config),
-            description=spec.docstring,
+            # "" rather than None: the server stores a None description as the text 'None' (prefect 3.9.1)
+            description=spec.description or "",
         )
 
 
 def pull_step(target: Target, config: Config) -> dict[str, Any]:
     """Prefect's own git_clone step at the pushed branch or tag; a token only as a Secret block reference."""
-    step: dict[str, Any] = {"repository": target.repository, "branch": target.short}
+    step: dict[str, Any] = {"repository": target.clone_url, "branch": target.short}
     if config.credentials:
         step["access_token"] = "{{ prefect.blocks.secret.%s }}" % config.credentials
     return {"prefect.deployments.steps.git_clone": step}
