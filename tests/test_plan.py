@@ -87,3 +87,10 @@ def test_ref_deletion_deletes_only_this_refs_deployments():
         Existing("2", "b", "old", "x", tags("refs/heads/old", "https://fork/repo.git")),
     ])
     assert [(a.op, a.existing_id, a.reason) for a in plan.actions] == [(Op.DELETE, "1", "branch deleted")]
+
+
+def test_taking_over_a_deployment_made_without_prefect_push_says_so():
+    w = wanted_changes([FileChange("M", "flows/a.py", None, (spec("a"),), (spec("a"),))], first=False)
+    plan = build(T, w, CFG, [Existing("1", "a", "feature-x", "old", ())])
+    (action,) = plan.actions
+    assert action.op is Op.UPDATE and "made without prefect-push" in action.reason

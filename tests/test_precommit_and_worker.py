@@ -62,6 +62,14 @@ def test_pre_commit_hook_registers_changed_flows_and_shows_the_table(repo: Repo,
     assert got[f"{b}/feature-pc"].version == sha
     assert f"{b}/feature-pc" in proc.stdout + proc.stderr  # verbose: true shows the table
 
+    # a push by URL: pre-commit gets no remote name, and the branch's root commit is new to it ("all files")
+    repo.git("checkout", "-q", "--orphan", "by-url")
+    repo.write("flows/c.py", flow_source(repo.flow("c")))
+    repo.commit("orphan branch")
+    proc = subprocess.run(["git", "push", repo.url, "by-url"], cwd=repo.path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{repo.flow('c')}/by-url" in deployments(repo.uid)
+
     # SKIP=prefect-push is pre-commit's own opt-out
     repo.git("checkout", "-q", "feature/pc")
     repo.write("flows/a.py", flow_source(a, body="return 10"))

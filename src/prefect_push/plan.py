@@ -160,6 +160,8 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
             plan.actions.append(Action(Op.SKIP, spec.flow_name, name, "already registered at this commit", spec))
             continue
         op = Op.UPDATE if have is not None else Op.REGISTER
+        if have is not None and have.ref is None:
+            reason += "; takes over a deployment made without prefect-push"
         plan.actions.append(Action(op, spec.flow_name, name, reason, spec))
     for flow_name, path, reason in wanted.removals:
         name = config.deployment_name_for(target.short, flow_name, path)
