@@ -431,3 +431,41 @@ def test_opt_out_on_a_new_branch_is_caught_up_by_a_push_that_changes_no_flow(hoo
     proc = r.push("feature/skip")
     assert proc.returncode == 0, proc.stderr
     assert deployments(r.uid)[f"{r.flow('a')}/feature-skip"].version == sha
+
+
+def test_a_server_that_never_answers_cannot_hang_the_push(hooked: Repo):
+    import socket
+    import threading
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections, never answers
+    stop = threading.Event()
+    held = []
+
+    def hold():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                pass
+
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        r = hooked
+        r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\ntimeout = 3\n')
+        r.write("flows/a.py", flow_source(r.flow("a")))
+        r.commit()
+        started = time.monotonic()
+        proc = r.push("main", env={"PREFECT_API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/api"})
+        took = time.monotonic() - started
+        assert proc.returncode != 0
+        assert "did not finish within 3s" in proc.stderr and "Traceback" not in proc.stderr
+        assert took < 20
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        silent.close()

@@ -35,6 +35,7 @@ class Config:
     on_error: str = "block"
     tags: tuple[str, ...] = ()
     repository_url: str | None = None  # what workers clone, when not the URL pushed to (ssh for devs, https for runs)
+    timeout: float = 60.0  # seconds the whole server phase may take: a hung server must not hang `git push`
 
     def selects(self, path: str) -> bool:
         return path.endswith(".py") and any(glob_match(g, path) for g in self.flows)
@@ -65,7 +66,7 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
-             "repository-url"}
+             "repository-url", "timeout"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -105,7 +106,11 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if "ref" not in fields:
         raise ConfigError(f"{setting('deployment-name')} must contain {{ref}}, "
                           "or every branch would overwrite the same deployment")
+    timeout = section.get("timeout", 60)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+        raise ConfigError(f"{setting('timeout')} must be a number of seconds between 0 and 3600")
     return Config(
+        timeout=float(timeout),
         flows=str_list("flows", DEFAULT_FLOWS),
         work_pool=opt_str("work-pool"),
         work_queue=opt_str("work-queue"),

@@ -10,7 +10,14 @@ from .plan import RefPlan, build, build_ref_deletion
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
-    return asyncio.run(_run(prepared, cwd, dry_run=dry_run))
+    timeout = min(p.config.timeout for p in prepared)
+    try:
+        return asyncio.run(asyncio.wait_for(_run(prepared, cwd, dry_run=dry_run), timeout))
+    except TimeoutError:
+        from .server import ServerError, api_url
+
+        raise ServerError(f"Prefect API at {api_url()} did not finish within {timeout:g}s (timeout in "
+                          "[tool.prefect-push]); markers did not move") from None
 
 
 async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
