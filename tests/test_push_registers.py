@@ -469,3 +469,16 @@ def test_a_server_that_never_answers_cannot_hang_the_push(hooked: Repo):
         for conn in held:
             conn.close()
         silent.close()
+
+
+def test_git_push_dry_run_registers_nothing(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    for flags in (["--dry-run"], ["-nv"]):
+        proc = r.push(*flags, "main")
+        assert proc.returncode == 0, proc.stderr
+        assert "git push --dry-run: registering nothing" in proc.stderr
+    assert deployments(r.uid) == {}
+    assert r.push("main").returncode == 0
+    assert f"{r.flow('a')}/main" in deployments(r.uid)

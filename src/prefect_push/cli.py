@@ -26,6 +26,30 @@ def _skipped() -> str | None:
     return None
 
 
+def git_push_dry_run() -> bool:
+    """Whether the `git push` that runs this hook is a --dry-run: git runs pre-push hooks then too.
+
+    git does not tell the hook, so look at the ancestor `git push` process (Linux /proc; elsewhere: assume not).
+    """
+    pid = os.getppid()
+    for _ in range(6):  # git -> [pre-commit's hook script -> pre-commit ->] this process
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if "push" in args and args and os.path.basename(args[0]) == "git":
+            opts = args[args.index("push") + 1:]
+            return any(a == "--dry-run" or (a.startswith("-") and not a.startswith("--") and "n" in a[1:])
+                       for a in opts)
+        if pid <= 1:
+            return False
+        pid = ppid
+    return False
+
+
 def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str]:
     """(updates, remote name or URL, remote URL) from pre-commit's environment or git's own pre-push input."""
     env = os.environ
@@ -119,6 +143,9 @@ def cmd_hook(args: argparse.Namespace) -> int:
         return 0
     updates, remote, url = hook_updates(args.git_args, stdin)
     if not updates:
+        return 0
+    if git_push_dry_run():
+        say("git push --dry-run: registering nothing; `prefect-push plan` shows what a real push would do")
         return 0
     return execute(updates, remote, url, as_json=args.json)
 
