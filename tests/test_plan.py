@@ -94,3 +94,12 @@ def test_taking_over_a_deployment_made_without_prefect_push_says_so():
     plan = build(T, w, CFG, [Existing("1", "a", "feature-x", "old", ())])
     (action,) = plan.actions
     assert action.op is Op.UPDATE and "made without prefect-push" in action.reason
+
+
+def test_a_flow_removed_from_a_file_that_no_longer_serves_it_is_not_deleted():
+    # the deployment's entrypoint moved to flows/b.py earlier; a stale copy disappearing from a.py must not delete it
+    w = wanted_changes([FileChange("M", "flows/a.py", None, (spec("x"),), ())], first=False)
+    here = Existing("1", "x", "feature-x", "b" * 40, tags(T.ref), "flows/a.py:x")
+    there = Existing("1", "x", "feature-x", "b" * 40, tags(T.ref), "flows/b.py:x")
+    assert [a.op for a in build(T, w, CFG, [here]).actions] == [Op.DELETE]
+    assert build(T, w, CFG, [there]).actions == []

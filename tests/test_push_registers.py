@@ -482,3 +482,61 @@ def test_git_push_dry_run_registers_nothing(hooked: Repo):
     assert deployments(r.uid) == {}
     assert r.push("main").returncode == 0
     assert f"{r.flow('a')}/main" in deployments(r.uid)
+
+
+def test_rebase_and_force_push_still_registers_what_an_earlier_push_missed(hooked: Repo):
+    r = hooked
+    r.write("flows/etl.py", flow_source(r.flow("etl")))
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "feature/rb")
+    r.write("flows/etl.py", flow_source(r.flow("etl"), body="return 2"))
+    r.commit("F1")
+    r.push("feature/rb")
+    r.write("flows/new.py", flow_source(r.flow("new")))
+    r.commit("F2: not registered")
+    r.push("feature/rb", env={"PREFECT_PUSH_SKIP": "1"})
+    (r.path / ".git" / "prefect-push" / "pending.json").unlink()  # as if pushed from another clone
+    r.git("checkout", "-q", "main")
+    r.write("README.md", "main moved on\n")
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-q", "feature/rb")
+    r.git("rebase", "-q", "main")
+    r.write("flows/etl.py", flow_source(r.flow("etl"), body="return 3"))
+    sha = r.commit("F3")
+    proc = r.push("--force", "feature/rb")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{r.flow('new')}/feature-rb"].version == sha  # diffed from the registered F1, not the remote's F2
+    assert got[f"{r.flow('etl')}/feature-rb"].version == sha
+
+
+def test_config_change_and_file_deletion_in_one_commit(hooked: Repo):
+    r = hooked
+    r.write("flows/old.py", flow_source(r.flow("old")))
+    r.write("flows/keep.py", flow_source(r.flow("keep")))
+    r.commit()
+    r.push("main")
+    r.git("rm", "-q", "flows/old.py")
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\ntags = ["team-x"]\n')
+    sha = r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert set(got) == {f"{r.flow('keep')}/main"}
+    assert got[f"{r.flow('keep')}/main"].version == sha and "team-x" in got[f"{r.flow('keep')}/main"].tags
+    assert "[tool.prefect-push] changed" in proc.stderr
+
+
+def test_a_path_with_a_newline_does_not_shift_other_files(hooked: Repo):
+    r = hooked
+    r.write("flows/etl.py", flow_source(r.flow("etl")))
+    r.commit()
+    r.push("main")
+    r.write("notes/a\nb.py", "x = 1\n")
+    r.write("flows/etl.py", flow_source(r.flow("etl"), body="return 2"))
+    sha = r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{r.flow('etl')}/main"].version == sha

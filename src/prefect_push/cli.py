@@ -10,7 +10,7 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import (Blocked, Prepared, catch_up, env_override, every_flow, missed, pending_key, prepare, read_pending,
+from .engine import (Blocked, Prepared, env_override, every_flow, missed, pending_key, prepare, read_pending,
                      write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import say
@@ -75,13 +75,14 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     prepared: list[Prepared] = []
     for update in updates:
         p = prepare(env_override(update), remote, url, cwd)
-        prepared.append(every_flow(p, cwd) if all_flows else catch_up(p, pending, cwd))
+        p.pending = pending.get(pending_key(p.target))
+        prepared.append(every_flow(p, cwd) if all_flows else p)
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
         raise Blocked("\n".join(problems) + "\nnothing was registered")
     todo = [p for p in prepared
             if always_ask_server or p.wanted is None or p.wanted.upserts or p.wanted.removals
-            or pending_key(p.target) in pending]
+            or p.pending is not None]
     if not todo:
         if as_json:
             from .report import render

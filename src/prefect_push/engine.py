@@ -29,13 +29,14 @@ class Prepared:
     config_where: str
     wanted: Wanted | None = None  # None: a deletion
     since: str | None = None  # previous tag, for tag pushes
+    pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
+    all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
 
 
 @dataclass
 class Outcome:
     plans: list[RefPlan] = field(default_factory=list)
     errors: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # plan index -> (deployment, error)
-    warnings: list[str] = field(default_factory=list)
     api_url: str | None = None
 
 
@@ -100,22 +101,29 @@ def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) 
 
 
 def changed_flows(target: Target, config: Config, cwd: str, since: str | None = None) -> Wanted:
+    """What the files changed between target.base and target.commit ask for: flows to (re)register or drop."""
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
-    config_changed = target.base is not None and _config_changed(changes, target, cwd)
+    config_changed = target.base is not None and _config_changed(changes, config, cwd)
     if config_changed:
-        # job variables or the pool changed: every flow of the ref must carry the new settings
-        changes = [git.Change("M", c.path) for c in git.changed_paths(None, target.commit, cwd)]
+        # the pool or job variables changed: every flow of the ref must carry the new settings
+        touched = {c.path for c in changes}
+        changes += [git.Change("M", path, None, blob, blob)
+                    for path, blob in git.tree(target.commit, cwd).items() if path not in touched]
     picked = [c for c in changes if config.selects(c.path) or (c.old_path and config.selects(c.old_path))]
-    new_paths = [c.path for c in picked if c.status != "D" and config.selects(c.path)]
-    old_paths = [c.old_path or c.path for c in picked if c.status != "A"] if target.base else []
-    new_src = git.show_many(target.commit, new_paths, cwd)
-    old_src = git.show_many(target.base, old_paths, cwd) if target.base and old_paths else {}
+    wanted_new = [c for c in picked if c.new_blob and config.selects(c.path)]
+    blobs = {c.new_blob for c in wanted_new} | {c.old_blob for c in picked if c.old_blob}
+    src = git.read_blobs(sorted(b for b in blobs if b), cwd)
     files, problems = [], []
     for c in picked:
-        new = read_flows(c.path, new_src[c.path]) if c.path in new_src else []
+        new: list | BadFlow = []
+        if c in wanted_new:
+            if c.new_blob not in src:
+                problems.append(f"{c.path}: cannot be read from {target.short} at {target.commit[:12]}")
+                continue
+            new = read_flows(c.path, src[c.new_blob])
         old_path = c.old_path or c.path
-        old = read_flows(old_path, old_src[old_path]) if old_path in old_src else []
+        old = read_flows(old_path, src[c.old_blob]) if c.old_blob in src else []
         if isinstance(new, BadFlow):
             problems.append(f"{new} (in {target.short} at {target.commit[:12]})")
             continue
@@ -127,19 +135,19 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     if config_changed:
         wanted = replace(wanted, upserts=tuple((spec, "[tool.prefect-push] changed") for spec, _ in wanted.upserts))
     if problems:
-        wanted = Wanted(wanted.upserts, wanted.removals, tuple(problems) + wanted.problems)
+        wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
     return wanted
 
 
-def _config_changed(changes: list[git.Change], target: Target, cwd: str) -> bool:
-    if not any(c.path == "pyproject.toml" for c in changes):
+def _config_changed(changes: list[git.Change], config: Config, cwd: str) -> bool:
+    change = next((c for c in changes if c.path == "pyproject.toml"), None)
+    if change is None:
         return False
     try:
-        old = load(git.show(target.base, "pyproject.toml", cwd)) if target.base else Config()
-        new = load(git.show(target.commit, "pyproject.toml", cwd))
+        old = load(git.read_blobs([change.old_blob], cwd).get(change.old_blob)) if change.old_blob else Config()
     except ConfigError:
-        return False  # reported where the config is loaded for real
-    return old != new
+        return True  # the old config was broken: the new one must apply everywhere
+    return old != config
 
 
 # --- a small local record of refs whose registration was missed, so a later push catches them up ---
@@ -185,15 +193,5 @@ def every_flow(p: Prepared, cwd: str) -> Prepared:
     if p.target.commit is None:
         return p
     target = replace(p.target, base=None)
-    return replace(p, target=target, wanted=changed_flows(target, p.config, cwd, since=p.since))
-
-
-def catch_up(p: Prepared, pending: dict[str, str], cwd: str) -> Prepared:
-    """A ref whose earlier push was not registered is diffed from where that push began."""
-    base = pending.get(pending_key(p.target))
-    if base is None or p.target.commit is None or base == (p.target.base or ""):
-        return p
-    if base and not (git.commit_of(base, cwd) and git.is_ancestor(base, p.target.commit, cwd)):
-        return p  # history was rewritten since: the marker on the server decides
-    target = replace(p.target, base=base or None)
-    return replace(p, target=target, wanted=changed_flows(target, p.config, cwd, since=p.since))
+    return replace(p, target=target, all_flows=True,
+                   wanted=changed_flows(target, p.config, cwd, since=p.since))

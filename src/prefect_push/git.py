@@ -140,57 +140,82 @@ def previous_tag(sha: str, cwd: str | None = None) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
+GITLINK = "160000"
+
+
 @dataclass(frozen=True)
 class Change:
     status: str  # A, M, D, R (renamed: old_path -> path), T
     path: str
     old_path: str | None = None
+    old_blob: str | None = None  # object ids: contents are read by id, never by a path that could hold "\n"
+    new_blob: str | None = None
 
 
 def changed_paths(base: str | None, sha: str, cwd: str | None = None) -> list[Change]:
     """Paths changed between two commits, from git's object database (never the working tree)."""
     if base is None:
-        raw = git_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", sha, cwd=cwd)
-        return [Change("A", p.decode("utf-8", "surrogateescape")) for p in raw.split(b"\0") if p]
-    raw = git_bytes("diff", "-z", "-M", "--name-status", "--no-ext-diff", base, sha, "--", cwd=cwd)
+        return [Change("A", path, new_blob=blob) for path, blob in tree(sha, cwd).items()]
+    raw = git_bytes("diff", "-z", "-M", "--raw", "--no-abbrev", "--no-ext-diff", base, sha, "--", cwd=cwd)
     fields = [f.decode("utf-8", "surrogateescape") for f in raw.split(b"\0")]
     changes: list[Change] = []
     i = 0
-    while i < len(fields) and fields[i]:
-        status = fields[i][0]
-        if status in "RC":
-            changes.append(Change("R" if status == "R" else "A", fields[i + 2], fields[i + 1]))
+    while i < len(fields) and fields[i].startswith(":"):
+        old_mode, new_mode, old_blob, new_blob, status = fields[i][1:].split(" ")
+        if GITLINK in (old_mode, new_mode):  # a submodule's commit, not a file of ours
+            i += 3 if status[0] in "RC" else 2
+            continue
+        old_blob = None if set(old_blob) == {"0"} else old_blob
+        new_blob = None if set(new_blob) == {"0"} else new_blob
+        kind = status[0]
+        if kind in "RC":
+            # a copy leaves its source in place: for us it is a new file
+            changes.append(Change("R" if kind == "R" else "A", fields[i + 2], fields[i + 1] if kind == "R" else None,
+                                  old_blob if kind == "R" else None, new_blob))
             i += 3
         else:
-            changes.append(Change(status, fields[i + 1]))
+            changes.append(Change(kind, fields[i + 1], None, old_blob, new_blob))
             i += 2
     return changes
+
+
+def tree(sha: str, cwd: str | None = None) -> dict[str, str]:
+    """Every file of a commit: path -> blob id."""
+    raw = git_bytes("ls-tree", "-r", "-z", "--full-tree", sha, cwd=cwd)
+    out = {}
+    for entry in raw.split(b"\0"):
+        if entry:
+            meta, path = entry.split(b"\t", 1)
+            mode, kind, blob = meta.split()
+            if kind == b"blob":
+                out[path.decode("utf-8", "surrogateescape")] = blob.decode()
+    return out
+
+
+def read_blobs(blobs: list[str], cwd: str | None = None) -> dict[str, bytes]:
+    """Contents of many blobs with a single git process (cat-file --batch); a missing one is left out."""
+    if not blobs:
+        return {}
+    request = "".join(f"{b}\n" for b in blobs).encode()
+    proc = subprocess.run(("git", "cat-file", "--batch"), input=request, cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode != 0:
+        raise GitError("git cat-file --batch failed")
+    out, pos, result = proc.stdout, 0, {}
+    for blob in blobs:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        pos = nl + 1
+        if len(header) < 3 or header[1] != b"blob":
+            continue  # "<id> missing"
+        size = int(header[2])
+        result[blob] = out[pos:pos + size]
+        pos += size + 1
+    return result
 
 
 def show(sha: str, path: str, cwd: str | None = None) -> bytes | None:
     proc = subprocess.run(("git", "cat-file", "blob", f"{sha}:{path}"), cwd=cwd, env=_env(), capture_output=True)
     return proc.stdout if proc.returncode == 0 else None
-
-
-def show_many(sha: str, paths: list[str], cwd: str | None = None) -> dict[str, bytes]:
-    """Contents of many files at one commit with a single git process (cat-file --batch)."""
-    if not paths:
-        return {}
-    request = b"".join(f"{sha}:{p}\n".encode("utf-8", "surrogateescape") for p in paths)
-    proc = subprocess.run(("git", "cat-file", "--batch"), input=request, cwd=cwd, env=_env(), capture_output=True)
-    if proc.returncode != 0:
-        raise GitError("git cat-file --batch failed")
-    out, pos, result = proc.stdout, 0, {}
-    for p in paths:
-        nl = out.index(b"\n", pos)
-        header = out[pos:nl].split()
-        pos = nl + 1
-        if header[-1] == b"missing" or len(header) < 3:
-            continue
-        size = int(header[2])
-        result[p] = out[pos:pos + size]
-        pos += size + 1
-    return result
 
 
 def commit_subject(sha: str, cwd: str | None = None) -> str:

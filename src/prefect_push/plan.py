@@ -63,6 +63,7 @@ class Existing:
     name: str
     version: str | None
     tags: tuple[str, ...] = ()
+    entrypoint: str | None = None
 
     @property
     def ref(self) -> str | None:
@@ -166,7 +167,8 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
     for flow_name, path, reason in wanted.removals:
         name = config.deployment_name_for(target.short, flow_name, path)
         have = by_key.get((flow_name, name))
-        if have is not None and (have.ref, have.repository) == (target.ref, target.repository):
+        if (have is not None and (have.ref, have.repository) == (target.ref, target.repository)
+                and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
             plan.actions.append(Action(Op.DELETE, flow_name, name, reason, existing_id=have.id))
     return plan
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from . import git
 from .engine import Blocked, Outcome, Prepared, changed_flows
-from .plan import RefPlan, build, build_ref_deletion
+from .plan import RefPlan, Target, build, build_ref_deletion
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
@@ -60,16 +60,17 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     target = p.target
     if target.commit is None:
         return build_ref_deletion(target, await server.ref_deployments(target))
-    marker = await server.marker(target)
-    if marker == target.commit:
-        return RefPlan(target, note=f"already registered at {target.commit[:12]}")
-    wanted, from_marker = p.wanted, marker is not None and marker == target.base
-    if (marker and marker != target.base and git.commit_of(marker, cwd)
-            and git.is_ancestor(marker, target.commit, cwd)):
-        # catch up from the last fully registered commit: whatever an earlier push missed is included
-        target = replace(target, base=marker)
-        wanted = changed_flows(target, p.config, cwd, since=p.since)
-        from_marker = True
+    wanted, from_marker = p.wanted, False
+    if not p.all_flows:
+        marker = await server.marker(target)
+        if marker == target.commit:
+            return RefPlan(target, note=f"already registered at {target.commit[:12]}")
+        base = diff_base(target, marker, p.pending, cwd)
+        from_marker = marker is not None and base == marker
+        if base != target.base:
+            # catch up: diff from what is registered, so whatever an earlier push missed is included
+            target = replace(target, base=base)
+            wanted = changed_flows(target, p.config, cwd, since=p.since)
     assert wanted is not None
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
     names = {p.config.deployment_name_for(target.short, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
@@ -77,7 +78,21 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     if not plan.actions and not plan.problems:
         if from_marker:
-            plan.note, plan.advance_marker = f"no flow changed since the registered {marker[:12]}", True
+            plan.note, plan.advance_marker = f"no flow changed since the registered {target.base[:12]}", True
         else:
             plan.note = "no flow changed"
     return plan
+
+
+def diff_base(target: Target, marker: str | None, pending: str | None, cwd: str) -> str | None:
+    """What to diff the pushed commit against: the last fully registered commit when there is one.
+
+    The diff is a tree diff, so ancestry does not matter: after a rebase or force push the marker still names
+    the registered state. A marker this clone lacks means the registered state is unknown: every flow (None).
+    Without a marker, an earlier push that was not registered marks where to begin; else the push's own base.
+    """
+    if marker is not None:
+        return marker if git.commit_of(marker, cwd) else None
+    if pending is not None:
+        return pending or None
+    return target.base

@@ -45,6 +45,7 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
     if not data:
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     title = "prefect-push plan (nothing written)" if dry_run else "prefect-push"
@@ -58,6 +59,7 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
         if r["error"]:
             action, style = f"FAILED ({r['error']})", "bold red"
         deployment = f"{r['flow']}/{r['deployment']}" if r["flow"] else ""
-        table.add_row(r["ref"], r["flow"] or "", deployment, f"[{style}]{action}[/]",
-                      (r["commit"] or "")[:12], r["reason"])
+        # names, refs and reasons are data: never let rich read "[...]" in them as markup
+        table.add_row(escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), f"[{style}]{escape(action)}[/]",
+                      (r["commit"] or "")[:12], escape(r["reason"]))
     Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)

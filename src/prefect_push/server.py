@@ -112,7 +112,7 @@ class Server:
 
     async def _as_existing(self, deployments: list[Any]) -> list[Existing]:
         names = await self._flow_names({d.flow_id for d in deployments})
-        return [Existing(str(d.id), names.get(d.flow_id, "?"), d.name, d.version, tuple(d.tags or ()))
+        return [Existing(str(d.id), names.get(d.flow_id, "?"), d.name, d.version, tuple(d.tags or ()), d.entrypoint)
                 for d in deployments]
 
     async def existing(self, flow_names: set[str], deployment_names: set[str]) -> list[Existing]:
