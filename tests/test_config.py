@@ -72,3 +72,13 @@ def test_repository_url_must_not_carry_a_password():
     with pytest.raises(ConfigError, match="repository-url must not contain user or password"):
         cfg('repository-url = "https://u:p@host/r.git"')
     assert cfg('repository-url = "https://host/r.git"').repository_url == "https://host/r.git"
+
+
+@pytest.mark.parametrize("template", ["{ref!x}", "{ref:d}", "{ref:>{flow}}x"])
+def test_templates_that_cannot_be_filled_in_are_config_errors(template):
+    with pytest.raises(ConfigError, match="cannot be filled in|unknown field"):
+        cfg(f'deployment-name = "{template}"')
+
+
+def test_a_tool_key_that_is_not_a_table_is_no_crash():
+    assert load(b'tool = "x"\n') == Config()

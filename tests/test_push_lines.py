@@ -1,7 +1,7 @@
 """Pure: git's pre-push input -> RefUpdates."""
 import pytest
 
-from prefect_push.push import Kind, PushLineError, parse_push_lines
+from prefect_push.push import Kind, PushLineError, parse_push_lines, short_ref
 
 A, B, Z = "a" * 40, "b" * 40, "0" * 40
 
@@ -15,7 +15,7 @@ def test_branch_update_new_branch_delete_and_tag_kinds():
         f"(delete) {Z} refs/tags/v0 {B}\n"
     )
     assert [u.kind for u in updates] == [Kind.BRANCH, Kind.NEW_BRANCH, Kind.BRANCH_DELETE, Kind.TAG, Kind.TAG_DELETE]
-    assert updates[1].short_name == "feature/x"
+    assert short_ref(updates[1].remote_ref) == "feature/x" and short_ref(updates[3].remote_ref) == "v1"
 
 
 def test_sha256_ids_are_accepted():

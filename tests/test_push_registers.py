@@ -238,7 +238,9 @@ def test_token_in_remote_url_and_secret_block_never_stored_nor_printed(repo: Rep
 def test_build_tag_overrides_the_detected_ref(repo: Repo, prefect_server):
     repo.write("flows/a.py", flow_source(repo.flow("a")))
     repo.commit()
-    proc = repo.cli("register", "--ref", "main", env={"BUILD_TAG": "release-7"})
+    repo.git("tag", "release-7")
+    repo.git("checkout", "-q", "--detach")  # as CI checks out: no branch to name the ref
+    proc = repo.cli("register", env={"BUILD_TAG": "release-7"})
     assert proc.returncode == 0, proc.stderr
     d = deployments(repo.uid)[f"{repo.flow('a')}/release-7"]
     assert d.pull_steps[0]["prefect.deployments.steps.git_clone"]["branch"] == "release-7"
@@ -540,3 +542,27 @@ def test_a_path_with_a_newline_does_not_shift_other_files(hooked: Repo):
     proc = r.push("main")
     assert proc.returncode == 0, proc.stderr
     assert deployments(r.uid)[f"{r.flow('etl')}/main"].version == sha
+
+
+def test_refs_that_are_neither_branches_nor_tags_register_nothing(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("HEAD:refs/for/main")  # Gerrit-style review ref
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid) == {}
+
+
+def test_ci_register_after_a_force_push_falls_back_with_a_warning(repo: Repo, prefect_server):
+    repo.write("flows/a.py", flow_source(repo.flow("a")))
+    sha = repo.commit()
+    gone = "1234567890" * 4  # github.event.before of a force push: not in the clone
+    proc = repo.cli("register", "--from", gone, "--to", sha, "--ref", "main")
+    assert proc.returncode == 0, proc.stderr
+    assert "is not in this clone" in proc.stderr and "fetch-depth: 0" in proc.stderr
+    assert deployments(repo.uid)[f"{repo.flow('a')}/main"].version == sha
+
+
+def test_a_token_in_remote_never_reaches_an_error_message(repo: Repo):
+    proc = repo.cli("plan", "--remote", "https://bot:SECRET123@example.com/r.git", "--ref", "nope")
+    assert proc.returncode == 1 and "SECRET123" not in proc.stdout + proc.stderr

@@ -10,7 +10,7 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import (Blocked, Prepared, env_override, every_flow, missed, pending_key, prepare, read_pending,
+from .engine import (Blocked, Prepared, every_flow, ref_from_env, missed, pending_key, prepare, read_pending,
                      write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import say
@@ -63,6 +63,17 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
             raise Blocked(f"pre-commit passed local branch {local!r}, which is not a commit here")
         frm = env.get("PRE_COMMIT_FROM_REF") or "0" * len(to)
         return [RefUpdate(local, to, env["PRE_COMMIT_REMOTE_BRANCH"], frm)], remote or "origin", url or remote
+    if env.get("PRE_COMMIT_TO_REF") and not argv:
+        # `pre-commit run --hook-stage pre-push --from-ref A --to-ref B` by hand: no remote, no stdin. Treat it
+        # as a push of the current branch to origin.
+        branch = git.git("symbolic-ref", "-q", "HEAD", check=False).strip()
+        if not branch:
+            raise Blocked("pre-commit run by hand on a detached HEAD: use `prefect-push plan --ref <branch>`")
+        to = git.commit_of(env["PRE_COMMIT_TO_REF"])
+        frm = git.commit_of(env.get("PRE_COMMIT_FROM_REF") or "") if env.get("PRE_COMMIT_FROM_REF") else None
+        if to is None:
+            raise Blocked(f"--to-ref {env['PRE_COMMIT_TO_REF']!r} is not a commit here")
+        return [RefUpdate(branch, to, branch, frm or "0" * len(to))], "origin", git.remote_url("origin")
     remote = argv[0] if argv else "origin"
     url = argv[1] if len(argv) > 1 else git.remote_url(remote)
     return parse_push_lines(stdin), remote, url
@@ -74,7 +85,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
-        p = prepare(env_override(update), remote, url, cwd)
+        p = prepare(update, remote, url, cwd)
         p.pending = pending.get(pending_key(p.target))
         prepared.append(every_flow(p, cwd) if all_flows else p)
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
@@ -94,9 +105,9 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     from .report import render
     try:
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
-    except Blocked:
+    except (Blocked, ConfigError, git.GitError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the server edge: one line, never a traceback
+    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
         from .server import ServerError, api_url, describe
         msg = str(exc) if isinstance(exc, ServerError) else f"Prefect API at {api_url()} failed: {describe(exc)}"
         if dry_run:
@@ -105,10 +116,11 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             missed(p.target, pending)
         write_pending(cwd, pending)
         if warn:
-            say(f"{msg}; nothing registered, the push goes on (on-error = \"warn\"): the next push of "
+            say(f"{msg}; registration incomplete, the push goes on (on-error = \"warn\"): the next push of "
                 f"{', '.join(p.target.short for p in todo)} or `prefect-push register` catches up")
             return 0
-        raise Blocked(f"{msg}; nothing registered. Fix it and push again, or set on-error = \"warn\" in "
+        raise Blocked(f"{msg}; registration incomplete, markers did not move. Fix it and push again, or set "
+                      f"on-error = \"warn\" in "
                       f"[tool.prefect-push], or push with {SKIP_ENV}=1") from None
     render(outcome, as_json=as_json, dry_run=dry_run)
     if not dry_run:
@@ -153,15 +165,17 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
 def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]:
     """--from/--to/--ref as a ref update; --to defaults to the ref's own commit, never to whatever is checked out."""
-    ref = args.ref
+    ref = args.ref or ref_from_env(args.remote)
     if ref is None:
         ref = git.git("symbolic-ref", "-q", "HEAD", check=False).strip()
         if not ref:
-            raise Blocked("HEAD is detached: name the ref with --ref (e.g. --ref main or --ref refs/tags/v1)")
+            raise Blocked("HEAD is detached: name the ref with --ref (e.g. --ref main or --ref refs/tags/v1), "
+                          "or set GIT_BRANCH / BUILD_TAG")
     ref, local = _resolve_ref(ref, args.remote)
     rev = args.to or local
     if rev is None:
-        raise Blocked(f"--ref {args.ref!r} is not a branch or tag in this clone (nor on {args.remote}); "
+        raise Blocked(f"--ref {args.ref!r} is not a branch or tag in this clone (nor on "
+                      f"{git.strip_credentials(args.remote)}); "
                       "pass --to SHA to say which commit it points at")
     to = git.commit_of(rev)
     if to is None:
@@ -170,9 +184,14 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
     if frm and not is_zero(frm):
         resolved = git.commit_of(frm)
         if resolved is None:
-            raise Blocked(f"--from {frm!r} is not a commit in this clone (shallow clone? fetch more history)")
-        frm = resolved
-    else:
+            # a force push (CI's "before" is gone) or a shallow clone: diff like a new branch; the server's
+            # marker, when there is one, still decides the base
+            say(f"--from {frm[:12]} is not in this clone (force push, or a shallow checkout: fetch-depth: 0 "
+                "fetches it); diffing against the remote's other branches instead")
+            frm = ""
+        else:
+            frm = resolved
+    if not frm or is_zero(frm):
         frm = "0" * len(to)
     url = git.remote_url(args.remote)
     return [RefUpdate(rev, to, ref, frm)], args.remote, url

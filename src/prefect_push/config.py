@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .flows import FORBIDDEN_NAME_CHARS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -17,7 +19,7 @@ SECTION = "tool.prefect-push"
 DEFAULT_FLOWS = ("**/*.py",)
 DEFAULT_NAME = "{ref}"
 NAME_FIELDS = {"ref", "flow", "file"}
-_FORBIDDEN = re.compile(r"[/%&><]")
+_FORBIDDEN = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS))) + "]")
 
 
 class ConfigError(ValueError):
@@ -58,7 +60,8 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
         data = tomllib.loads(pyproject.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: not valid TOML ({exc})") from None
-    section = data.get("tool", {}).get("prefect-push", {})
+    tool = data.get("tool", {})
+    section = tool.get("prefect-push", {}) if isinstance(tool, dict) else {}
     if not isinstance(section, dict):
         raise ConfigError(f"{where}: [{SECTION}] must be a table")
     return parse(section, where)
@@ -103,6 +106,10 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if not fields <= NAME_FIELDS or "{}" in name:
         raise ConfigError(f"{setting('deployment-name')}: unknown field in {name!r} "
                           f"(use {{ref}}, {{flow}}, {{file}})")
+    try:
+        name.format(ref="r", flow="f", file="x")  # conversions and format specs ({ref!x}, {ref:d}) fail here
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"{setting('deployment-name')}: {name!r} cannot be filled in ({exc})") from None
     if "ref" not in fields:
         raise ConfigError(f"{setting('deployment-name')} must contain {{ref}}, "
                           "or every branch would overwrite the same deployment")

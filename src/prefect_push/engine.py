@@ -40,18 +40,22 @@ class Outcome:
     api_url: str | None = None
 
 
-def env_override(update: RefUpdate) -> RefUpdate:
-    """BUILD_TAG / GIT_BRANCH name the ref in CI systems (Jenkins) where the checkout is detached."""
-    if update.is_delete:
-        return update
-    if os.environ.get("BUILD_TAG"):
-        return RefUpdate(update.local_ref, update.local_sha, "refs/tags/" + os.environ["BUILD_TAG"],
-                         update.remote_sha)
-    if os.environ.get("GIT_BRANCH"):
-        branch = os.environ["GIT_BRANCH"].removeprefix("refs/heads/")
-        branch = branch.split("/", 1)[1] if branch.startswith("origin/") else branch
-        return RefUpdate(update.local_ref, update.local_sha, "refs/heads/" + branch, update.remote_sha)
-    return update
+def ref_from_env(remote: str, cwd: str | None = None) -> str | None:
+    """The ref CI names in its environment, for `register`/`plan` without --ref (as the original Git-storage
+    workflow read it): BUILD_TAG when it names a tag of this clone (Jenkins sets BUILD_TAG=jenkins-<job>-<n> on
+    every build, which is no tag), else GIT_BRANCH (`origin/main`, `refs/heads/main` or `main`)."""
+    tag = os.environ.get("BUILD_TAG", "").strip()
+    if tag and git.ok("show-ref", "--verify", "--quiet", f"refs/tags/{tag}", cwd=cwd):
+        return f"refs/tags/{tag}"
+    branch = os.environ.get("GIT_BRANCH", "").strip()
+    if not branch:
+        return None
+    if branch.startswith("refs/"):
+        return branch
+    head, _, rest = branch.partition("/")
+    if rest and (head == remote or git.is_remote_name(head, cwd)):
+        branch = rest
+    return f"refs/heads/{branch}"
 
 
 def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
@@ -64,6 +68,10 @@ def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
 def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     """Resolve one ref update: its commit, base and config; what its changed files want."""
     repository = git.repo_key(url, cwd)
+    if update.kind is Kind.OTHER:
+        # refs/for/main (Gerrit), refs/notes/*, ...: no branch or tag a worker could clone
+        config, where = config_at(None, cwd)
+        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()))
     if update.is_delete:
         config, where = config_at(None, cwd)
         return Prepared(update, Target(repository, update.remote_ref, None), config, where)

@@ -10,6 +10,7 @@ from enum import Enum
 
 from .config import Config
 from .flows import FlowSpec
+from .push import short_ref
 
 REF_TAG = "git-ref:"
 REPO_TAG = "git-repo:"
@@ -35,10 +36,7 @@ class Target:
 
     @property
     def short(self) -> str:
-        for prefix in ("refs/heads/", "refs/tags/"):
-            if self.ref.startswith(prefix):
-                return self.ref[len(prefix):]
-        return self.ref
+        return short_ref(self.ref)
 
     @property
     def is_tag(self) -> bool:

@@ -49,18 +49,10 @@ class RefUpdate:
             return Kind.NEW_BRANCH if self.is_new else Kind.BRANCH
         return Kind.OTHER
 
-    @property
-    def short_name(self) -> str:
-        return short_ref(self.remote_ref)
 
 
 def is_zero(sha: str) -> bool:
     return bool(sha) and set(sha) == {"0"}
-
-
-def zero_like(sha: str) -> str:
-    """The all-zero id of the same object format (sha1: 40, sha256: 64)."""
-    return "0" * (len(sha) if len(sha) in (40, 64) else 40)
 
 
 def short_ref(ref: str) -> str:

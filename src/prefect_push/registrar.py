@@ -21,9 +21,10 @@ def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
 
 
 async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
-    from .server import Server, api_url
+    from .server import Server, api_url, check_configured
 
     outcome = Outcome(api_url=api_url())
+    check_configured()  # before any client exists: building one without a URL starts Prefect's ephemeral server
     async with Server() as server:
         await server.check_reachable()
         for p in prepared:

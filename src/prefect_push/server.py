@@ -37,6 +37,13 @@ def api_url() -> str:
     return PREFECT_API_URL.value() or "(no PREFECT_API_URL: Prefect's ephemeral local server)"
 
 
+def check_configured() -> None:
+    if not PREFECT_API_URL.value():
+        # Prefect would fall back to a throwaway ephemeral server that no worker watches
+        raise Blocked("no Prefect API configured: set PREFECT_API_URL (or `prefect config set PREFECT_API_URL=...` "
+                      "in your profile) to the server your workers use")
+
+
 def marker_name(repository: str, ref: str) -> str:
     # Variable names allow letters, digits, - and _ only: hash the (repository, ref) pair.
     digest = hashlib.sha256(f"{repository}\n{ref}".encode()).hexdigest()[:32]
@@ -63,10 +70,6 @@ class Server:
         await self._client.__aexit__(*exc)
 
     async def check_reachable(self) -> None:
-        if not PREFECT_API_URL.value():
-            # Prefect would fall back to a throwaway ephemeral server that no worker watches
-            raise Blocked("no Prefect API configured: set PREFECT_API_URL (or `prefect config set PREFECT_API_URL=...` "
-                          "in your profile) to the server your workers use")
         error = await self._client.api_healthcheck()
         if error is not None:
             raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
