@@ -1,7 +1,7 @@
 """The path a push takes: ref updates -> targets -> changed flows -> plan -> (server) -> outcome.
 
-Everything before `run_on_server` is plain Python and git; prefect is imported only when a plan has work
-for the server.
+Everything here is plain Python and git; registrar.run (the only path into prefect) is called only when a
+ref has work for the server.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def ref_from_env(remote: str, cwd: str | None = None) -> str | None:
 def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
     rev = commit or "HEAD"
     where = f"pyproject.toml at {rev[:12]}"
-    raw = git.show(rev, "pyproject.toml", cwd) if git.commit_of(rev, cwd) else None
+    raw = git.show(rev, "pyproject.toml", cwd)  # None: no such file (or no commit yet)
     return load(raw, where), where
 
 
@@ -81,7 +81,7 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     config, where = config_at(commit, cwd)
     base, since = base_of(update, commit, remote, cwd)
     clone_url = config.repository_url or git.strip_credentials(url)
-    target = Target(repository, update.remote_ref, commit, base, git.commit_subject(commit, cwd), clone_url)
+    target = Target(repository, update.remote_ref, commit, base, clone_url=clone_url)  # message: when registering
     prepared = Prepared(update, target, config, where, since=since)
     prepared.wanted = changed_flows(target, config, cwd, since=since)
     return prepared

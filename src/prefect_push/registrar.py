@@ -76,6 +76,8 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
     names = {p.config.deployment_name_for(target.short, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
     names |= {p.config.deployment_name_for(target.short, name, path) for name, path, _ in wanted.removals}
+    if wanted.upserts:
+        target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     if not plan.actions and not plan.problems:
         if from_marker:
