@@ -10,10 +10,10 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import (Blocked, Prepared, every_flow, ref_from_env, missed, pending_key, prepare, read_pending,
+from .engine import (Blocked, Outcome, Prepared, every_flow, ref_from_env, missed, pending_key, prepare, read_pending,
                      write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
-from .report import say
+from .report import render, say
 
 SKIP_ENV = "PREFECT_PUSH_SKIP"
 
@@ -96,13 +96,11 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             or p.pending is not None]
     if not todo:
         if as_json:
-            from .report import render
-            from .engine import Outcome
             render(Outcome(), as_json=True, dry_run=dry_run)
         return 0  # nothing changed a flow: no Prefect import, no API call, no output
     warn = all(p.config.on_error == "warn" for p in todo)
     from . import registrar
-    from .report import render
+
     try:
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
     except (Blocked, ConfigError, git.GitError):
@@ -120,8 +118,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
                 f"{', '.join(p.target.short for p in todo)} or `prefect-push register` catches up")
             return 0
         raise Blocked(f"{msg}; registration incomplete, markers did not move. Fix it and push again, or set "
-                      f"on-error = \"warn\" in "
-                      f"[tool.prefect-push], or push with {SKIP_ENV}=1") from None
+                      f"on-error = \"warn\" in [tool.prefect-push], or push with {SKIP_ENV}=1") from None
     render(outcome, as_json=as_json, dry_run=dry_run)
     if not dry_run:
         for i, p in enumerate(todo):

@@ -1,7 +1,6 @@
 """Terminal and JSON output. rich is imported only when there is a table to draw."""
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -39,6 +38,8 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
 def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) -> None:
     data = rows(outcome, dry_run=dry_run)
     if as_json:
+        import json
+
         json.dump({"api_url": outcome.api_url, "dry_run": dry_run, "actions": data}, sys.stdout, indent=2)
         print()
         return
