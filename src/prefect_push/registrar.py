@@ -39,6 +39,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
                 checked.add(p.config_where)
         if dry_run:
             return outcome
+        await server.known_flow_ids({a.flow_name for plan in outcome.plans for a in plan.writes if a.flow})
         for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
             if plan.note and not plan.actions:
                 if p.target.commit is None:

@@ -151,6 +151,13 @@ class Server:
                     f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
                     "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)") from None
 
+    async def known_flow_ids(self, names: set[str]) -> None:
+        """One read for the ids of flows the server already has: a write per flow only for new flow names."""
+        missing = sorted(n for n in names if n not in self._flow_ids)
+        if missing:
+            flows = await self._client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=missing)))
+            self._flow_ids.update({f.name: f.id for f in flows})
+
     # --- writes ---
     async def apply(self, plan: RefPlan, config: Config) -> list[tuple[Action, str | None]]:
         """Apply a ref's actions; returns (action, error or None) for each."""
