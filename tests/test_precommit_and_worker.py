@@ -131,3 +131,18 @@ def test_process_worker_runs_the_pushed_branch(hooked: Repo, tmp_path: Path):
     output = worker.stdout + worker.stderr
     assert "greeting from feature/worker" in output, output[-3000:]
     assert "greeting from main" not in output
+
+    # a tag pins: its deployment clones the tag, not the branch that moved on
+    r.git("tag", "v1")
+    assert r.push("v1").returncode == 0
+    r.write("flows/greet.py", text.replace("BRANCH = 'feature/worker'", "BRANCH = 'after v1'"))
+    r.commit("moved on")
+    assert r.push("feature/worker").returncode == 0
+    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/v1"], env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
+                            env=env, capture_output=True, text=True, timeout=300)
+    output = worker.stdout + worker.stderr
+    assert "greeting from feature/worker" in output, output[-3000:]
+    assert "after v1" not in output
