@@ -268,7 +268,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command in ("hook", "register", "plan", "install") and not git.ok("rev-parse", "--git-dir"):
+        if args.command in ("hook", "register", "plan", "install") and git.locate() is None:
             raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:

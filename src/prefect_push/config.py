@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .flows import FORBIDDEN_NAME_CHARS
-
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -19,6 +17,8 @@ SECTION = "tool.prefect-push"
 DEFAULT_FLOWS = ("**/*.py",)
 DEFAULT_NAME = "{ref}"
 NAME_FIELDS = {"ref", "flow", "file"}
+# Prefect rejects these in flow and deployment names.
+FORBIDDEN_NAME_CHARS = frozenset("/%&><")
 _FORBIDDEN = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS))) + "]")
 
 

@@ -5,13 +5,11 @@ ref has work for the server.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 
 from . import git
 from .config import Config, ConfigError, load
-from .flows import BadFlow, read_flows
 from .plan import FileChange, RefPlan, Target, Wanted, wanted_changes
 from .push import Kind, RefUpdate
 
@@ -123,6 +121,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     blobs = {c.new_blob for c in wanted_new} | {c.old_blob for c in picked if c.old_blob}
     src = git.read_blobs(sorted(b for b in blobs if b), cwd)
     files, problems = [], []
+    if picked:
+        from .flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
     for c in picked:
         new: list | BadFlow = []
         if c in wanted_new:
@@ -167,6 +167,8 @@ def _pending_path(cwd: str) -> str:
 def read_pending(cwd: str) -> dict[str, str]:
     try:
         with open(_pending_path(cwd)) as f:
+            import json
+
             return json.load(f)
     except (OSError, ValueError):
         return {}
@@ -180,6 +182,8 @@ def write_pending(cwd: str, pending: dict[str, str]) -> None:
                 os.remove(path)
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        import json
+
         with open(path, "w") as f:
             json.dump(pending, f, indent=1)
     except OSError:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-# Prefect rejects these in flow and deployment names.
-FORBIDDEN_NAME_CHARS = set("/%&><")
+from .config import FORBIDDEN_NAME_CHARS
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 
 class GitError(RuntimeError):
@@ -40,12 +39,36 @@ def ok(*args: str, cwd: str | None = None) -> bool:
     return subprocess.run(("git", *args), cwd=cwd, env=_env(), capture_output=True).returncode == 0
 
 
+_LOCATED: dict[str, tuple[str, str] | None] = {}
+
+
+def locate(cwd: str | None = None) -> tuple[str, str] | None:
+    """(work tree top, git directory) with one git call per process, or None outside a repository."""
+    where = os.path.abspath(cwd or ".")
+    if where not in _LOCATED:
+        proc = subprocess.run(("git", "rev-parse", "--show-toplevel", "--git-common-dir"), cwd=where, env=_env(),
+                              capture_output=True)
+        lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+        found = None
+        if proc.returncode == 0 and len(lines) == 2:
+            found = (lines[0], os.path.abspath(os.path.join(where, lines[1])))
+            _LOCATED[found[0]] = found  # asked again from the top, as the engine does
+        _LOCATED[where] = found
+    return _LOCATED[where]
+
+
 def toplevel(cwd: str | None = None) -> str:
-    return git("rev-parse", "--show-toplevel", cwd=cwd).strip()
+    found = locate(cwd)
+    if found is None:
+        raise GitError(f"not inside a git work tree ({os.path.abspath(cwd or '.')})")
+    return found[0]
 
 
 def git_dir(cwd: str | None = None) -> str:
-    return os.path.abspath(os.path.join(cwd or ".", git("rev-parse", "--git-common-dir", cwd=cwd).strip()))
+    found = locate(cwd)
+    if found is None:
+        raise GitError(f"not inside a git work tree ({os.path.abspath(cwd or '.')})")
+    return found[1]
 
 
 def commit_of(rev: str, cwd: str | None = None) -> str | None:
@@ -79,6 +102,8 @@ def strip_credentials(url: str) -> str:
     """The URL without user:password@ — what may be stored in a deployment and printed."""
     if "://" not in url:
         return url  # scp-like ssh (git@host:org/repo) or a path: no password can be in it
+    from urllib.parse import urlsplit, urlunsplit  # here, not at the top: the no-flow path rarely needs it
+
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
@@ -103,6 +128,8 @@ def repo_key(url: str, cwd: str | None = None) -> str:
         if scp and not os.path.exists(os.path.join(cwd or ".", url)):
             return f"{scp.group(1).lower()}/{tidy(scp.group(2))}"
         return "file:///" + tidy(os.path.normpath(os.path.abspath(os.path.join(cwd or ".", url))))
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme == "file":
         return "file:///" + tidy(os.path.normpath(parts.path))

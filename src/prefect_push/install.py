@@ -19,7 +19,8 @@ def hook_text(python: str) -> str:
 {SIGNATURE} (installed by `prefect-push install`). Registers the Prefect flows this push changed.
 # git passes the remote name and URL as $1 $2 and one line per pushed ref on stdin.
 if [ -x {py} ]; then
-    exec {py} -m prefect_push hook "$@"
+    # -c rather than -m: runpy's machinery costs ~8 ms on every push
+    exec {py} -c 'import sys; from prefect_push.cli import main; sys.exit(main())' hook "$@"
 fi
 exec prefect-push hook "$@"
 """

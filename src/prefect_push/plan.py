@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .config import Config
-from .flows import FlowSpec
+
+if TYPE_CHECKING:
+    from .flows import FlowSpec
 from .push import short_ref
 
 REF_TAG = "git-ref:"
