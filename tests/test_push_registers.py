@@ -201,7 +201,7 @@ def test_server_down_blocks_by_default_and_warn_lets_it_pass_then_catches_up(hoo
     proc = r.push("main", env=dead)
     assert proc.returncode != 0
     assert "http://127.0.0.1:9/api" in proc.stderr and "unreachable" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "nothing registered" in proc.stderr and "Traceback" not in proc.stderr
 
     r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
     r.commit("warn")
@@ -566,3 +566,35 @@ def test_ci_register_after_a_force_push_falls_back_with_a_warning(repo: Repo, pr
 def test_a_token_in_remote_never_reaches_an_error_message(repo: Repo):
     proc = repo.cli("plan", "--remote", "https://bot:SECRET123@example.com/r.git", "--ref", "nope")
     assert proc.returncode == 1 and "SECRET123" not in proc.stdout + proc.stderr
+
+
+def test_a_branch_skipped_by_one_clone_is_registered_by_the_next_push_from_another(hooked: Repo, tmp_path):
+    r = hooked
+    r.write("README.md", "x\n")
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "feature/handoff")
+    r.write("flows/etl.py", flow_source(r.flow("etl")))
+    r.commit("alice's flow")
+    assert r.push("feature/handoff", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0
+    bob = Repo(tmp_path / "bob", r.remote, r.uid)
+    subprocess.run(["git", "clone", "-q", "--branch", "feature/handoff", r.url, str(bob.path)], check=True)
+    assert bob.cli("install").returncode == 0
+    bob.write("flows/clean.py", flow_source(r.flow("clean")))
+    sha = bob.commit("bob's flow")
+    proc = bob.push("feature/handoff")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{r.flow('etl')}/feature-handoff"].version == sha  # alice's, though bob's push did not change it
+    assert got[f"{r.flow('clean')}/feature-handoff"].version == sha
+
+
+def test_a_broken_pyproject_in_the_working_tree_is_one_line_not_a_traceback(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    with open(r.path / "pyproject.toml", "a") as f:
+        f.write("oops = [\n")  # uncommitted; prefect itself reads ./pyproject.toml when imported
+    proc = r.push("main")
+    assert proc.returncode != 0
+    assert "prefect-push: prefect cannot start here:" in proc.stderr and "Traceback" not in proc.stderr

@@ -99,25 +99,32 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             render(Outcome(), as_json=True, dry_run=dry_run)
         return 0  # nothing changed a flow: no Prefect import, no API call, no output
     warn = all(p.config.on_error == "warn" for p in todo)
-    from . import registrar
+    try:
+        from . import registrar, server  # the first import of prefect
 
+        server.api_url(strict=True)  # prefect reads its settings (profile, ./pyproject.toml) on first use
+    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
+                      "imported); nothing registered") from None
     try:
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
     except (Blocked, ConfigError, git.GitError):
         raise
     except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
-        from .server import ServerError, api_url, describe
-        msg = str(exc) if isinstance(exc, ServerError) else f"Prefect API at {api_url()} failed: {describe(exc)}"
+        msg = (str(exc) if isinstance(exc, server.ServerError)
+               else f"Prefect API at {server.api_url()} failed: {server.describe(exc)}")
+        done = "nothing registered" if getattr(exc, "nothing_written", False) else "registration incomplete"
         if dry_run:
             raise Blocked(msg) from None
         for p in todo:
             missed(p.target, pending)
         write_pending(cwd, pending)
         if warn:
-            say(f"{msg}; registration incomplete, the push goes on (on-error = \"warn\"): the next push of "
+            say(f"{msg}; {done}, the push goes on (on-error = \"warn\"): the next push of "
                 f"{', '.join(p.target.short for p in todo)} or `prefect-push register` catches up")
             return 0
-        raise Blocked(f"{msg}; registration incomplete, markers did not move. Fix it and push again, or set "
+        raise Blocked(f"{msg}; {done}, markers did not move. Fix it and push again, or set "
                       f"on-error = \"warn\" in [tool.prefect-push], or push with {SKIP_ENV}=1") from None
     render(outcome, as_json=as_json, dry_run=dry_run)
     if not dry_run:

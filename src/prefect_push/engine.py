@@ -29,6 +29,7 @@ class Prepared:
     since: str | None = None  # previous tag, for tag pushes
     pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
     all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
+    remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
 
 
 @dataclass
@@ -80,7 +81,7 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     base, since = base_of(update, commit, remote, cwd)
     clone_url = config.repository_url or git.strip_credentials(url)
     target = Target(repository, update.remote_ref, commit, base, clone_url=clone_url)  # message: when registering
-    prepared = Prepared(update, target, config, where, since=since)
+    prepared = Prepared(update, target, config, where, since=since, remote=remote)
     prepared.wanted = changed_flows(target, config, cwd, since=since)
     return prepared
 

@@ -6,21 +6,28 @@ from dataclasses import replace
 
 from . import git
 from .engine import Blocked, Outcome, Prepared, changed_flows
-from .plan import RefPlan, Target, build, build_ref_deletion
+from .plan import RefPlan, build, build_ref_deletion
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
+    """The server phase. An exception it raises says, in `nothing_written`, whether any write had started."""
     timeout = min(p.config.timeout for p in prepared)
+    writing: list[bool] = []  # set once the first write is sent
     try:
-        return asyncio.run(asyncio.wait_for(_run(prepared, cwd, dry_run=dry_run), timeout))
+        return asyncio.run(asyncio.wait_for(_run(prepared, cwd, dry_run=dry_run, writing=writing), timeout))
     except TimeoutError:
         from .server import ServerError, api_url
 
-        raise ServerError(f"Prefect API at {api_url()} did not finish within {timeout:g}s (timeout in "
-                          "[tool.prefect-push]); markers did not move") from None
+        exc: Exception = ServerError(f"Prefect API at {api_url()} did not finish within {timeout:g}s (timeout in "
+                                     "[tool.prefect-push])")
+        exc.nothing_written = not writing  # type: ignore[attr-defined]
+        raise exc from None
+    except Exception as exc:
+        exc.nothing_written = not writing  # type: ignore[attr-defined]
+        raise
 
 
-async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
+async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: list[bool]) -> Outcome:
     from .server import Server, api_url, check_configured
 
     outcome = Outcome(api_url=api_url())
@@ -40,6 +47,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
         if dry_run:
             return outcome
         await server.known_flow_ids({a.flow_name for plan in outcome.plans for a in plan.writes if a.flow})
+        writing.append(True)
         for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
             if plan.note and not plan.actions:
                 if p.target.commit is None:
@@ -67,7 +75,7 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
         marker = await server.marker(target)
         if marker == target.commit:
             return RefPlan(target, note=f"already registered at {target.commit[:12]}")
-        base = diff_base(target, marker, p.pending, cwd)
+        base = diff_base(p, marker, cwd)
         from_marker = marker is not None and base == marker
         if base != target.base:
             # catch up: diff from what is registered, so whatever an earlier push missed is included
@@ -88,15 +96,21 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     return plan
 
 
-def diff_base(target: Target, marker: str | None, pending: str | None, cwd: str) -> str | None:
+def diff_base(p: Prepared, marker: str | None, cwd: str) -> str | None:
     """What to diff the pushed commit against: the last fully registered commit when there is one.
 
     The diff is a tree diff, so ancestry does not matter: after a rebase or force push the marker still names
     the registered state. A marker this clone lacks means the registered state is unknown: every flow (None).
-    Without a marker, an earlier push that was not registered marks where to begin; else the push's own base.
+    Without a marker the ref was never registered, so a branch counts from where it forked from the remote's
+    other branches, even when the remote has the branch already (pushed with the hook skipped, from another
+    clone): what those pushes carried is registered now. A tag counts from the previous tag.
     """
+    target = p.target
     if marker is not None:
         return marker if git.commit_of(marker, cwd) else None
-    if pending is not None:
-        return pending or None
-    return target.base
+    if p.pending is not None:
+        return p.pending or None
+    if target.is_tag or p.update.is_new:
+        return target.base
+    assert target.commit is not None
+    return git.first_unpushed_parent(target.commit, p.remote, target.ref, cwd)
