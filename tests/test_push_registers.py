@@ -598,3 +598,53 @@ def test_a_broken_pyproject_in_the_working_tree_is_one_line_not_a_traceback(hook
     proc = r.push("main")
     assert proc.returncode != 0
     assert "prefect-push: prefect cannot start here:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_deletion_the_server_missed_is_replayed_by_the_next_push(hooked: Repo):
+    r = hooked
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "gone")
+    r.write("flows/a.py", flow_source(r.flow("a"), body="return 2"))
+    r.commit()
+    r.push("gone")
+    assert f"{r.flow('a')}/gone" in deployments(r.uid)
+    r.git("checkout", "-q", "main")
+    proc = r.push("--delete", "gone", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert proc.returncode == 0 and "the push goes on" in proc.stderr
+    assert f"{r.flow('a')}/gone" in deployments(r.uid)  # the server never heard of the deletion
+    r.write("README.md", "unrelated\n")
+    r.commit()
+    proc = r.push("main")  # any later push tells it
+    assert proc.returncode == 0, proc.stderr
+    assert set(deployments(r.uid)) == {f"{r.flow('a')}/main"}
+    assert "branch deleted" in proc.stderr
+
+
+def test_a_replayed_deletion_keeps_a_branch_registered_again_since(hooked: Repo, tmp_path):
+    r = hooked
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    r.push("main")
+    r.git("checkout", "-qb", "again")
+    r.write("flows/a.py", flow_source(r.flow("a"), body="return 2"))
+    r.commit()
+    r.push("again")
+    r.git("checkout", "-q", "main")
+    r.push("--delete", "again", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    bob = Repo(tmp_path / "bob", r.remote, r.uid)
+    subprocess.run(["git", "clone", "-q", r.url, str(bob.path)], check=True)
+    assert bob.cli("install").returncode == 0
+    bob.git("checkout", "-qb", "again")
+    bob.write("flows/a.py", flow_source(r.flow("a"), body="return 3"))
+    bobs = bob.commit("the branch again")
+    assert bob.push("again").returncode == 0
+    r.write("README.md", "unrelated\n")
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{r.flow('a')}/again"].version == bobs
+    assert "kept" in proc.stderr

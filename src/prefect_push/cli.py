@@ -10,8 +10,8 @@ import sys
 
 from . import git
 from .config import ConfigError
-from .engine import (Blocked, Outcome, Prepared, every_flow, ref_from_env, missed, pending_key, prepare, read_pending,
-                     write_pending)
+from .engine import (DELETED, Blocked, Outcome, Prepared, every_flow, missed, pending_deletions, pending_key,
+                     prepare, read_pending, ref_from_env, write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import render, say
 
@@ -87,7 +87,15 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     for update in updates:
         p = prepare(update, remote, url, cwd)
         p.pending = pending.get(pending_key(p.target))
+        if p.pending is not None and p.pending.startswith(DELETED):
+            p.pending = None  # the ref was deleted, then pushed again: this push decides
         prepared.append(every_flow(p, cwd) if all_flows else p)
+    if not dry_run:
+        # deletions an earlier push could not tell the server (down, on-error = "warn"): replay them now
+        config, where = prepared[0].config, prepared[0].config_where
+        for target, deleted_at in pending_deletions(pending, {pending_key(p.target) for p in prepared}):
+            prepared.append(Prepared(RefUpdate("(delete)", "0" * len(deleted_at), target.ref, deleted_at), target,
+                                     config, where, deleted_at=deleted_at))
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
         raise Blocked("\n".join(problems) + "\nnothing was registered")
@@ -118,7 +126,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         if dry_run:
             raise Blocked(msg) from None
         for p in todo:
-            missed(p.target, pending)
+            missed(p.target, pending, p.update.remote_sha)
         write_pending(cwd, pending)
         if warn:
             say(f"{msg}; {done}, the push goes on (on-error = \"warn\"): the next push of "
@@ -130,7 +138,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     if not dry_run:
         for i, p in enumerate(todo):
             if i in outcome.errors:
-                missed(p.target, pending)
+                missed(p.target, pending, p.update.remote_sha)
             else:
                 pending.pop(pending_key(p.target), None)
         write_pending(cwd, pending)

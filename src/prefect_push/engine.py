@@ -28,6 +28,7 @@ class Prepared:
     wanted: Wanted | None = None  # None: a deletion
     since: str | None = None  # previous tag, for tag pushes
     pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
+    deleted_at: str | None = None  # a missed deletion being replayed: the commit the ref had when deleted
     all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
     remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
 
@@ -195,10 +196,29 @@ def pending_key(target: Target) -> str:
     return f"{target.repository} {target.ref}"
 
 
-def missed(target: Target, pending: dict[str, str]) -> None:
-    """Remember where an unregistered push began (the earliest such base wins); "" means every file."""
+DELETED = "-"  # pending value prefix: the ref was deleted at the commit that follows, its deployments remain
+
+
+def missed(target: Target, pending: dict[str, str], deleted_at: str | None = None) -> None:
+    """Remember a push the server did not take: where an unregistered push began (the earliest such base wins;
+    "" means every file), or, for a deletion, the commit the deleted ref had."""
+    key = pending_key(target)
     if target.commit is not None:
-        pending.setdefault(pending_key(target), target.base or "")
+        if pending.get(key, "").startswith(DELETED):
+            pending.pop(key)  # pushed again after the deletion: the push decides now
+        pending.setdefault(key, target.base or "")
+    elif deleted_at:
+        pending[key] = DELETED + deleted_at
+
+
+def pending_deletions(pending: dict[str, str], pushed: set[str]) -> list[tuple[Target, str]]:
+    """Deletions the server missed, for refs this push does not touch: (target, commit the ref had)."""
+    out = []
+    for key, value in pending.items():
+        if value.startswith(DELETED) and key not in pushed:
+            repository, ref = key.rsplit(" ", 1)
+            out.append((Target(repository, ref, None), value[len(DELETED):]))
+    return out
 
 
 def every_flow(p: Prepared, cwd: str) -> Prepared:

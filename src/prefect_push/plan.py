@@ -95,6 +95,7 @@ class RefPlan:
     actions: list[Action] = field(default_factory=list)
     note: str = ""  # a ref-level outcome: "already registered at abc1234", "no flow changed"
     advance_marker: bool = False  # nothing to write, yet the commit is as registered as the marker's
+    keep_marker: bool = False  # a replayed deletion found the ref registered again: leave it alone
     problems: list[str] = field(default_factory=list)  # blocking: the push must stop, nothing is written
 
     @property

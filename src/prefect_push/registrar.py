@@ -50,7 +50,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
         writing.append(True)
         for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
             if plan.note and not plan.actions:
-                if p.target.commit is None:
+                if p.target.commit is None and not plan.keep_marker:
                     await server.delete_marker(p.target)
                 elif plan.advance_marker:
                     await server.set_marker(p.target)
@@ -69,6 +69,12 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
 async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     target = p.target
     if target.commit is None:
+        if p.deleted_at is not None:
+            marker = await server.marker(target)
+            if marker is not None and marker != p.deleted_at:
+                # registered again since that deletion (by another clone, or CI): those deployments stay
+                return RefPlan(target, note=f"re-registered at {marker[:12]} since it was deleted; kept",
+                               keep_marker=True)
         return build_ref_deletion(target, await server.ref_deployments(target))
     wanted, from_marker = p.wanted, False
     if not p.all_flows:
