@@ -68,13 +68,12 @@ def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
 def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     """Resolve one ref update: its commit, base and config; what its changed files want."""
     repository = git.repo_key(url, cwd)
-    if update.kind is Kind.OTHER:
-        # refs/for/main (Gerrit), refs/notes/*, ...: no branch or tag a worker could clone
-        config, where = config_at(None, cwd)
-        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()))
-    if update.is_delete:
-        config, where = config_at(None, cwd)
-        return Prepared(update, Target(repository, update.remote_ref, None), config, where)
+    if update.kind is Kind.OTHER or update.is_delete:
+        config, where = config_at(None, cwd)  # nothing is read from the pushed commit: the current one's settings
+        # refs/for/main (Gerrit), refs/notes/*, ...: no branch or tag a worker could clone, so nothing wanted;
+        # a deletion wants nothing from files either (wanted None): the server says what the ref had
+        wanted = Wanted((), ()) if update.kind is Kind.OTHER else None
+        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=wanted)
     commit = git.commit_of(update.local_sha, cwd)
     if commit is None:
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
