@@ -11,6 +11,15 @@ from conftest import BIN, POOL, Repo, deployments, flow_source
 BIN_PP = BIN / "prefect-push"
 
 
+def assert_blocked(r: Repo, proc: subprocess.CompletedProcess, says: str) -> subprocess.CompletedProcess:
+    """A blocked push: it failed, said why in one line, registered nothing, and the remote did not get it."""
+    assert proc.returncode != 0
+    assert says in proc.stderr and "Traceback" not in proc.stderr
+    assert deployments(r.uid) == {}
+    assert r.remote_has("refs/heads/main") is None
+    return proc
+
+
 def test_new_branch_registers_only_the_changed_flows(hooked: Repo):
     r = hooked
     a, b = r.flow("a"), r.flow("b")
@@ -147,12 +156,7 @@ def test_a_bad_flow_blocks_the_push_and_registers_nothing(hooked: Repo):
     r.write("flows/good.py", flow_source(r.flow("good")))
     r.write("flows/bad.py", "from prefect import flow\n\n@flow\ndef bad(:\n    pass\n")
     r.commit()
-    proc = r.push("main")
-    assert proc.returncode != 0
-    assert "prefect-push: flows/bad.py:4: syntax error" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert deployments(r.uid) == {}
-    assert r.remote_has("refs/heads/main") is None
+    assert_blocked(r, r.push("main"), "prefect-push: flows/bad.py:4: syntax error")
 
 
 def test_invalid_config_blocks_naming_the_key(hooked: Repo):
@@ -160,10 +164,8 @@ def test_invalid_config_blocks_naming_the_key(hooked: Repo):
     r.write("pyproject.toml", '[tool.prefect-push]\nwork-pool = "p"\nworkpool = "typo"\n')
     r.write("flows/a.py", flow_source(r.flow("a")))
     r.commit()
-    proc = r.push("main")
-    assert proc.returncode != 0
-    assert "unknown setting 'workpool'" in proc.stderr and "pyproject.toml" in proc.stderr
-    assert r.remote_has("refs/heads/main") is None
+    proc = assert_blocked(r, r.push("main"), "unknown setting 'workpool'")
+    assert "pyproject.toml" in proc.stderr
 
 
 def test_missing_work_pool_blocks_before_anything_is_written(hooked: Repo):
@@ -171,10 +173,7 @@ def test_missing_work_pool_blocks_before_anything_is_written(hooked: Repo):
     r.write("pyproject.toml", '[tool.prefect-push]\nwork-pool = "no-such-pool"\n')
     r.write("flows/a.py", flow_source(r.flow("a")))
     r.commit()
-    proc = r.push("main")
-    assert proc.returncode != 0
-    assert "work-pool 'no-such-pool' does not exist" in proc.stderr
-    assert deployments(r.uid) == {}
+    assert_blocked(r, r.push("main"), "work-pool 'no-such-pool' does not exist")
 
 
 def test_opt_out_then_the_next_push_catches_up(hooked: Repo):
@@ -595,46 +594,45 @@ def test_a_broken_pyproject_in_the_working_tree_is_one_line_not_a_traceback(hook
     r.commit()
     with open(r.path / "pyproject.toml", "a") as f:
         f.write("oops = [\n")  # uncommitted; prefect itself reads ./pyproject.toml when imported
-    proc = r.push("main")
-    assert proc.returncode != 0
-    assert "prefect-push: prefect cannot start here:" in proc.stderr and "Traceback" not in proc.stderr
+    assert_blocked(r, r.push("main"), "prefect-push: prefect cannot start here:")
 
 
-def test_a_deletion_the_server_missed_is_replayed_by_the_next_push(hooked: Repo):
-    r = hooked
+def delete_branch_while_the_server_is_down(r: Repo, branch: str) -> None:
+    """main and `branch` registered, then `branch` deleted with the API unreachable and on-error = "warn"."""
     r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
     r.write("flows/a.py", flow_source(r.flow("a")))
     r.commit()
     r.push("main")
-    r.git("checkout", "-qb", "gone")
+    r.git("checkout", "-qb", branch)
     r.write("flows/a.py", flow_source(r.flow("a"), body="return 2"))
     r.commit()
-    r.push("gone")
-    assert f"{r.flow('a')}/gone" in deployments(r.uid)
+    r.push(branch)
+    assert f"{r.flow('a')}/{branch}" in deployments(r.uid)
     r.git("checkout", "-q", "main")
-    proc = r.push("--delete", "gone", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    proc = r.push("--delete", branch, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert proc.returncode == 0 and "the push goes on" in proc.stderr
-    assert f"{r.flow('a')}/gone" in deployments(r.uid)  # the server never heard of the deletion
+    assert f"{r.flow('a')}/{branch}" in deployments(r.uid)  # the server never heard of the deletion
+
+
+def push_unrelated_commit_to_main(r: Repo) -> subprocess.CompletedProcess:
     r.write("README.md", "unrelated\n")
     r.commit()
-    proc = r.push("main")  # any later push tells it
+    proc = r.push("main")
     assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_a_deletion_the_server_missed_is_replayed_by_the_next_push(hooked: Repo):
+    r = hooked
+    delete_branch_while_the_server_is_down(r, "gone")
+    proc = push_unrelated_commit_to_main(r)  # any later push tells it
     assert set(deployments(r.uid)) == {f"{r.flow('a')}/main"}
     assert "branch deleted" in proc.stderr
 
 
 def test_a_replayed_deletion_keeps_a_branch_registered_again_since(hooked: Repo, tmp_path):
     r = hooked
-    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
-    r.write("flows/a.py", flow_source(r.flow("a")))
-    r.commit()
-    r.push("main")
-    r.git("checkout", "-qb", "again")
-    r.write("flows/a.py", flow_source(r.flow("a"), body="return 2"))
-    r.commit()
-    r.push("again")
-    r.git("checkout", "-q", "main")
-    r.push("--delete", "again", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    delete_branch_while_the_server_is_down(r, "again")
     bob = Repo(tmp_path / "bob", r.remote, r.uid)
     subprocess.run(["git", "clone", "-q", r.url, str(bob.path)], check=True)
     assert bob.cli("install").returncode == 0
@@ -642,9 +640,6 @@ def test_a_replayed_deletion_keeps_a_branch_registered_again_since(hooked: Repo,
     bob.write("flows/a.py", flow_source(r.flow("a"), body="return 3"))
     bobs = bob.commit("the branch again")
     assert bob.push("again").returncode == 0
-    r.write("README.md", "unrelated\n")
-    r.commit()
-    proc = r.push("main")
-    assert proc.returncode == 0, proc.stderr
+    proc = push_unrelated_commit_to_main(r)
     assert deployments(r.uid)[f"{r.flow('a')}/again"].version == bobs
     assert "kept" in proc.stderr
