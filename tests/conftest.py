@@ -30,11 +30,16 @@ os.environ.update({
     "PRE_COMMIT_HOME": os.path.join(_HOME, "pre-commit-home"),
     "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
 })
-for var in ("PREFECT_PUSH_SKIP", "SKIP", "BUILD_TAG", "GIT_BRANCH", "GIT_DIR", "GIT_WORK_TREE"):
+for var in ("PREFECT_PUSH_SKIP", "SKIP", "BUILD_TAG", "GIT_BRANCH", "GIT_DIR", "GIT_WORK_TREE",
+            # the CI this suite may itself run in: `register` reads the push from them (ci.py)
+            "GITHUB_ACTIONS", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REF", "GITHUB_SHA", "GITLAB_CI",
+            "CI_COMMIT_SHA", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_TAG", "CI_COMMIT_REF_NAME",
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"):
     os.environ.pop(var, None)
 Path(os.environ["GIT_CONFIG_GLOBAL"]).write_text("[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n")
 
 POOL = "test-pool"
+K8S_POOL = "test-k8s-pool"
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +52,24 @@ def prefect_server():
     finally:
         server.stop()
         shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def k8s_pool(prefect_server) -> str:
+    """A real `kubernetes`-type pool with prefect-kubernetes' default base job template (the copy prefect ships in
+    its collections metadata: no network). No cluster is needed to validate job variables and register."""
+    import json
+
+    import prefect
+
+    views = Path(prefect.__file__).parent / "server" / "api" / "collections_data" / "views"
+    meta = json.loads((views / "aggregate-worker-metadata.json").read_text())
+    template = meta["prefect-kubernetes"]["kubernetes"]["default_base_job_configuration"]
+    path = Path(_HOME) / "k8s-template.json"
+    path.write_text(json.dumps(template))
+    subprocess.run([str(BIN / "prefect"), "work-pool", "create", K8S_POOL, "--type", "kubernetes",
+                    "--base-job-template", str(path)], check=True, capture_output=True)
+    return K8S_POOL
 
 
 @dataclass

@@ -82,3 +82,45 @@ def test_templates_that_cannot_be_filled_in_are_config_errors(template):
 
 def test_a_tool_key_that_is_not_a_table_is_no_crash():
     assert load(b'tool = "x"\n') == Config()
+
+
+def test_runtimes_inherit_the_top_level_pool_and_first_matching_path_wins():
+    c = cfg('work-pool = "proc"\njob-variables = {env = {A = "1"}}\ndefault-runtime = "small"\n'
+            '[tool.prefect-push.runtimes.spark]\nwork-pool = "k8s"\npaths = ["flows/spark/**"]\n'
+            'job-variables = {image = "spark"}\n'
+            '[tool.prefect-push.runtimes.small]\njob-variables = {env = {B = "2"}}\npaths = ["flows/**"]\n')
+    spark, small = c.runtime_for("flows/spark/x.py"), c.runtime_for("flows/x.py")
+    assert (spark.name, spark.work_pool, spark.job_variables) == ("spark", "k8s", {"image": "spark"})
+    assert (small.name, small.work_pool, small.job_variables) == ("small", "proc", {"env": {"B": "2"}})
+    assert c.runtime_for("other/x.py").name == "small"  # default-runtime
+    assert c.runtime_for("flows/spark/x.py", "small").name == "small"  # the flow's own choice wins
+    assert c.runtime_for("x.py", "nope") is None
+
+
+def test_bad_runtimes_name_the_table_and_key():
+    with pytest.raises(ConfigError, match=r"\[tool.prefect-push.runtimes.gpu\]: unknown setting 'pool'"):
+        cfg('[tool.prefect-push.runtimes.gpu]\npool = "x"')
+    with pytest.raises(ConfigError, match="default-runtime: no runtime 'gpu'"):
+        cfg('default-runtime = "gpu"')
+    with pytest.raises(ConfigError, match="concurrency must be a whole number"):
+        cfg('[tool.prefect-push.runtimes.gpu]\nconcurrency = 0')
+
+
+def test_schedules_live_on_main_and_tags_by_default():
+    c = cfg("")
+    assert c.schedules_live("refs/heads/main") and c.schedules_live("refs/tags/v1")
+    assert c.schedules_live("refs/tags/release/2") and not c.schedules_live("refs/heads/feature/main")
+    c = cfg('schedules-on = ["release/*"]')
+    assert c.schedules_live("refs/heads/release/1") and not c.schedules_live("refs/heads/main")
+    assert not c.schedules_live("refs/tags/v1")
+
+
+def test_remotes_allow_list_and_fork_names():
+    c = cfg('remotes = ["github.com/acme/flows", "github.com/*/flows", "upstream"]')
+    assert c.allows("origin", "github.com/acme/flows") and c.allows("fork", "github.com/alice/flows")
+    assert c.allows("upstream", "gitlab.com/x/y") and not c.allows("origin", "github.com/acme/other")
+    assert c.deployment_name_for("feature/x", "etl", "a.py", "github.com/acme/flows") == "feature-x"
+    assert c.deployment_name_for("feature/x", "etl", "a.py", "github.com/alice/flows") == "feature-x@alice"
+    assert cfg("").deployment_name_for("main", "etl", "a.py", "github.com/alice/flows") == "main"
+    named = cfg('deployment-name = "{owner}-{ref}"\nremotes = ["github.com/acme/flows"]')
+    assert named.deployment_name_for("main", "etl", "a.py", "github.com/alice/flows") == "alice-main"

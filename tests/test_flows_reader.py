@@ -1,6 +1,8 @@
 """Pure: which functions are flows, read with ast only."""
 import textwrap
 
+import pytest
+
 from prefect_push.flows import BadFlow, read_flows
 
 
@@ -115,3 +117,36 @@ def test_parameters_and_docstring_are_read():
     ]
     assert "how many" in f.docstring
     assert f.entrypoint == "f.py:etl"
+
+
+SETTINGS_SRC = b'''from prefect import flow
+
+@flow
+def a(day: str = "today"): ...
+
+@flow(name="bee")
+def b(**kw): ...
+
+PREFECT_PUSH = {"cron": "0 6 * * *", "tags": ["finance"], "a": {"parameters": {"day": "x"}, "runtime": "k8s"},
+                "b": {"interval": 60}}
+'''
+
+
+def test_prefect_push_settings_are_read_per_file_and_per_flow_without_importing():
+    a, b = read_flows("f.py", SETTINGS_SRC)
+    assert (a.settings.cron, a.settings.parameters, a.settings.runtime, a.settings.tags) == (
+        "0 6 * * *", {"day": "x"}, "k8s", ("finance",))
+    assert (b.settings.cron, b.settings.interval, b.settings.schedule) == (None, 60.0, "every 60s")
+
+
+@pytest.mark.parametrize("change, says", [
+    ((b'"day": "x"', b'"hour": 1'), "parameter 'hour' is not a parameter of a() (it takes: day)"),
+    ((b"0 6 * * *", b"0 6 * *"), 'Invalid cron string: "0 6 * *"'),
+    ((b'"b": {"interval": 60}', b'"c": 1'), "unknown key 'c'"),
+    ((b'"tags": ["finance"]', b'"tags": [open("x")]'), "must be a literal dict"),
+    ((b'"b": {"interval": 60}', b'"b": {"interval": 60, "rrule": "FREQ=DAILY"}'), "give one of cron, interval"),
+    ((b'"tags": ["finance"]', b'"timezone": "Mars/Base"'), "Invalid timezone"),
+])
+def test_bad_settings_name_the_file_line_and_flow(change, says):
+    bad = read_flows("f.py", SETTINGS_SRC.replace(*change))
+    assert isinstance(bad, BadFlow) and bad.line == 9 and says in str(bad), bad

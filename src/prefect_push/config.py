@@ -16,7 +16,7 @@ else:  # pragma: no cover
 SECTION = "tool.prefect-push"
 DEFAULT_FLOWS = ("**/*.py",)
 DEFAULT_NAME = "{ref}"
-NAME_FIELDS = {"ref", "flow", "file"}
+NAME_FIELDS = {"ref", "flow", "file", "owner"}
 # Prefect rejects these in flow and deployment names.
 FORBIDDEN_NAME_CHARS = frozenset("/%&><")
 _FORBIDDEN = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS))) + "]")
@@ -24,6 +24,24 @@ _FORBIDDEN = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS))) +
 
 class ConfigError(ValueError):
     pass
+
+
+DEFAULT_RUNTIME = "default"
+# where a flow's schedule fires: main and tags; on any other ref it is registered switched off
+DEFAULT_SCHEDULES_ON = ("main", "refs/tags/**")
+MODES = ("pre-push", "after-push")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where and how a flow runs: a work pool, its job variables (image, env, resources), tags, concurrency."""
+    name: str
+    work_pool: str | None
+    work_queue: str | None = None
+    job_variables: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    concurrency: int | None = None
+    paths: tuple[str, ...] = ()  # flow files that run here (first runtime that matches wins)
 
 
 @dataclass(frozen=True)
@@ -38,14 +56,65 @@ class Config:
     tags: tuple[str, ...] = ()
     repository_url: str | None = None  # what workers clone, when not the URL pushed to (ssh for devs, https for runs)
     timeout: float = 60.0  # seconds the whole server phase may take: a hung server must not hang `git push`
+    runtimes: tuple[Runtime, ...] = ()  # [tool.prefect-push.runtimes.<name>], in file order
+    default_runtime: str | None = None  # for files no runtime's paths match; None: the top-level settings
+    schedules_on: tuple[str, ...] = DEFAULT_SCHEDULES_ON  # refs whose deployments get live schedules
+    remotes: tuple[str, ...] = ()  # allow-list of repositories (or remote names); empty: every remote
+    mode: str = "pre-push"  # "after-push": register in the background once the remote has the commit
+    after_push_wait: float = 120.0  # seconds the background registration waits for the remote to have it
+
+    def runtime_named(self, name: str) -> Runtime | None:
+        if name == DEFAULT_RUNTIME and not any(r.name == name for r in self.runtimes):
+            return Runtime(DEFAULT_RUNTIME, self.work_pool, self.work_queue, dict(self.job_variables))
+        return next((r for r in self.runtimes if r.name == name), None)
+
+    def runtime_for(self, path: str, override: str | None = None) -> Runtime | None:
+        """The runtime a flow file runs on: the flow's own choice, else the first runtime whose paths match,
+        else default-runtime, else the top-level settings. None: the flow named a runtime that does not exist."""
+        if override is not None:
+            return self.runtime_named(override)
+        for r in self.runtimes:
+            if any(glob_match(g, path) for g in r.paths):
+                return r
+        return self.runtime_named(self.default_runtime or DEFAULT_RUNTIME)
+
+    def schedules_live(self, ref: str) -> bool:
+        """Patterns starting with refs/ match the full ref; others match branch names (main, release/*)."""
+        for pattern in self.schedules_on:
+            if pattern.startswith("refs/"):
+                if glob_match(pattern, ref):
+                    return True
+            elif ref.startswith("refs/heads/") and glob_match(pattern, ref[len("refs/heads/"):]):
+                return True
+        return False
 
     def selects(self, path: str) -> bool:
         return path.endswith(".py") and any(glob_match(g, path) for g in self.flows)
 
-    def deployment_name_for(self, ref_short: str, flow_name: str, path: str) -> str:
+    def deployment_name_for(self, ref_short: str, flow_name: str, path: str, repository: str = "") -> str:
+        """The deployment's name: deployment-name filled in; a repository other than the home one (a fork) gets
+        `@owner` appended, so the same branch pushed to origin and to a fork are two deployments."""
         stem = path.rsplit("/", 1)[-1].removesuffix(".py")
-        name = self.deployment_name.format(ref=ref_short, flow=flow_name, file=stem)
+        owner = repo_owner(repository)
+        name = self.deployment_name.format(ref=ref_short, flow=flow_name, file=stem, owner=owner)
+        if repository and "{owner}" not in self.deployment_name and not self.is_home(repository):
+            name += f"@{owner}"
         return safe_name(name)
+
+    def allows(self, remote: str, repository: str) -> bool:
+        """remotes: which repositories (globs over github.com/acme/flows-style keys) or remote names register."""
+        return not self.remotes or any(p == remote or glob_match(p, repository) for p in self.remotes)
+
+    def is_home(self, repository: str) -> bool:
+        """The team's own repository: the first entry of remotes when it names a repository (has a /)."""
+        home = self.remotes[0] if self.remotes and "/" in self.remotes[0] else None
+        return home is None or glob_match(home, repository)
+
+
+def repo_owner(repository: str) -> str:
+    """github.com/alice/flows -> alice: who a fork belongs to."""
+    parts = repository.rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 and parts[-2] else (parts[-1] or "repo")
 
 
 def safe_name(name: str) -> str:
@@ -69,7 +138,8 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
-             "repository-url", "timeout"}
+             "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
+             "after-push-wait"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -105,9 +175,9 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         raise ConfigError(f"{setting('deployment-name')}: {exc}") from None
     if not fields <= NAME_FIELDS or "{}" in name:
         raise ConfigError(f"{setting('deployment-name')}: unknown field in {name!r} "
-                          f"(use {{ref}}, {{flow}}, {{file}})")
+                          f"(use {{ref}}, {{flow}}, {{file}}, {{owner}})")
     try:
-        name.format(ref="r", flow="f", file="x")  # conversions and format specs ({ref!x}, {ref:d}) fail here
+        name.format(ref="r", flow="f", file="x", owner="o")  # conversions and format specs ({ref!x}, {ref:d}) fail here
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         raise ConfigError(f"{setting('deployment-name')}: {name!r} cannot be filled in ({exc})") from None
     if "ref" not in fields:
@@ -116,7 +186,25 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     timeout = section.get("timeout", 60)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
         raise ConfigError(f"{setting('timeout')} must be a number of seconds between 0 and 3600")
+    wait = section.get("after-push-wait", 120)
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 < wait <= 3600:
+        raise ConfigError(f"{setting('after-push-wait')} must be a number of seconds between 0 and 3600")
+    mode = section.get("mode", "pre-push")
+    if mode not in MODES:
+        raise ConfigError(f"{setting('mode')} must be \"pre-push\" or \"after-push\", not {mode!r}")
+    top_tags = str_list("tags", ())
+    runtimes = _runtimes(section.get("runtimes", {}), where)
+    default_runtime = opt_str("default-runtime")
+    if default_runtime is not None and default_runtime not in {r.name for r in runtimes} | {DEFAULT_RUNTIME}:
+        raise ConfigError(f"{setting('default-runtime')}: no runtime {default_runtime!r} "
+                          f"(defined: {', '.join(r.name for r in runtimes) or 'none'})")
     return Config(
+        runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables) for r in runtimes),
+        default_runtime=default_runtime,
+        schedules_on=str_list("schedules-on", DEFAULT_SCHEDULES_ON),
+        remotes=str_list("remotes", ()),
+        mode=mode,
+        after_push_wait=float(wait),
         timeout=float(timeout),
         flows=str_list("flows", DEFAULT_FLOWS),
         work_pool=opt_str("work-pool"),
@@ -125,9 +213,56 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         credentials=opt_str("credentials"),
         deployment_name=name,
         on_error=on_error,
-        tags=str_list("tags", ()),
+        tags=top_tags,
         repository_url=_no_credentials(opt_str("repository-url"), setting("repository-url")),
     )
+
+
+RUNTIME_KEYS = {"work-pool", "work-queue", "job-variables", "tags", "concurrency", "paths"}
+
+
+def _runtimes(table: Any, where: str) -> list[Runtime]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [{SECTION}] runtimes must be a table of [{SECTION}.runtimes.<name>] tables")
+    out = []
+    for name, body in table.items():
+        at = f"{where}: [{SECTION}.runtimes.{name}]"
+        if not isinstance(body, dict):
+            raise ConfigError(f"{at} must be a table")
+        for key in body:
+            if key not in RUNTIME_KEYS:
+                raise ConfigError(f"{at}: unknown setting {key!r} (known: {', '.join(sorted(RUNTIME_KEYS))})")
+        strs = {}
+        for key in ("work-pool", "work-queue"):
+            value = body.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{at} {key} must be a non-empty string")
+            strs[key] = value
+        lists = {}
+        for key in ("tags", "paths"):
+            value = body.get(key, [])
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{at} {key} must be a list of strings")
+            lists[key] = tuple(value)
+        job_variables = body.get("job-variables", {})
+        if not isinstance(job_variables, dict):
+            raise ConfigError(f"{at} job-variables must be a table")
+        concurrency = body.get("concurrency")
+        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                                        or concurrency < 1):
+            raise ConfigError(f"{at} concurrency must be a whole number of runs, 1 or more")
+        out.append(Runtime(name, strs["work-pool"], strs["work-queue"], job_variables, lists["tags"], concurrency,
+                           lists["paths"]))
+    return out
+
+
+def _inherit(r: Runtime, work_pool: str | None, work_queue: str | None, job_variables: dict[str, Any]) -> Runtime:
+    """A runtime takes the top-level work-pool, work-queue and job-variables for whatever it does not set."""
+    same_pool = r.work_pool is None or r.work_pool == work_pool
+    return Runtime(r.name, r.work_pool or work_pool, r.work_queue or (work_queue if same_pool else None),
+                   {**(job_variables if same_pool else {}), **r.job_variables}, r.tags, r.concurrency, r.paths)
 
 
 def _no_credentials(url: str | None, where: str) -> str | None:

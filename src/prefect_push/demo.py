@@ -50,6 +50,10 @@ def extract(day: date) -> list[int]:
 @flow(name="nightly-etl")
 def etl(day: date | None = None, limit: int = 100) -> int:
     return len(extract(day))
+
+
+# read by prefect-push without importing this file: live on main and tags, switched off on feature branches
+PREFECT_PUSH = {"cron": "0 2 * * *", "timezone": "UTC", "parameters": {"limit": 500}}
 '''
 
 REPORT = '''\
@@ -146,7 +150,7 @@ def main(keep: bool = False) -> int:
         _run(["git", "commit", "-qm", "three flows"], repo, env, show=False)
         _run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"], repo, env)
 
-        _step("Push main: every flow is new there, all three are registered")
+        _step("Push main: every flow is new there, all three are registered (nightly-etl's schedule is live on main)")
         _run(["git", "push", "-q", "origin", "main"], repo, env)
 
         _step("A feature branch that changes one flow: only that flow is registered, at the branch")
@@ -187,8 +191,8 @@ def main(keep: bool = False) -> int:
         print(said[0].strip())
         print("The flow printed the feature branch's code: the worker cloned feature/greeting from the remote.")
 
-        _step("What is registered now")
-        _run(["prefect", "deployment", "ls"], repo, env)
+        _step("What is registered now, ref by ref, and whether the remote still has each ref")
+        _run(["prefect-push", "status"], repo, env)
         print("\nThe demo's repo, remote and server home are in", tmp if keep else "a temp dir (removed)")
         return 0
     finally:

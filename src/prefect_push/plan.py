@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .config import Config
+from .config import Config, Runtime
 
 if TYPE_CHECKING:
     from .flows import FlowSpec
@@ -87,6 +87,14 @@ class Action:
     reason: str
     flow: FlowSpec | None = None  # what to register (REGISTER/UPDATE)
     existing_id: str | None = None  # what to delete (DELETE)
+    runtime: Runtime | None = None  # where it runs (REGISTER/UPDATE)
+    schedule_live: bool = False  # the flow's schedule fires on this ref (else it is registered switched off)
+
+    @property
+    def schedule(self) -> str:
+        """For the table: the flow's schedule and whether it fires on this ref."""
+        text = self.flow.settings.schedule if self.flow else ""
+        return f"{text} ({'live' if self.schedule_live else 'off'})" if text else ""
 
 
 @dataclass
@@ -151,23 +159,33 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
     """Turn what the files want into actions against what the server has."""
     plan = RefPlan(target, problems=list(wanted.problems))
     by_key = {(e.flow_name, e.name): e for e in existing}
+    live = config.schedules_live(target.ref)
     for spec, reason in wanted.upserts:
-        name = config.deployment_name_for(target.short, spec.flow_name, spec.path)
+        runtime = config.runtime_for(spec.path, spec.settings.runtime)
+        if runtime is None:
+            plan.problems.append(
+                f"{spec.path}:{spec.line}: flow {spec.flow_name!r} asks for runtime {spec.settings.runtime!r}, which "
+                f"[tool.prefect-push.runtimes] does not define (defined: "
+                f"{', '.join(r.name for r in config.runtimes) or 'none'})")
+            continue
+        name = config.deployment_name_for(target.short, spec.flow_name, spec.path, target.repository)
         have = by_key.get((spec.flow_name, name))
         if have is not None and have.ref is not None and (have.ref, have.repository) != (target.ref, target.repository):
             plan.problems.append(
                 f"deployment {spec.flow_name}/{name} already belongs to {have.owner()}; {target.ref} would overwrite it "
-                f"(names replace / % & > < with -): rename the branch or set deployment-name in [tool.prefect-push]")
+                f"(names replace / % & > < with -): rename the branch, or set deployment-name in [tool.prefect-push] "
+                f"(a fork of the same repository: list the team's repository first in remotes, forks get @owner)")
             continue
         if have is not None and have.version == target.commit:
-            plan.actions.append(Action(Op.SKIP, spec.flow_name, name, "already registered at this commit", spec))
+            plan.actions.append(Action(Op.SKIP, spec.flow_name, name, "already registered at this commit", spec,
+                                       runtime=runtime, schedule_live=live))
             continue
         op = Op.UPDATE if have is not None else Op.REGISTER
         if have is not None and have.ref is None:
             reason += "; takes over a deployment made without prefect-push"
-        plan.actions.append(Action(op, spec.flow_name, name, reason, spec))
+        plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live))
     for flow_name, path, reason in wanted.removals:
-        name = config.deployment_name_for(target.short, flow_name, path)
+        name = config.deployment_name_for(target.short, flow_name, path, target.repository)
         have = by_key.get((flow_name, name))
         if (have is not None and (have.ref, have.repository) == (target.ref, target.repository)
                 and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
@@ -187,5 +205,7 @@ def build_ref_deletion(target: Target, ref_deployments: list[Existing]) -> RefPl
     return plan
 
 
-def deployment_tags(target: Target, config: Config) -> list[str]:
-    return [TOOL_TAG, REF_TAG + target.ref, REPO_TAG + target.repository, *config.tags]
+def deployment_tags(target: Target, config: Config, action: Action | None = None) -> list[str]:
+    extra = [*(action.runtime.tags if action and action.runtime else ()),
+             *(action.flow.settings.tags if action and action.flow else ())]
+    return list(dict.fromkeys([TOOL_TAG, REF_TAG + target.ref, REPO_TAG + target.repository, *config.tags, *extra]))

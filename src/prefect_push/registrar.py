@@ -5,7 +5,7 @@ import asyncio
 from dataclasses import replace
 
 from . import git
-from .engine import Blocked, Outcome, Prepared, changed_flows
+from .engine import Blocked, Outcome, Prepared, changed_flows, fork_point, have_commit
 from .plan import RefPlan, build, build_ref_deletion
 
 
@@ -14,6 +14,8 @@ def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
     timeout = min(p.config.timeout for p in prepared)
     writing: list[bool] = []  # set once the first write is sent
     try:
+        if git.is_shallow(cwd):
+            _fetch_bases(prepared, cwd, timeout)
         return asyncio.run(asyncio.wait_for(_run(prepared, cwd, dry_run=dry_run, writing=writing), timeout))
     except TimeoutError:
         from .server import ServerError, api_url
@@ -25,6 +27,28 @@ def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
     except Exception as exc:
         exc.nothing_written = not writing  # type: ignore[attr-defined]
         raise
+
+
+def _fetch_bases(prepared: list[Prepared], cwd: str, timeout: float) -> None:
+    """A shallow clone (a CI checkout) first fetches the commits its diff bases need: the server's markers say
+    which. Apart from the server phase, because git must not spend its time budget (an unshallow can take
+    minutes) and a blocking fetch inside it could not be timed out anyway."""
+    todo = [p for p in prepared if p.target.commit is not None and not p.all_flows]
+    if not todo:
+        return
+    markers = asyncio.run(asyncio.wait_for(_markers(todo), timeout))
+    for p, marker in zip(todo, markers):
+        if marker != p.target.commit:
+            diff_base(p, marker, cwd, fetch=True)
+
+
+async def _markers(prepared: list[Prepared]) -> list[str | None]:
+    from .server import Server, check_configured
+
+    check_configured()  # before any client exists, as in _run
+    async with Server() as server:
+        await server.check_reachable()
+        return [await server.marker(p.target) for p in prepared]
 
 
 async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: list[bool]) -> Outcome:
@@ -39,11 +63,12 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
         problems = [msg for plan in outcome.plans for msg in plan.problems]
         if problems:
             raise Blocked("\n".join(problems))
-        checked: set[str] = set()
+        writes: dict[str, tuple[Prepared, list]] = {}  # one check per config: the writes of every ref using it
         for p, plan in zip(prepared, outcome.plans):
-            if plan.writes and p.target.commit is not None and p.config_where not in checked:
-                await server.check_settings(p.config, p.config_where)
-                checked.add(p.config_where)
+            if plan.writes and p.target.commit is not None:
+                writes.setdefault(p.config_where, (p, []))[1].extend(plan.writes)
+        for where, (p, actions) in writes.items():
+            await server.check_settings(p.config, where, actions)
         if dry_run:
             return outcome
         await server.known_flow_ids({a.flow_name for plan in outcome.plans for a in plan.writes if a.flow})
@@ -89,8 +114,9 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
             wanted = changed_flows(target, p.config, cwd, since=p.since)
     assert wanted is not None
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
-    names = {p.config.deployment_name_for(target.short, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
-    names |= {p.config.deployment_name_for(target.short, name, path) for name, path, _ in wanted.removals}
+    name_for = p.config.deployment_name_for
+    names = {name_for(target.short, spec.flow_name, spec.path, target.repository) for spec, _ in wanted.upserts}
+    names |= {name_for(target.short, name, path, target.repository) for name, path, _ in wanted.removals}
     if wanted.upserts:
         target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
@@ -102,7 +128,7 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     return plan
 
 
-def diff_base(p: Prepared, marker: str | None, cwd: str) -> str | None:
+def diff_base(p: Prepared, marker: str | None, cwd: str, *, fetch: bool = False) -> str | None:
     """What to diff the pushed commit against: the last fully registered commit when there is one.
 
     The diff is a tree diff, so ancestry does not matter: after a rebase or force push the marker still names
@@ -110,13 +136,14 @@ def diff_base(p: Prepared, marker: str | None, cwd: str) -> str | None:
     Without a marker the ref was never registered, so a branch counts from where it forked from the remote's
     other branches, even when the remote has the branch already (pushed with the hook skipped, from another
     clone): what those pushes carried is registered now. A tag counts from the previous tag.
+    fetch: a shallow clone fetches the marker, or the history a fork point needs (run, before the server phase).
     """
     target = p.target
     if marker is not None:
-        return marker if git.commit_of(marker, cwd) else None
+        return marker if have_commit(marker, p.remote, cwd, fetch=fetch) else None
     if p.pending is not None:
         return p.pending or None
     if target.is_tag or p.update.is_new:
         return target.base
     assert target.commit is not None
-    return git.first_unpushed_parent(target.commit, p.remote, target.ref, cwd)
+    return fork_point(target.commit, p.remote, target.ref, cwd, fetch=fetch)

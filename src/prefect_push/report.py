@@ -23,7 +23,7 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
         base = {"repository": t.repository, "ref": t.ref, "commit": t.commit}
         if plan.note and not plan.actions:
             out.append({**base, "action": "skip", "flow": None, "deployment": None, "reason": plan.note,
-                        "entrypoint": None, "error": None})
+                        "entrypoint": None, "error": None, "runtime": None, "work_pool": None, "schedule": None})
         for a in plan.actions:
             out.append({
                 **base,
@@ -31,6 +31,9 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
                 "flow": a.flow_name, "deployment": a.deployment, "reason": a.reason,
                 "entrypoint": a.flow.entrypoint if a.flow else None,
                 "error": errors.get(a.deployment),
+                "runtime": a.runtime.name if a.runtime else None,
+                "work_pool": a.runtime.work_pool if a.runtime else None,
+                "schedule": a.schedule or None,
             })
     return out
 
@@ -51,7 +54,12 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
 
     title = "prefect-push plan (nothing written)" if dry_run else "prefect-push"
     table = Table(title=f"{title} → {outcome.api_url}", title_justify="left")
-    for col in ("ref", "flow", "deployment", "action", "commit", "why"):
+    # runtime and schedule columns only when some row has one: the common single-pool repo keeps a narrow table
+    show_runtime = any(r["runtime"] not in (None, "default") for r in data)
+    show_schedule = any(r["schedule"] for r in data)
+    cols = ["ref", "flow", "deployment", "action", "commit"] + (["runtime"] if show_runtime else []) + (
+        ["schedule"] if show_schedule else []) + ["why"]
+    for col in cols:
         table.add_column(col, overflow="fold")
     styles = {"register": "green", "update": "cyan", "delete": "red", "skip": "dim"}
     for r in data:
@@ -61,6 +69,75 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
             action, style = f"FAILED ({r['error']})", "bold red"
         deployment = f"{r['flow']}/{r['deployment']}" if r["flow"] else ""
         # names, refs and reasons are data: never let rich read "[...]" in them as markup
-        table.add_row(escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), f"[{style}]{escape(action)}[/]",
-                      (r["commit"] or "")[:12], escape(r["reason"]))
+        cells = [escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), f"[{style}]{escape(action)}[/]",
+                 (r["commit"] or "")[:12]]
+        if show_runtime:
+            cells.append(escape(f"{r['runtime']} ({r['work_pool']})" if r["runtime"] else ""))
+        if show_schedule:
+            cells.append(escape(r["schedule"] or ""))
+        table.add_row(*cells, escape(r["reason"]))
+    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+
+
+def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
+    """`prefect-push status`: one section per ref, its deployments and whether the remote still has it."""
+    from .status import remote_word
+
+    if as_json:
+        import json
+
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    if not data["refs"]:
+        say(f"nothing registered for {data['repository']} on {data['api_url']}")
+        return
+    if as_json:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"prefect-push status: {escape(data['repository'])} → {escape(data['api_url'])}",
+                  title_justify="left")
+    for col in ("ref", "on remote", "deployment", "commit", "subject", "age", "work pool"):
+        table.add_column(col, overflow="fold")
+    styles = {True: "green", False: "red", None: "yellow"}
+    for r in data["refs"]:
+        for i, d in enumerate(r["deployments"]):
+            first = i == 0  # the ref once per section: the table reads as groups
+            table.add_row(escape(r["ref"]) if first else "",
+                          f"[{styles[r['on_remote']]}]{remote_word(r['on_remote'])}[/]" if first else "",
+                          escape(f"{d['flow']}/{d['deployment']}"), d["commit"], escape(d["subject"]), d["age"],
+                          escape(d["work_pool"] or ""))
+        table.add_section()
+    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+
+
+def render_prune(data: dict[str, Any], *, as_json: bool = False) -> None:
+    """`prefect-push prune`: what was (or, with --dry-run, would be) deleted."""
+    if as_json:
+        import json
+
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    if not data["actions"]:
+        say(f"nothing to prune: every ref of {data['repository']} with deployments on {data['api_url']} is still "
+            f"on {data['remote']}")
+        return
+    if as_json:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = "prefect-push prune (nothing written)" if data["dry_run"] else "prefect-push prune"
+    table = Table(title=f"{title} → {escape(data['api_url'])}", title_justify="left")
+    for col in ("ref", "deployment", "commit", "action", "why"):
+        table.add_column(col, overflow="fold")
+    for a in data["actions"]:
+        action, style = a["action"], "red"
+        if a["error"]:
+            action, style = f"FAILED ({a['error']})", "bold red"
+        table.add_row(escape(a["ref"]), escape(f"{a['flow']}/{a['deployment']}"), a["commit"],
+                      f"[{style}]{escape(action)}[/]", escape(a["reason"]))
     Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)

@@ -25,6 +25,7 @@ from .config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_tags
 from .schema import parameter_schema
+from .status import Registered
 
 PAGE = 200
 
@@ -66,6 +67,7 @@ class Server:
     def __init__(self) -> None:
         self._client = get_client()
         self._flow_ids: dict[str, Any] = {}
+        self._pools: dict[str, Any] = {}
 
     async def __aenter__(self) -> "Server":
         await self._client.__aenter__()
@@ -115,8 +117,12 @@ class Server:
             return {}
         from prefect.client.schemas.filters import FlowFilterId
 
-        flows = await self._client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=list(flow_ids))))
-        return {f.id: f.name for f in flows}
+        ids, names = sorted(flow_ids, key=str), {}
+        for i in range(0, len(ids), PAGE):  # the server answers at most PAGE flows a read
+            chunk = ids[i:i + PAGE]
+            flows = await self._client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=chunk)), limit=PAGE)
+            names.update({f.id: f.name for f in flows})
+        return names
 
     async def _as_existing(self, deployments: list[Any]) -> list[Existing]:
         names = await self._flow_names({d.flow_id for d in deployments})
@@ -137,17 +143,41 @@ class Server:
             tags=DeploymentFilterTags(all_=[REF_TAG + target.ref, REPO_TAG + target.repository])))
         return await self._as_existing(deployments)
 
-    async def check_settings(self, config: Config, where: str) -> None:
-        """What the config names must exist before anything is written: nothing half-registered."""
-        if config.work_pool is None:
-            raise Blocked(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
-                          "(the pool whose workers run the flows) to pyproject.toml")
-        try:
-            await self._client.read_work_pool(config.work_pool)
-        except ObjectNotFound:
-            raise Blocked(
-                f"{where}: work-pool {config.work_pool!r} does not exist on {api_url()}; create it with "
-                f"`prefect work-pool create {config.work_pool} --type process`") from None
+    async def check_settings(self, config: Config, where: str, writes: list[Action]) -> None:
+        """What the writes name must exist and fit before anything is written: nothing half-registered.
+
+        Each runtime's work pool must exist and its job variables must fit the pool's base job template; a flow's
+        default parameters must fit its parameter schema; a credentials Secret block must exist.
+        """
+        checked: set[str] = set()
+        for action in writes:
+            runtime, spec = action.runtime, action.flow
+            if runtime is None or spec is None:
+                continue
+            if spec.settings.parameters:
+                problem = _validation_problem(dict(spec.settings.parameters), parameter_schema(spec))
+                if problem:
+                    raise Blocked(f"{spec.path}:{spec.line}: PREFECT_PUSH parameters of flow {spec.flow_name!r}: "
+                                  f"{problem}")
+            if runtime.name in checked:
+                continue
+            checked.add(runtime.name)
+            who = f"{spec.path} (flow {spec.flow_name!r}, runtime {runtime.name!r})"
+            if runtime.work_pool is None:
+                raise Blocked(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
+                              f"(the pool whose workers run the flows) to pyproject.toml (needed by {who})")
+            pool = self._pools.get(runtime.work_pool)
+            if pool is None:
+                try:
+                    pool = self._pools[runtime.work_pool] = await self._client.read_work_pool(runtime.work_pool)
+                except ObjectNotFound:
+                    raise Blocked(
+                        f"{where}: work-pool {runtime.work_pool!r} does not exist on {api_url()} (needed by {who}); "
+                        f"create it with `prefect work-pool create {runtime.work_pool} --type process`") from None
+            problem = job_variables_problem(runtime.job_variables, pool.base_job_template or {})
+            if problem:
+                raise Blocked(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
+                              f"`prefect work-pool inspect {pool.name}`)")
         if config.credentials:
             try:
                 await self._client.read_block_document_by_name(config.credentials, "secret")
@@ -160,8 +190,10 @@ class Server:
         """One read for the ids of flows the server already has: a write per flow only for new flow names."""
         missing = sorted(n for n in names if n not in self._flow_ids)
         if missing:
-            flows = await self._client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=missing)))
-            self._flow_ids.update({f.name: f.id for f in flows})
+            for i in range(0, len(missing), PAGE):
+                flows = await self._client.read_flows(
+                    flow_filter=FlowFilter(name=FlowFilterName(any_=missing[i:i + PAGE])), limit=PAGE)
+                self._flow_ids.update({f.name: f.id for f in flows})
 
     # --- writes ---
     async def apply(self, plan: RefPlan, config: Config) -> list[tuple[Action, str | None]]:
@@ -185,8 +217,8 @@ class Server:
         return results
 
     async def _register(self, action: Action, target: Target, config: Config) -> None:
-        spec = action.flow
-        assert spec is not None and target.commit is not None
+        spec, runtime = action.flow, action.runtime
+        assert spec is not None and runtime is not None and target.commit is not None
         flow_id = self._flow_ids.get(spec.flow_name)
         if flow_id is None:
             flow_id = self._flow_ids[spec.flow_name] = await self._client.create_flow_from_name(spec.flow_name)
@@ -200,13 +232,35 @@ class Server:
             entrypoint=spec.entrypoint,
             pull_steps=[pull_step(target, config)],
             parameter_openapi_schema=parameter_schema(spec),
-            work_pool_name=config.work_pool,
-            work_queue_name=config.work_queue,
-            job_variables=dict(config.job_variables),
-            tags=deployment_tags(target, config),
+            work_pool_name=runtime.work_pool,
+            work_queue_name=runtime.work_queue,
+            job_variables=dict(runtime.job_variables),
+            concurrency_limit=runtime.concurrency,
+            parameters=dict(spec.settings.parameters),
+            schedules=schedules(spec.settings, live=action.schedule_live),
+            tags=deployment_tags(target, config, action),
             # "" rather than None: the server stores a None description as the text 'None' (prefect 3.9.1)
             description=spec.description or "",
         )
+
+    # --- status and prune: everything prefect-push registered for one repository ---
+    async def repo_deployments(self, repository: str) -> list[Registered]:
+        from .plan import TOOL_TAG
+
+        # both tags: a deployment someone tagged git-repo:... by hand is not ours to list or prune
+        deployments = await self._deployments(deployment_filter=DeploymentFilter(
+            tags=DeploymentFilterTags(all_=[TOOL_TAG, REPO_TAG + repository])))
+        names = await self._flow_names({d.flow_id for d in deployments})
+        return [Registered(str(d.id), names.get(d.flow_id, "?"), d.name,
+                           next((t[len(REF_TAG):] for t in d.tags or () if t.startswith(REF_TAG)), None),
+                           d.version, d.updated, d.work_pool_name)
+                for d in deployments]
+
+    async def delete_deployment(self, deployment_id: str) -> None:
+        try:
+            await self._client.delete_deployment(deployment_id)
+        except ObjectNotFound:
+            pass  # already gone: what prune wanted
 
 
 def pull_step(target: Target, config: Config) -> dict[str, Any]:
@@ -215,3 +269,42 @@ def pull_step(target: Target, config: Config) -> dict[str, Any]:
     if config.credentials:
         step["access_token"] = "{{ prefect.blocks.secret.%s }}" % config.credentials
     return {"prefect.deployments.steps.git_clone": step}
+
+
+def schedules(settings: Any, *, live: bool) -> list[Any]:
+    """The flow's schedule, switched off where it must not fire (feature branches, unless schedules-on says so).
+
+    Always a list, [] included: every upsert rebuilds the deployment's schedules, so a schedule taken out of the
+    code goes from the server too.
+    """
+    if not settings.schedule:
+        return []
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.schedules import construct_schedule
+
+    schedule = construct_schedule(cron=settings.cron, interval=settings.interval, rrule=settings.rrule,
+                                  timezone=settings.timezone)
+    return [DeploymentScheduleCreate(schedule=schedule, active=live)]
+
+
+def job_variables_problem(job_variables: dict[str, Any], base_job_template: dict[str, Any]) -> str | None:
+    """What is wrong with job variables for a pool, judged by the pool's base job template; None: they fit."""
+    variables = base_job_template.get("variables") or {}
+    known = variables.get("properties") or {}
+    if not variables.get("additionalProperties"):
+        for key in job_variables:
+            if key not in known:
+                return (f"job variable {key!r} is not a variable of this pool "
+                        f"(it has: {', '.join(sorted(known)) or 'none'})")
+    return _validation_problem(job_variables, variables)
+
+
+def _validation_problem(values: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    """Prefect's own JSON-schema check (the one the server and workers apply), as one line."""
+    from prefect.utilities.schema_tools.validation import ValidationError, validate
+
+    try:
+        validate(values, schema, raise_on_error=True, preprocess=True, ignore_required=True)
+    except ValidationError as exc:
+        return str(exc).replace("Validation failed for field", "field").replace(". Failure reason:", ":")
+    return None
