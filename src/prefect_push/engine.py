@@ -30,6 +30,7 @@ class Prepared:
     pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
     deleted_at: str | None = None  # a missed deletion being replayed: the commit the ref had when deleted
     all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
+    refused: str | None = None  # the remote is not in the config's remotes: why nothing is registered
     remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
 
 
@@ -68,8 +69,16 @@ def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
 def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     """Resolve one ref update: its commit, base and config; what its changed files want."""
     repository = git.repo_key(url, cwd)
-    if update.kind is Kind.OTHER or update.is_delete:
+    if update.kind is not Kind.OTHER and not update.is_delete and git.commit_of(update.local_sha, cwd):
+        config, where = config_at(update.local_sha, cwd)
+    else:
         config, where = config_at(None, cwd)  # nothing is read from the pushed commit: the current one's settings
+    if not config.allows(remote, repository):
+        why = (f"{git.strip_credentials(remote)} ({repository}) is not in remotes of [tool.prefect-push] "
+               f"({', '.join(config.remotes)}): {update.remote_ref} registers nothing there")
+        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),
+                        refused=why)
+    if update.kind is Kind.OTHER or update.is_delete:
         # refs/for/main (Gerrit), refs/notes/*, ...: no branch or tag a worker could clone, so nothing wanted;
         # a deletion wants nothing from files either (wanted None): the server says what the ref had
         wanted = Wanted((), ()) if update.kind is Kind.OTHER else None
@@ -77,23 +86,58 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     commit = git.commit_of(update.local_sha, cwd)
     if commit is None:
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
-    config, where = config_at(commit, cwd)
     base, since = base_of(update, commit, remote, cwd)
-    clone_url = config.repository_url or git.strip_credentials(url)
+    # repository-url is what workers clone for the team's repository; a fork's pushes clone the fork
+    home = config.is_home(repository) and config.repository_url
+    clone_url = home or git.strip_credentials(url)
     target = Target(repository, update.remote_ref, commit, base, clone_url=clone_url)  # message: when registering
     prepared = Prepared(update, target, config, where, since=since, remote=remote)
     prepared.wanted = changed_flows(target, config, cwd, since=since)
     return prepared
 
 
-def base_of(update: RefUpdate, commit: str, remote: str, cwd: str) -> tuple[str | None, str | None]:
-    """(base commit to diff from, previous tag for tag pushes). A None base means every file is new."""
+def base_of(update: RefUpdate, commit: str, remote: str, cwd: str, *, fetch: bool = True
+            ) -> tuple[str | None, str | None]:
+    """(base commit to diff from, previous tag for tag pushes). A None base means every file is new.
+
+    fetch: a shallow clone fetches what the base needs from `remote` (see have_commit, full_history).
+    """
     if update.kind is Kind.TAG:
+        if fetch:
+            full_history(update.remote_ref, remote, cwd, tags=True, why="the previous tag")
         since = git.previous_tag(commit, cwd)
         return (git.commit_of(since, cwd) if since else None), since
-    if not update.is_new and git.commit_of(update.remote_sha, cwd):
+    if not update.is_new and have_commit(update.remote_sha, remote, cwd, fetch=fetch):
         return update.remote_sha, None  # a force push too: the diff is what the remote had vs what it gets
-    return git.first_unpushed_parent(commit, remote, update.remote_ref, cwd), None
+    return fork_point(commit, remote, update.remote_ref, cwd, fetch=fetch), None
+
+
+def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str | None:
+    """The commit `sha` names, fetched from `remote` (that one commit, no history) when this clone is shallow
+    and lacks it; None when it is not to be had. A complete clone never fetches: a hook on a laptop stays
+    offline, and a commit a complete clone lacks was dropped by a force push, not cut off by a depth."""
+    found = git.commit_of(sha, cwd)
+    if found is None and fetch and git.is_shallow(cwd) and git.fetch_commit(remote, sha, cwd):
+        found = git.commit_of(sha, cwd)
+    return found
+
+
+def full_history(ref: str, remote: str, cwd: str, *, tags: bool, why: str) -> None:
+    """Make a shallow clone complete (tags=True: with every tag) before looking for `why`, which needs history;
+    one line naming the setting when that fails: a guessed base would register the wrong flows."""
+    if git.is_shallow(cwd) and not git.unshallow(remote, cwd, tags=tags):
+        from .ci import depth_hint
+
+        raise Blocked(f"{ref}: finding {why} needs history this shallow clone lacks, and fetching it from "
+                      f"{git.strip_credentials(remote)} failed: {depth_hint(os.environ)}")
+
+
+def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = True) -> str | None:
+    """Where a branch left the remote's other branches (git.first_unpushed_parent), with the history and the
+    remote's branches fetched first in a shallow clone, where the walk would stop at the depth instead."""
+    if fetch:
+        full_history(ref, remote, cwd, tags=False, why="where the branch forked")
+    return git.first_unpushed_parent(commit, remote, ref, cwd)
 
 
 def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) -> None:
@@ -102,7 +146,7 @@ def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) 
     for update in updates:
         commit = None if update.is_delete else git.commit_of(update.local_sha, cwd)
         if commit is not None:
-            base, _ = base_of(update, commit, remote, cwd)
+            base, _ = base_of(update, commit, remote, cwd, fetch=False)  # opting out must stay quick
             missed(Target(git.repo_key(url, cwd), update.remote_ref, commit, base), pending)
     write_pending(cwd, pending)
 

@@ -84,6 +84,44 @@ def is_ancestor(old: str, new: str, cwd: str | None = None) -> bool:
     return ok("merge-base", "--is-ancestor", old, new, cwd=cwd)
 
 
+# --- shallow clones (CI checkouts: actions/checkout fetch-depth 1, GitLab GIT_DEPTH 20..50) ---
+# Called only once a commit is found missing (or a fork point / previous tag is about to be looked for), and
+# they fetch only when the clone is shallow: a complete clone never touches the network here.
+
+def is_shallow(cwd: str | None = None) -> bool:
+    return git("rev-parse", "--is-shallow-repository", cwd=cwd, check=False).strip() == "true"
+
+
+def _fetch(args: tuple[str, ...], cwd: str | None, timeout: float) -> bool:
+    try:
+        # a timeout because an ssh host that never answers must not hang a push or a CI job forever
+        return subprocess.run(("git", "fetch", "--quiet", *args), cwd=cwd, env=_env(), capture_output=True,
+                              timeout=timeout).returncode == 0
+    except (subprocess.TimeoutExpired, OSError):
+        return False
+
+
+def fetch_commit(remote: str, sha: str, cwd: str | None = None, timeout: float = 300) -> bool:
+    """Fetch one commit without its history: a tree diff against it needs nothing more.
+
+    Servers speaking protocol v2 (GitHub, GitLab, file://, git >= 2.26 by default) hand out any commit they
+    have by id; False when the remote has no such commit (a force push dropped it) or cannot be reached.
+    """
+    return _fetch(("--no-tags", "--depth=1", remote, sha), cwd, timeout)
+
+
+def unshallow(remote: str, cwd: str | None = None, *, tags: bool = False, timeout: float = 900) -> bool:
+    """Fetch the whole history, with every branch of a named remote as a remote-tracking branch (a fork point is
+    measured against them) and, with tags=True, every tag (a tag's base is the previous tag). True when the
+    clone is complete afterwards: a local tag that differs from the remote's makes git fetch fail without
+    leaving history behind, and must not fail what this is for."""
+    args = ["--unshallow", "--tags" if tags else "--no-tags", remote]
+    if is_remote_name(remote, cwd):
+        args.append(f"+refs/heads/*:refs/remotes/{remote}/*")  # a URL has no remote-tracking namespace
+    _fetch(tuple(args), cwd, timeout)
+    return not is_shallow(cwd)
+
+
 def remote_url(remote: str, cwd: str | None = None) -> str:
     """URL of a configured remote; a URL passed instead of a name is returned as is."""
     proc = subprocess.run(("git", "remote", "get-url", remote), cwd=cwd, env=_env(), capture_output=True)
@@ -247,3 +285,44 @@ def show(sha: str, path: str, cwd: str | None = None) -> bytes | None:
 
 def commit_subject(sha: str, cwd: str | None = None) -> str:
     return git("log", "-1", "--format=%s", sha, cwd=cwd).strip()
+
+
+def ls_remote(remote: str, cwd: str | None = None, timeout: float = 60) -> dict[str, str] | None:
+    """Every ref the remote has (ref -> sha), from one `git ls-remote`; None when it cannot be reached.
+
+    A timeout because a remote that hangs (an ssh host that never answers) must not hang status or prune.
+    """
+    try:
+        proc = subprocess.run(("git", "ls-remote", "--end-of-options", remote), cwd=cwd, env=_env(),
+                              capture_output=True, timeout=timeout)
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return parse_ls_remote(proc.stdout.decode("utf-8", "surrogateescape"))
+
+
+def parse_ls_remote(text: str) -> dict[str, str]:
+    """`<sha>\\t<ref>` lines -> {ref: sha}; the peeled `<tag>^{}` lines name the tag's commit, not another ref."""
+    out = {}
+    for line in text.splitlines():
+        sha, sep, ref = line.partition("\t")
+        if sep and not ref.endswith("^{}"):
+            out[ref] = sha
+    return out
+
+
+def subjects(shas: list[str], cwd: str | None = None) -> dict[str, str]:
+    """Subjects of the commits this clone has, in one git call; a sha it lacks is left out."""
+    wanted = sorted({s for s in shas if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", s)})
+    if not wanted:
+        return {}  # nothing on stdin: git log would show HEAD
+    proc = subprocess.run(("git", "log", "--no-walk=unsorted", "--ignore-missing", "--stdin", "--format=%H%x00%s"),
+                          input="".join(f"{s}\n" for s in wanted).encode(), cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode != 0:
+        return {}  # e.g. a sha naming a tree: subjects only decorate the status table
+    out = {}
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        sha, _, subject = line.partition("\0")
+        out[sha] = subject
+    return out
