@@ -1,4 +1,4 @@
-"""prefect-push hook | register | plan | install | demo.
+"""prefect-push hook | register | plan | install | demo | status | prune.
 
 Imports stay light here: a push that changes no flow decides "nothing to do" without prefect or rich.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Callable
 
-from . import git
+from . import ci, git
 from .config import ConfigError
 from .engine import (DELETED, Blocked, Outcome, Prepared, every_flow, missed, pending_deletions, pending_key,
                      prepare, read_pending, ref_from_env, write_pending)
@@ -80,17 +81,21 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
 
 
 def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
-            always_ask_server: bool = False, all_flows: bool = False) -> int:
+            always_ask_server: bool = False, all_flows: bool = False, may_defer: bool = False) -> int:
+    """One push's path; may_defer: the hook, which hands registration to the background in after-push mode."""
     cwd = git.toplevel()
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
         p = prepare(update, remote, url, cwd)
+        if p.refused:
+            say(p.refused)
+            continue
         p.pending = pending.get(pending_key(p.target))
         if p.pending is not None and p.pending.startswith(DELETED):
             p.pending = None  # the ref was deleted, then pushed again: this push decides
         prepared.append(every_flow(p, cwd) if all_flows else p)
-    if not dry_run:
+    if not dry_run and prepared:
         # deletions an earlier push could not tell the server (down, on-error = "warn"): replay them now
         config, where = prepared[0].config, prepared[0].config_where
         for target, deleted_at in pending_deletions(pending, {pending_key(p.target) for p in prepared}):
@@ -106,6 +111,17 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         if as_json:
             render(Outcome(), as_json=True, dry_run=dry_run)
         return 0  # nothing changed a flow: no Prefect import, no API call, no output
+    if may_defer and not dry_run and all(p.config.mode == "after-push" for p in todo):
+        from .afterpush import spawn
+
+        for p in todo:  # recorded first: should the background process never finish, the next push catches up
+            missed(p.target, pending, p.update.remote_sha)
+        write_pending(cwd, pending)
+        spawn([p.update for p in todo], remote, url, cwd, wait=max(p.config.after_push_wait for p in todo))
+        say(f"after-push mode: {', '.join(p.target.short for p in todo)} will be registered in the background once "
+            f"{git.strip_credentials(remote)} has the pushed commit; the next push and `prefect-push status` "
+            "show how it went")
+        return 0
     warn = all(p.config.on_error == "warn" for p in todo)
     try:
         from . import registrar, server  # the first import of prefect
@@ -167,39 +183,74 @@ def cmd_hook(args: argparse.Namespace) -> int:
             pass
         return 0
     updates, remote, url = hook_updates(args.git_args, stdin)
+    from .afterpush import announce_last
+
+    last = announce_last(git.toplevel())  # how the previous push's background registration went, once
+    if last:
+        say(last)
     if not updates:
         return 0
     if git_push_dry_run():
         say("git push --dry-run: registering nothing; `prefect-push plan` shows what a real push would do")
         return 0
-    return execute(updates, remote, url, as_json=args.json)
+    return execute(updates, remote, url, as_json=args.json, may_defer=True)
+
+
+def cmd_after_push_worker(args: argparse.Namespace) -> int:
+    from .afterpush import worker
+
+    return worker(args.payload)
 
 
 def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]:
-    """--from/--to/--ref as a ref update; --to defaults to the ref's own commit, never to whatever is checked out."""
-    ref = args.ref or ref_from_env(args.remote)
+    """--from/--to/--ref as a ref update; what the CI job runs for (ci.py) fills in what they leave out, then
+    BUILD_TAG / GIT_BRANCH; --to defaults to the ref's own commit, never to whatever is checked out."""
+    from .engine import have_commit
+
+    cwd = git.toplevel()
+    detected = _ci_push(args)
+    if detected is not None:
+        say(detected.describe())
+        if detected.deleted and args.from_ is None and not args.to:
+            # as the hook sees `git push --delete`: the engine deletes what the server has for the ref
+            zeros = "0" * len(detected.before or "0" * 40)
+            return ([RefUpdate("(delete)", zeros, detected.ref, detected.before or zeros)], args.remote,
+                    git.remote_url(args.remote))
+    ref = args.ref or (detected.ref if detected else None)
+    if ref is None:
+        ref = ref_from_env(args.remote)
+        if ref is not None:
+            say(f"BUILD_TAG / GIT_BRANCH name {ref}")
     if ref is None:
         ref = git.git("symbolic-ref", "-q", "HEAD", check=False).strip()
         if not ref:
             raise Blocked("HEAD is detached: name the ref with --ref (e.g. --ref main or --ref refs/tags/v1), "
                           "or set GIT_BRANCH / BUILD_TAG")
     ref, local = _resolve_ref(ref, args.remote)
-    rev = args.to or local
+    rev = args.to or (detected.after if detected else None) or local
     if rev is None:
-        raise Blocked(f"--ref {args.ref!r} is not a branch or tag in this clone (nor on "
+        raise Blocked(f"--ref {args.ref or ref!r} is not a branch or tag in this clone (nor on "
                       f"{git.strip_credentials(args.remote)}); "
                       "pass --to SHA to say which commit it points at")
-    to = git.commit_of(rev)
+    to = have_commit(rev, args.remote, cwd)  # a shallow clone fetches it (CI re-runs an older commit)
     if to is None:
-        raise Blocked(f"--to {rev!r} is not a commit in this clone (shallow clone? fetch more history)")
-    frm = args.from_ or ""
+        what = "--to" if args.to or not detected else f"the {detected.source} push's commit"
+        raise Blocked(f"{what} {rev!r} is not a commit in this clone (shallow clone? fetch more history)")
+    given = args.from_ if args.from_ is not None else (detected.before if detected else None)
+    frm = given or ""
     if frm and not is_zero(frm):
-        resolved = git.commit_of(frm)
+        resolved = have_commit(frm, args.remote, cwd)  # a shallow clone fetches that one commit
         if resolved is None:
-            # a force push (CI's "before" is gone) or a shallow clone: diff like a new branch; the server's
-            # marker, when there is one, still decides the base
-            say(f"--from {frm[:12]} is not in this clone (force push, or a shallow checkout: fetch-depth: 0 "
-                "fetches it); diffing against the remote's other branches instead")
+            # a force push (CI's "before" is gone): diff like a new branch; the server's marker, when there is
+            # one, still decides the base
+            what = f"the {detected.source} push's before" if detected and not args.from_ else "--from"
+            if git.is_shallow(cwd):
+                say(f"{what} {frm[:12]} is not in this shallow clone, and {git.strip_credentials(args.remote)} "
+                    "does not have it either (a force push dropped it); diffing against the remote's other "
+                    "branches instead")
+            else:
+                say(f"{what} {frm[:12]} is not in this clone (force push, or a shallow checkout: fetch-depth: 0 "
+                    "fetches it); diffing against the remote's other branches instead")
             frm = ""
         else:
             frm = resolved
@@ -207,6 +258,17 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
         frm = "0" * len(to)
     url = git.remote_url(args.remote)
     return [RefUpdate(rev, to, ref, frm)], args.remote, url
+
+
+def _ci_push(args: argparse.Namespace) -> ci.CiPush | None:
+    """The push CI's environment describes, unless the arguments say it all or name another ref: explicit
+    --from/--to/--ref always win, and a CI's before/after are only about its own ref."""
+    if args.ref and args.from_ is not None and args.to:
+        return None
+    detected = ci.detect(os.environ)
+    if detected is not None and args.ref and _resolve_ref(args.ref, args.remote)[0] != detected.ref:
+        return None
+    return detected
 
 
 def _resolve_ref(name: str, remote: str) -> tuple[str, str | None]:
@@ -247,6 +309,148 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(keep=args.keep)
 
 
+# --- status and prune: what prefect-push registered for this repository, and refs its remote no longer has ---
+
+def _with_server(work, cwd: str, what: Callable[[], str]):
+    """`await work(server)` against the configured Prefect API; any failure is one line naming the API URL.
+
+    `what()` says what the failure means for the command, asked when it happens ("nothing pruned" only
+    holds until the first deletion).
+    """
+    try:
+        from . import server  # the first import of prefect
+
+        server.api_url(strict=True)  # prefect reads its settings (profile, ./pyproject.toml) on first use
+    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
+                      f"imported); {what()}") from None
+    import asyncio
+
+    timeout = _timeout(cwd)
+
+    async def session():
+        server.check_configured()  # before any client exists: Prefect's ephemeral server holds nothing of ours
+        async with server.Server() as s:
+            await s.check_reachable()
+            return await work(s)
+
+    try:
+        return asyncio.run(asyncio.wait_for(session(), timeout))
+    except (Blocked, ConfigError, git.GitError):
+        raise
+    except asyncio.TimeoutError:
+        raise Blocked(f"Prefect API at {server.api_url()} did not finish within {timeout:g}s (timeout in "
+                      f"[tool.prefect-push]); {what()}") from None
+    except server.ServerError as exc:
+        raise Blocked(f"{exc}; {what()}") from None
+    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
+        raise Blocked(f"Prefect API at {server.api_url()} failed: {server.describe(exc)}; {what()}") from None
+
+
+def _timeout(cwd: str) -> float:
+    """The checked-out commit's `timeout`; a broken config must not keep anyone from looking at the server."""
+    from .config import Config
+    from .engine import config_at
+
+    try:
+        return config_at(None, cwd)[0].timeout
+    except ConfigError:
+        return Config().timeout
+
+
+def _repository(remote: str, cwd: str) -> str:
+    return git.repo_key(git.remote_url(remote, cwd), cwd)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from . import status
+    from .report import render_status
+
+    cwd = git.toplevel()
+    repository = _repository(args.remote, cwd)
+
+    async def read(server):
+        # the remote is asked while the server answers: one wait, not two
+        return await asyncio.gather(server.repo_deployments(repository),
+                                    asyncio.to_thread(git.ls_remote, args.remote, cwd))
+
+    registered, remote_refs = _with_server(read, cwd, lambda: "nothing shown")
+    from .server import api_url
+
+    remote = git.strip_credentials(args.remote)
+    if remote_refs is None and registered:
+        say(f"cannot reach remote {remote} (git ls-remote failed): whether it still has each ref is unknown")
+    refs = status.by_ref(registered, remote_refs)
+    subjects = git.subjects([d.commit for d in registered if d.commit], cwd)
+    from .afterpush import describe, read_result
+
+    background = read_result(cwd)  # mode = "after-push": how the last background registration went
+    if background is not None and not args.json:
+        say(describe(background))
+    render_status({"api_url": api_url(), "repository": repository, "remote": remote,
+                   "refs": status.status_rows(refs, subjects, datetime.now(timezone.utc)),
+                   "after_push": None if background is None else {
+                       "status": background.status, "refs": background.refs, "message": background.message,
+                       "finished": background.finished}}, as_json=args.json)
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from . import status
+    from .plan import Target
+    from .report import render_prune
+
+    cwd = git.toplevel()
+    repository = _repository(args.remote, cwd)
+    remote = git.strip_credentials(args.remote)
+    actions: list[dict] = []
+
+    async def prune(server) -> None:
+        from .server import describe
+
+        registered = await server.repo_deployments(repository)
+        # the remote is asked after the server: a push registers before the remote takes the ref, so reading in
+        # this order narrows (cannot close) the window in which a ref being pushed right now looks deleted
+        remote_refs = await asyncio.to_thread(git.ls_remote, args.remote, cwd)
+        if remote_refs is None:
+            raise Blocked(f"cannot reach remote {remote} (git ls-remote failed): pruning nothing, an unknown "
+                          "remote state is no reason to delete")
+        for ref in status.stale(status.by_ref(registered, remote_refs)):
+            why = f"{'tag' if ref.ref.startswith('refs/tags/') else 'branch'} no longer on {remote}"
+            failed = False
+            for d in ref.deployments:
+                row = {"ref": ref.ref, "flow": d.flow, "deployment": d.deployment, "commit": status.short_sha(d.commit),
+                       "action": "would delete" if args.dry_run else "delete", "reason": why, "error": None}
+                actions.append(row)
+                if args.dry_run:
+                    continue
+                try:
+                    await server.delete_deployment(d.id)
+                except Exception as exc:  # noqa: BLE001 - reported per deployment; the ref's marker stays
+                    row["error"], failed = describe(exc), True
+            if not args.dry_run and not failed:
+                # the ref may be pushed again one day: as a new ref, from its fork point, not from a stale marker
+                await server.delete_marker(Target(repository, ref.ref, None))
+
+    _with_server(prune, cwd, lambda: "nothing pruned" if args.dry_run or not actions
+                 else "prune incomplete, run it again")
+    from .server import api_url
+
+    render_prune({"api_url": api_url(), "repository": repository, "remote": remote, "dry_run": args.dry_run,
+                  "actions": actions}, as_json=args.json)
+    failed = sum(1 for a in actions if a["error"])
+    if failed:
+        say(f"{failed} deletion(s) failed (see the table); their refs' markers stay, run prune again to retry")
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="prefect-push", description=(
         "Register the Prefect flows a git push changed, as deployments that git_clone the pushed ref."))
@@ -274,16 +478,31 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="replace a pre-push hook that is not prefect-push's")
     i.set_defaults(func=cmd_install)
 
+    w = sub.add_parser("after-push-worker", help="internal: the detached registration of mode = \"after-push\"")
+    w.add_argument("payload")
+    w.set_defaults(func=cmd_after_push_worker)
+
     d = sub.add_parser("demo", help="a throwaway repo, a local Prefect server, real pushes and a worker run")
     d.add_argument("--keep", action="store_true", help="keep the demo's temp directory")
     d.set_defaults(func=cmd_demo)
+
+    st = sub.add_parser("status", help="what prefect-push registered for this repository, ref by ref")
+    st.add_argument("--remote", default="origin", help="remote name or URL of the repository (default origin)")
+    st.add_argument("--json", action="store_true", help="print the status as JSON on stdout")
+    st.set_defaults(func=cmd_status)
+
+    pr = sub.add_parser("prune", help="delete the deployments of branches and tags the remote no longer has")
+    pr.add_argument("--remote", default="origin", help="remote name or URL of the repository (default origin)")
+    pr.add_argument("--dry-run", action="store_true", help="list what would be deleted; writes nothing")
+    pr.add_argument("--json", action="store_true", help="print what was deleted as JSON on stdout")
+    pr.set_defaults(func=cmd_prune)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command in ("hook", "register", "plan", "install") and git.locate() is None:
+        if args.command in ("hook", "register", "plan", "install", "status", "prune") and git.locate() is None:
             raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:
