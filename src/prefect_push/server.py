@@ -61,23 +61,78 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+# Worth another try: the server was busy (SQLite answers concurrent writers 503) or failed in passing, or the
+# connection broke. Every call made here is safe to repeat: deployments are upserted by (flow, name), deletions
+# of what is gone count as done, and the marker is written last.
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # about 6 s in all; the overall timeout bounds it anyway
+
+
+def retryable(exc: BaseException) -> bool:
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code in RETRY_STATUS
+    return isinstance(exc, httpx.TransportError)  # refused, reset, timed out
+
+
+class _Retrying:
+    """The Prefect client, each call retried with a short exponential backoff on what `retryable` allows.
+
+    Prefect's own retries are switched off for this client (Server.__aenter__): they wait 2, 4, 8, ... s, so one
+    503 from a busy SQLite server cost a push 2 s; these start at 50 ms.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.retries = 0  # how many calls needed another try: shown by the benchmark
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            import asyncio
+            import random
+
+            for delay in (*RETRY_DELAYS, None):
+                try:
+                    return await attr(*args, **kwargs)
+                except Exception as exc:
+                    if delay is None or not retryable(exc):
+                        raise
+                    self.retries += 1
+                    await asyncio.sleep(delay * (1 + random.random() / 2))
+        return call
+
+
 class Server:
     """One Prefect client for the whole push."""
 
     def __init__(self) -> None:
-        self._client = get_client()
+        self._raw = get_client()
+        self._client = _Retrying(self._raw)
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
+        self._settings: Any = None
 
     async def __aenter__(self) -> "Server":
-        await self._client.__aenter__()
+        from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+        self._settings = temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
+        self._settings.__enter__()
+        await self._raw.__aenter__()
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self._client.__aexit__(*exc)
+        try:
+            await self._raw.__aexit__(*exc)
+        finally:
+            self._settings.__exit__(None, None, None)
 
     async def check_reachable(self) -> None:
-        error = await self._client.api_healthcheck()
+        error = await self._raw.api_healthcheck()
         if error is not None:
             raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
 
@@ -91,9 +146,14 @@ class Server:
     async def set_marker(self, target: Target) -> None:
         name = marker_name(target.repository, target.ref)
         value = {"repository": target.repository, "ref": target.ref, "commit": target.commit}
-        if await self._client.read_variable_by_name(name) is None:
+        from prefect.exceptions import ObjectAlreadyExists
+
+        if await self._client.read_variable_by_name(name) is not None:
+            await self._client.update_variable(VariableUpdate(name=name, value=value))
+            return
+        try:
             await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
-        else:
+        except ObjectAlreadyExists:  # a push of the same ref from another clone created it meanwhile
             await self._client.update_variable(VariableUpdate(name=name, value=value))
 
     async def delete_marker(self, target: Target) -> None:

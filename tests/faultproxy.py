@@ -1,0 +1,103 @@
+"""A real HTTP proxy in front of the session's real Prefect server that injects faults: an error status or a
+delay for chosen requests. The server behind it is the real one; only the answers a rule picks are changed."""
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Rule:
+    """For requests `matches` picks: answer `status` (without asking the server) or wait `delay` first.
+    `skip` matching requests pass untouched first; then `times` of them are hit (None: all of them)."""
+    matches: Callable[[str, str], bool]  # (method, path) -> bool
+    status: int | None = None
+    delay: float = 0.0
+    skip: int = 0
+    times: int | None = None
+    seen: int = 0
+    hit: int = 0
+
+    def applies(self, method: str, path: str) -> bool:
+        if not self.matches(method, path):
+            return False
+        self.seen += 1
+        if self.seen <= self.skip or (self.times is not None and self.hit >= self.times):
+            return False
+        self.hit += 1
+        return True
+
+
+def deployment_writes(method: str, path: str) -> bool:
+    return method == "POST" and path.rstrip("/").endswith("/api/deployments")
+
+
+def any_request(method: str, path: str) -> bool:
+    return True
+
+
+@dataclass
+class FaultProxy:
+    upstream: str  # http://127.0.0.1:PORT/api
+    rules: list[Rule] = field(default_factory=list)
+    log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status answered)
+
+    def __post_init__(self) -> None:
+        up = urlsplit(self.upstream)
+        proxy = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with lock:
+                    rule = next((r for r in proxy.rules if r.applies(self.command, self.path)), None)
+                if rule is not None and rule.delay:
+                    time.sleep(rule.delay)
+                if rule is not None and rule.status is not None:
+                    payload = b'{"detail": "injected fault"}'
+                    self._answer(rule.status, {"content-type": "application/json"}, payload)
+                    return
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                out = {k: v for k, v in resp.getheaders()
+                       if k.lower() not in ("transfer-encoding", "connection", "content-length")}
+                conn.close()
+                self._answer(resp.status, out, data)
+
+            def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                proxy.log.append((self.command, self.path, status))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
