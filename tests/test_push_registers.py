@@ -64,6 +64,32 @@ def test_push_without_flow_changes_imports_nothing_and_calls_no_api(hooked: Repo
     assert proc.stderr == ""  # quiet when there is nothing to do
 
 
+def test_the_hooks_first_step_decides_a_no_flow_push_with_one_git_call(hooked: Repo):
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    assert r.push("main").returncode == 0
+    r.write("docs/index.md", "docs\n")
+    r.write("lib/data.csv", "1,2\n")
+    new = r.commit("no flow")
+    line = f"refs/heads/main {new} refs/heads/main {r.sha('HEAD~1')}\n"
+    probe = ("import sys; from prefect_push.fast import main; rc = main(['hook', 'origin', sys.argv[1]]); "
+             "print(rc, sorted(m for m in sys.modules if m.startswith(('prefect', 'git', 'rich', 'subprocess'))))")
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    proc = subprocess.run([sys.executable, "-c", probe, r.url], cwd=r.path, input=line, capture_output=True,
+                          text=True, env=env)
+    assert proc.stdout.split(maxsplit=1) == ["0", "['prefect_push', 'prefect_push.fast']\n"], proc.stderr
+    assert proc.stderr == ""
+    # a .py anywhere (even one that holds no flow) goes to the full path, which decides exactly
+    r.write("lib/util.py", "X = 1\n")
+    new = r.commit("a module")
+    line = f"refs/heads/main {new} refs/heads/main {r.sha('HEAD~1')}\n"
+    proc = subprocess.run([sys.executable, "-c", probe, r.url], cwd=r.path, input=line, capture_output=True,
+                          text=True, env=env)
+    assert proc.stdout.startswith("0 ") and "'prefect_push.cli'" in proc.stdout, proc.stderr
+    assert "'prefect'" not in proc.stdout  # and there, too, no flow changed: no prefect
+
+
 def test_already_registered_commit_is_skipped(hooked: Repo):
     r = hooked
     r.write("flows/a.py", flow_source(r.flow("a")))
