@@ -172,7 +172,9 @@ def cmd_hook(args: argparse.Namespace) -> int:
     if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or sys.stdin is None or sys.stdin.isatty():
         stdin = ""  # pre-commit passes no stdin; a terminal means someone ran the hook by hand
     else:
-        stdin = sys.stdin.read()
+        # bytes: git passes ref names as they are, and they need not be UTF-8 (engine.prepare says so per ref)
+        raw = getattr(sys.stdin, "buffer", None)
+        stdin = raw.read().decode("utf-8", "surrogateescape") if raw is not None else sys.stdin.read()
     reason = _skipped()
     if reason:
         say(f"skipped ({reason}); the next push of these refs, or `prefect-push register`, catches up")

@@ -73,6 +73,11 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
         config, where = config_at(update.local_sha, cwd)
     else:
         config, where = config_at(None, cwd)  # nothing is read from the pushed commit: the current one's settings
+    if not git.is_utf8(update.remote_ref):
+        why = (f"{git.shown(update.remote_ref)}: the ref name is not valid UTF-8, and Prefect's deployment names and "
+               "tags are text: registers nothing for it")
+        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),
+                        refused=why)
     if not config.allows(remote, repository):
         why = (f"{git.strip_credentials(remote)} ({repository}) is not in remotes of [tool.prefect-push] "
                f"({', '.join(config.remotes)}): {update.remote_ref} registers nothing there")
@@ -85,6 +90,11 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
         return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=wanted)
     commit = git.commit_of(update.local_sha, cwd)
     if commit is None:
+        kind = git.git("cat-file", "-t", f"{update.local_sha}^{{}}", cwd=cwd, check=False).strip()
+        if kind:  # a tag of a blob or tree (git.git's junio-gpg-pub): nothing a worker could clone
+            return Prepared(update, Target(repository, update.remote_ref, None), config, where,
+                            wanted=Wanted((), ()), refused=f"{update.remote_ref} points at a {kind}, not a commit: "
+                                                           "registers nothing for it")
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
     base, since = base_of(update, commit, remote, cwd)
     # repository-url is what workers clone for the team's repository; a fork's pushes clone the fork
@@ -175,6 +185,9 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
                 problems.append(f"{c.path}: cannot be read from {target.short} at {target.commit[:12]}")
                 continue
             new = read_flows(c.path, src[c.new_blob])
+            if new and not isinstance(new, BadFlow) and not git.is_utf8(c.path):
+                new = BadFlow(git.shown(c.path), new[0].line, "the file name is not valid UTF-8, and Prefect stores "
+                                                             "entrypoints as text: rename the file")
         old_path = c.old_path or c.path
         old = read_flows(old_path, src[c.old_blob]) if c.old_blob in src else []
         if isinstance(new, BadFlow):

@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 def _stdin() -> str:
     if os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or sys.stdin is None or sys.stdin.isatty():
         return ""  # pre-commit passes no stdin; a terminal means someone ran the hook by hand
-    return sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)  # bytes: ref names need not be UTF-8 (engine.prepare says so per ref)
+    return raw.read().decode("utf-8", "surrogateescape") if raw is not None else sys.stdin.read()
 
 
 def nothing_to_do(git_args: list[str], stdin: str, env: os._Environ | dict[str, str]) -> bool:

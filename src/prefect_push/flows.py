@@ -102,28 +102,22 @@ def read_flows(path: str, source: bytes) -> list[FlowSpec] | BadFlow:
             return []
         return BadFlow(path, 1, f"cannot be parsed: {exc}")
 
-    names = _flow_decorator_names(tree)
-    if not names.bare and not names.modules:
+    decorated = _flow_functions(tree)
+    if not decorated:
         return []
     imports = tuple(_module_imports(tree))
     flows: list[FlowSpec] = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        for deco in node.decorator_list:
-            if not names.matches(deco):
-                continue
-            flow_name = _flow_name(deco, node.name)
-            if isinstance(flow_name, BadFlow):
-                return BadFlow(path, deco.lineno, flow_name.message)
-            bad = FORBIDDEN_NAME_CHARS.intersection(flow_name)
-            if bad:
-                return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
-                                                  "which Prefect does not allow")
-            doc = ast.get_docstring(node)
-            flows.append(FlowSpec(path, node.name, flow_name, node.lineno, tuple(_params(node.args)),
-                                  doc, _literal_kwarg(deco, "description") or doc, imports))
-            break
+    for node, deco in decorated:
+        flow_name = _flow_name(deco, node.name)
+        if isinstance(flow_name, BadFlow):
+            return BadFlow(path, deco.lineno, flow_name.message)
+        bad = FORBIDDEN_NAME_CHARS.intersection(flow_name)
+        if bad:
+            return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
+                                              "which Prefect does not allow")
+        doc = ast.get_docstring(node)
+        flows.append(FlowSpec(path, node.name, flow_name, node.lineno, tuple(_params(node.args)),
+                              doc, _literal_kwarg(deco, "description") or doc, imports))
     return _with_settings(path, tree, flows)
 
 
@@ -237,22 +231,66 @@ class _FlowNames:
             return target.id in self.bare
         if isinstance(target, ast.Attribute) and target.attr == "flow":
             dotted = _dotted(target.value)
-            return dotted is not None and (dotted in self.modules or dotted in ("prefect", "prefect.flows"))
+            # `import prefect` then `@prefect.flows.flow` is prefect's too
+            return dotted is not None and (dotted in self.modules or dotted.removesuffix(".flows") in self.modules)
         return False
 
+    def bind(self, node: ast.Import | ast.ImportFrom, *, rebinds: bool = True) -> None:
+        """What an import binds; rebinds=False: only what it binds to prefect (a branch that may not run)."""
+        if isinstance(node, ast.ImportFrom):
+            prefect = node.module in ("prefect", "prefect.flows") and node.level == 0
+            for alias in node.names:
+                if prefect and alias.name == "flow":
+                    self.bare.add(alias.asname or "flow")
+                elif rebinds:
+                    self.forget(alias.asname or alias.name)
+            return
+        for alias in node.names:
+            module = alias.name if alias.asname else alias.name.split(".")[0]  # what the bound name refers to
+            if module in ("prefect", "prefect.flows"):
+                self.modules.add(alias.asname or module)
+            elif rebinds:
+                self.forget(alias.asname or module)
 
-def _flow_decorator_names(tree: ast.Module) -> _FlowNames:
+    def forget(self, name: str) -> None:
+        self.bare.discard(name)
+        self.modules.discard(name)
+
+
+def _flow_functions(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.expr]]:
+    """Module-level functions decorated with prefect's flow, and that decorator, with names bound as Python
+    binds them: in order, so a later `def flow(...)` or `from mylib import flow` shadows prefect's, and an import
+    inside a function binds nothing here. Imports under a module-level if/try/with may bind
+    (`try: from prefect import flow` / `except ImportError: def flow(fn): ...` is prefect's where it runs)."""
     names = _FlowNames()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module in ("prefect", "prefect.flows") and node.level == 0:
-            for alias in node.names:
-                if alias.name == "flow":
-                    names.bare.add(alias.asname or "flow")
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name in ("prefect", "prefect.flows"):
-                    names.modules.add(alias.asname or alias.name)
-    return names
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            deco = next((d for d in node.decorator_list if names.matches(d)), None)
+            if deco is not None:
+                found.append((node, deco))
+            names.forget(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names.forget(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.bind(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and (isinstance(node, ast.Assign) or node.value is not None):
+                        names.forget(name.id)
+        else:
+            for imp in _imports_outside_functions(node):
+                names.bind(imp, rebinds=False)
+    return found
+
+
+def _imports_outside_functions(node: ast.AST):
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            yield child
+        elif not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            yield from _imports_outside_functions(child)
 
 
 def _dotted(node: ast.expr) -> str | None:

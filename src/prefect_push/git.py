@@ -27,6 +27,21 @@ def git(*args: str, cwd: str | None = None, check: bool = True) -> str:
     return out.decode("utf-8", "surrogateescape")
 
 
+def is_utf8(text: str) -> bool:
+    """Whether a path or ref name read from git (decoded with surrogateescape) is valid UTF-8: git allows any
+    bytes in both, Prefect's entrypoints, names and tags are text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(text: str) -> str:
+    """A path or ref name read from git, printable: bytes that are not UTF-8 as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def git_bytes(*args: str, cwd: str | None = None, check: bool = True) -> bytes:
     proc = subprocess.run(("git", *args), cwd=cwd, env=_env(), capture_output=True)
     if check and proc.returncode != 0:

@@ -35,11 +35,49 @@ def _namespace(spec: FlowSpec) -> dict[str, Any]:
     return ns
 
 
+# What an annotation may be made of to be evaluated: names, attributes, subscripts, literals and `X | Y`, plus
+# calls of pydantic's constraint helpers (Annotated[int, Field(ge=1)], conint(gt=0)). Anything else (a call of
+# open or __import__, a comprehension that never ends) is user code, which prefect-push never runs: untyped.
+_ANNOTATION_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.List,
+                     ast.BinOp, ast.BitOr, ast.UnaryOp, ast.USub, ast.Load, ast.Call, ast.keyword)
+_CALLABLE = ("Field", "conint", "confloat", "constr", "conbytes", "conlist", "conset", "confrozenset",
+             "condecimal", "condate")
+
+
+def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
+    import pydantic
+
+    allowed = [getattr(pydantic, name) for name in _CALLABLE if hasattr(pydantic, name)]
+    for node in ast.walk(tree):
+        if not isinstance(node, _ANNOTATION_NODES):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.BitOr):
+            return False
+        if isinstance(node, ast.Name) and node.id.startswith("__") or isinstance(node, ast.Attribute) and (
+                node.attr.startswith("_")):
+            return False
+        if isinstance(node, ast.Call):
+            callee = node.func
+            if not isinstance(callee, (ast.Name, ast.Attribute)) or not _harmless(ast.Expression(callee), ns):
+                return False
+            try:
+                func = eval(compile(ast.Expression(callee), "<annotation>", "eval"), ns)  # noqa: S307 - names only
+            except Exception:  # noqa: BLE001
+                return False
+            if not any(func is a for a in allowed) or any(k.arg is None for k in node.keywords) or any(
+                    isinstance(a, ast.Starred) for a in node.args):
+                return False
+    return True
+
+
 def _evaluate(source: str | None, ns: dict[str, Any]) -> Any:
     if source is None:
         return inspect.Parameter.empty
     try:
-        return eval(compile(ast.parse(source, mode="eval"), "<annotation>", "eval"), ns)  # noqa: S307
+        tree = ast.parse(source, mode="eval")
+        if not _harmless(tree, ns):
+            return inspect.Parameter.empty
+        return eval(compile(tree, "<annotation>", "eval"), ns)  # noqa: S307 - checked by _harmless
     except Exception:  # noqa: BLE001 - Prefect falls back the same way
         return inspect.Parameter.empty
 
