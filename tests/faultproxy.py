@@ -16,6 +16,7 @@ class Rule:
     """For requests `matches` picks: answer `status` (without asking the server) or wait `delay` first.
     `skip` matching requests pass untouched first; then `times` of them are hit (None: all of them)."""
     matches: Callable[[str, str], bool]  # (method, path) -> bool
+    body_has: bytes = b""  # and the request body contains this
     status: int | None = None
     delay: float = 0.0
     skip: int = 0
@@ -23,8 +24,8 @@ class Rule:
     seen: int = 0
     hit: int = 0
 
-    def applies(self, method: str, path: str) -> bool:
-        if not self.matches(method, path):
+    def applies(self, method: str, path: str, body: bytes = b"") -> bool:
+        if not self.matches(method, path) or self.body_has not in body:
             return False
         self.seen += 1
         if self.seen <= self.skip or (self.times is not None and self.hit >= self.times):
@@ -61,7 +62,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with lock:
-                    rule = next((r for r in proxy.rules if r.applies(self.command, self.path)), None)
+                    rule = next((r for r in proxy.rules if r.applies(self.command, self.path, body)), None)
                 if rule is not None and rule.delay:
                     time.sleep(rule.delay)
                 if rule is not None and rule.status is not None:

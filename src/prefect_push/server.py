@@ -6,6 +6,12 @@ ref succeeded.
 from __future__ import annotations
 
 import hashlib
+import os
+
+# Prefect's own retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push 2 s. _Retrying below
+# retries from 50 ms instead. Set before prefect is imported, because Prefect reads its settings then (rebuilding
+# them later with temporary_settings costs ~50 ms); an explicit setting of the user's is kept.
+os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
 from typing import Any
 
 from prefect.client.orchestration import get_client
@@ -79,8 +85,7 @@ def retryable(exc: BaseException) -> bool:
 class _Retrying:
     """The Prefect client, each call retried with a short exponential backoff on what `retryable` allows.
 
-    Prefect's own retries are switched off for this client (Server.__aenter__): they wait 2, 4, 8, ... s, so one
-    503 from a busy SQLite server cost a push 2 s; these start at 50 ms.
+    Prefect's own retries are switched off (PREFECT_CLIENT_MAX_RETRIES above); these start at 50 ms.
     """
 
     def __init__(self, client: Any) -> None:
@@ -107,6 +112,12 @@ class _Retrying:
         return call
 
 
+async def _fail_fast(response: Any) -> None:
+    if response.status_code in RETRY_STATUS:
+        await response.aread()
+        response.raise_for_status()
+
+
 class Server:
     """One Prefect client for the whole push."""
 
@@ -115,21 +126,16 @@ class Server:
         self._client = _Retrying(self._raw)
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
-        self._settings: Any = None
 
     async def __aenter__(self) -> "Server":
-        from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
-
-        self._settings = temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
-        self._settings.__enter__()
         await self._raw.__aenter__()
+        # Prefect's client sleeps 2**n s after a retryable status even with retries off, before it returns the
+        # response: raise at once instead, so _Retrying's short backoff decides
+        self._raw._client.event_hooks["response"].append(_fail_fast)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        try:
-            await self._raw.__aexit__(*exc)
-        finally:
-            self._settings.__exit__(None, None, None)
+        await self._raw.__aexit__(*exc)
 
     async def check_reachable(self) -> None:
         error = await self._raw.api_healthcheck()
@@ -148,9 +154,14 @@ class Server:
         value = {"repository": target.repository, "ref": target.ref, "commit": target.commit}
         from prefect.exceptions import ObjectAlreadyExists
 
-        if await self._client.read_variable_by_name(name) is not None:
+        import httpx
+
+        try:  # one call when the ref was registered before
             await self._client.update_variable(VariableUpdate(name=name, value=value))
             return
+        except httpx.HTTPStatusError as exc:  # Prefect's update_variable does not turn a 404 into ObjectNotFound
+            if exc.response.status_code != 404:
+                raise
         try:
             await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
         except ObjectAlreadyExists:  # a push of the same ref from another clone created it meanwhile
@@ -164,10 +175,17 @@ class Server:
 
     # --- reads ---
     async def _deployments(self, **filters: Any) -> list[Any]:
-        out, offset = [], 0
+        """Every deployment the filters match. Paged newest first: the default order (by name) has no tiebreak,
+        and every flow's deployment of one ref has the same name; a deployment created meanwhile only shifts
+        pages down, and the repeat is dropped by id."""
+        from prefect.client.schemas.sorting import DeploymentSort
+
+        out, seen, offset = [], set(), 0
         while True:
-            page = await self._client.read_deployments(limit=PAGE, offset=offset, **filters)
-            out.extend(page)
+            page = await self._client.read_deployments(limit=PAGE, offset=offset, sort=DeploymentSort.CREATED_DESC,
+                                                       **filters)
+            out.extend(d for d in page if d.id not in seen)
+            seen.update(d.id for d in page)
             if len(page) < PAGE:
                 return out
             offset += PAGE
@@ -257,32 +275,58 @@ class Server:
 
     # --- writes ---
     async def apply(self, plan: RefPlan, config: Config) -> list[tuple[Action, str | None]]:
-        """Apply a ref's actions; returns (action, error or None) for each."""
+        """Apply a ref's actions, one write at a time (SQLite answers concurrent writers 503); each request is
+        built while the previous one is in flight. Returns (action, error or None) for each."""
+        import asyncio
+
         results: list[tuple[Action, str | None]] = []
+        in_flight: tuple[Action, asyncio.Task] | None = None
+        for action in plan.writes:  # new flows first, one by one: no write may overlap another
+            if action.flow is not None and action.flow.flow_name not in self._flow_ids:
+                try:
+                    self._flow_ids[action.flow.flow_name] = await self._client.create_flow_from_name(
+                        action.flow.flow_name)
+                except Exception:  # noqa: BLE001 - that action fails below, by name
+                    pass
+
+        async def settle() -> None:
+            action, task = in_flight
+            try:
+                await task
+                results.append((action, None))
+            except ObjectNotFound:
+                results.append((action, None))  # deleting what is gone already: the outcome the plan wanted
+            except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
+                results.append((action, describe(exc)))
+
         for action in plan.actions:
             if action.op is Op.SKIP:
                 results.append((action, None))
                 continue
             try:
                 if action.op is Op.DELETE:
-                    try:
-                        await self._client.delete_deployment(action.existing_id)
-                    except ObjectNotFound:
-                        pass  # already gone: the outcome the plan wanted
+                    write = self._client.delete_deployment(action.existing_id)
                 else:
-                    await self._register(action, plan.target, config)
-                results.append((action, None))
-            except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
+                    write = self._client.create_deployment(**await self._deployment(action, plan.target, config))
+            except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
                 results.append((action, describe(exc)))
-        return results
+                continue
+            if in_flight is not None:
+                await settle()
+            in_flight = (action, asyncio.ensure_future(write))
+        if in_flight is not None:
+            await settle()
+        order = {id(a): i for i, a in enumerate(plan.actions)}
+        return sorted(results, key=lambda r: order[id(r[0])])
 
-    async def _register(self, action: Action, target: Target, config: Config) -> None:
+    async def _deployment(self, action: Action, target: Target, config: Config) -> dict[str, Any]:
+        """The create_deployment arguments of a REGISTER/UPDATE action (creating the flow when it is new)."""
         spec, runtime = action.flow, action.runtime
         assert spec is not None and runtime is not None and target.commit is not None
         flow_id = self._flow_ids.get(spec.flow_name)
-        if flow_id is None:
+        if flow_id is None:  # its creation failed in apply: once more, and this action fails if it fails again
             flow_id = self._flow_ids[spec.flow_name] = await self._client.create_flow_from_name(spec.flow_name)
-        await self._client.create_deployment(
+        return dict(
             flow_id=flow_id,
             name=action.deployment,
             version=target.commit,
@@ -360,11 +404,23 @@ def job_variables_problem(job_variables: dict[str, Any], base_job_template: dict
 
 
 def _validation_problem(values: dict[str, Any], schema: dict[str, Any]) -> str | None:
-    """Prefect's own JSON-schema check (the one the server and workers apply), as one line."""
-    from prefect.utilities.schema_tools.validation import ValidationError, validate
+    """JSON-schema check as Prefect's server and workers apply it (required keys ignored: the pool's defaults
+    fill them), as one line. jsonschema directly: prefect.utilities.schema_tools costs 0.2 s to import."""
+    if not values:
+        return None  # nothing set, nothing to contradict the schema
+    import jsonschema
 
-    try:
-        validate(values, schema, raise_on_error=True, preprocess=True, ignore_required=True)
-    except ValidationError as exc:
-        return str(exc).replace("Validation failed for field", "field").replace(". Failure reason:", ":")
-    return None
+    def no_required(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: no_required(v) for k, v in node.items() if k != "required"}
+        if isinstance(node, list):
+            return [no_required(v) for v in node]
+        return node
+
+    schema = no_required(schema)
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(values))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path)
+    return f"field {where!r}: {error.message}" if where else error.message
