@@ -1,167 +1,504 @@
 #!/usr/bin/env python3
-"""Wall time of real pushes through prefect-push, side by side with their floors, in one run.
+"""prefect-push's speed goals, each measured beside its floor in one run.
 
-    .venv/bin/python bench/bench.py            # 20 flows, 5 rounds
-    .venv/bin/python bench/bench.py --flows 200 --rounds 7
+    .venv/bin/python bench/bench.py              # full size (a few minutes)
+    .venv/bin/python bench/bench.py --small      # CI smoke: tiny sizes, 2 rounds
+    .venv/bin/python bench/bench.py --postgres   # the server on PostgreSQL (Debian's postgresql package) instead
+    .venv/bin/python bench/bench.py --json out.json
 
-Builds its own repo and bare remote, starts a local Prefect server (SQLite, temp home), and times, interleaved
-round by round (medians, after one warm-up round):
-  - git push with no hook at all (the floor of the hook paths)
-  - a push through the plain hook that changes no flow
-  - a push that changes 1 flow, and one that changes every flow (N)
-  - `prefect deploy --all` of the same N flows with the same git_clone pull step (what users do today)
-  - `python -c "import prefect"` (the floor under any registrar)
-Every timed push is checked: the changed flows (and only those) carry the pushed commit on the server.
+Builds its own fixture repos (bare file:// remotes; a big one with `git fast-import`), starts a real Prefect
+server (temp PREFECT_HOME, SQLite unless --postgres, its own port), and runs every measurement once per round,
+interleaved (A B C ... A B C ..., the order rotated each round), after a warm-up round; reports medians.
+
+Floors, measured in the same run: `git push` with no hook; a push through a no-op pre-commit hook of the same
+language as the prefect-push hook measured (`language: python` for the default `--pre-commit-hook repo`: the
+`repo:` + `rev:` install the README shows, a snapshot of this checkout that pre-commit pip-installs;
+`language: system` for `--pre-commit-hook local`, the venv's own prefect-push, the --small default);
+`python -c "import prefect"`; N raw deployment writes (POST /deployments/ with httpx), sequential and with 4
+concurrent writers.
+
+Goals (PASS/FAIL; the exit code is 0 either way, this is a measurement):
+  P1  a push that changes no flow: through pre-commit <= +0.05 s over the no-op pre-commit hook; through the
+      plain hook (`prefect-push install`) <= +0.08 s over no hook
+  P2  20 changed flows, one push of a new branch (pre-commit) <= 1.25 x (no-op pre-commit push + import prefect
+      + 20 raw writes); `prefect deploy --all` of the same flows beside it
+  P2b 200 changed flows: (200-flow push - 20-flow push) <= 1.25 x (200 raw writes - 20 raw writes)
+  P3  a one-flow push in a repo of 2,000 flow files and 10,000 commits <= +0.15 s over the same push in a
+      20-flow repo (plain hook)
+  P4  peak RSS of `prefect-push register` of 200 flows <= 150 MiB
+
+Every timed push is checked on the server: exactly the changed flows got a deployment for the pushed ref at the
+pushed commit, nothing else changed. If any check fails the bench stops with exit code 2.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
+import platform
+import re
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
+from typing import Callable
 
-BIN = os.path.dirname(sys.executable)
-POOL = "bench-pool"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_fixtures import (BIN, NOOP_HOOK_NAME, PREFECT_PUSH_HOOK_NAME, PREFECT_PUSH_LOCAL_CONFIG,  # noqa: E402
+                            ROOT, SYSTEM_NOOP_CONFIG, SYSTEM_NOOP_NAME, Repo, Shell, base_env, flow_path, hook_passed,
+                            hook_repo_snapshot, install_pre_commit, make_big_repo, make_repo, noop_hook_repo,
+                            repo_hook_config)
+from bench_server import POOL, Api, CheckFailed, expect, postgres_bindir, start_postgres  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "src"))
+from prefect_push import localserver  # noqa: E402  (imports no prefect)
 
-def run(cmd: list[str], cwd: str, env: dict[str, str], check: bool = True) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - start
-    if check and proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return took
-
-
-def flow_file(i: int, version: int) -> str:
-    return (f"from prefect import flow\n\n\n@flow(name='bench-{i:03d}')\n"
-            f"def bench_{i:03d}(n: int = {version}) -> int:\n    return n\n")
-
-
-def versions(prefix: str) -> dict[str, str]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-
-    only = FlowFilter(name=FlowFilterName(like_=prefix))
-    with get_client(sync_client=True) as client:
-        flows = {f.id: f.name for f in client.read_flows(flow_filter=only)}
-        out, offset = {}, 0
-        while True:
-            page = client.read_deployments(flow_filter=only, limit=200, offset=offset)
-            out.update({f"{flows[d.flow_id]}/{d.name}": d.version for d in page})
-            if len(page) < 200:
-                return out
-            offset += 200
+HOOK_KIND = {"repo": "`repo:` + `rev:`, language: python", "local": "`repo: local`, language: system"}
+FULL = dict(flows=20, many=200, rounds=5, warmup=1, big_files=2000, big_commits=10000)
+SMALL = dict(flows=3, many=10, rounds=2, warmup=0, big_files=50, big_commits=200)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--flows", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=5)
-    args = ap.parse_args()
-    n = args.flows
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
-    from prefect_push import localserver
+_T0 = time.perf_counter()
 
+
+def log(msg: str) -> None:
+    print(f"bench [{time.perf_counter() - _T0:6.1f} s]: {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, tmp: str, sh: Shell, api: Api) -> None:
+        self.a, self.tmp, self.sh, self.api = args, tmp, sh, api
+        self.series: dict[str, list[float]] = {}
+        self.rss: dict[str, list[float]] = {}
+        self.retried: dict[str, list[tuple[int, int]]] = {}  # raw writes: (503s retried, writes) per round
+        self.labels: dict[str, str] = {}
+        self.checks = 0
+        self.snaps: dict[str, dict] = {}  # prefix -> the server's deployments of those flows after the last check
+
+    # --- checked operations ---
+    def snapshot(self, repo: Repo) -> dict:
+        if repo.prefix not in self.snaps:
+            self.snaps[repo.prefix] = self.api.snapshot(repo.prefix)
+        return self.snaps[repo.prefix]
+
+    def checked(self, what: str, repo: Repo, run: Callable[[], object], flows: set[str], deployment: str,
+                sha: str | None, branch: str | None) -> object:
+        """run() while checking on the server that exactly `flows` got `deployment` (at `sha`, cloning `branch`)."""
+        before = self.snapshot(repo)
+        result = run()
+        after = self.api.snapshot(repo.prefix)
+        expect(what, before, after, flows, deployment, sha, branch)
+        self.snaps[repo.prefix] = after
+        self.checks += 1
+        return result
+
+    def push(self, what: str, repo: Repo, branch: str, flows: set[str], hook: str | None = None) -> float:
+        """Time `git push origin <branch>` of the commit just made; check the remote took it, pre-commit ran the hook
+        (when given) and the server got exactly `flows` registered for the branch at that commit."""
+        sha = repo.git("rev-parse", "HEAD")
+        res = self.checked(what, repo, lambda: repo.push(branch), flows, branch, sha, branch)
+        if hook is not None and not hook_passed(res.output, hook):
+            raise CheckFailed(f"{what}: pre-commit did not report {hook!r} as passed:\n{res.output[-2000:]}")
+        if repo.remote_sha(branch) != sha:
+            raise CheckFailed(f"{what}: the remote's {branch} is not the pushed {sha[:12]}")
+        return res.seconds
+
+    def plain_push(self, what: str, repo: Repo, branch: str, hook: str | None = None) -> float:
+        """A push where no prefect-push runs at all: only the remote (and the no-op hook's status line) to check."""
+        sha = repo.git("rev-parse", "HEAD")
+        res = repo.push(branch)
+        if hook is not None and not hook_passed(res.output, hook):
+            raise CheckFailed(f"{what}: pre-commit did not report {hook!r} as passed:\n{res.output[-2000:]}")
+        if repo.remote_sha(branch) != sha:
+            raise CheckFailed(f"{what}: the remote's {branch} is not the pushed {sha[:12]}")
+        self.checks += 1
+        return res.seconds
+
+    # --- setup ---
+    def setup(self) -> None:
+        a, sh, tmp = self.a, self.sh, self.tmp
+        n, m = a.flows, a.many
+        t0 = time.perf_counter()
+        sh.run([os.path.join(BIN, "prefect"), "work-pool", "create", POOL, "--type", "process"], tmp)
+        self.raw_ids = self.api.create_flows([f"raw-{i:04d}" for i in range(max(n, m))])
+        self.raw_url = "file://" + os.path.join(tmp, "raw.git")
+
+        self.r_nohook = make_repo(sh, tmp, "nohook", "nohook", n)
+        self.plain_push("setup: no hook", self.r_nohook, "main")
+        if a.pre_commit_hook == "repo":
+            log("pre-commit hook repos (a snapshot of this checkout; a no-op python hook)")
+            snap_url, snap_rev = hook_repo_snapshot(sh, tmp)
+            noop_url, noop_rev = noop_hook_repo(sh, tmp)
+            pp_config = repo_hook_config(snap_url, snap_rev, "prefect-push")
+            self.r_noop = make_repo(sh, tmp, "pcnoop", "pcnoop", n,
+                                    {".pre-commit-config.yaml": repo_hook_config(noop_url, noop_rev, "noop")})
+            install_pre_commit(self.r_noop)
+            self.plain_push("setup: no-op pre-commit hook", self.r_noop, "main", NOOP_HOOK_NAME)
+        else:
+            pp_config = PREFECT_PUSH_LOCAL_CONFIG
+
+        self.r_sys = make_repo(sh, tmp, "pcsys", "pcsys", n, {".pre-commit-config.yaml": SYSTEM_NOOP_CONFIG})
+        install_pre_commit(self.r_sys)
+        self.plain_push("setup: no-op system hook", self.r_sys, "main", SYSTEM_NOOP_NAME)
+
+        log("pre-commit's prefect-push hook" + (" (building its environment: pip install of the snapshot, once)"
+                                                if a.pre_commit_hook == "repo" else " (repo: local, language: system)"))
+        self.r_pc = make_repo(sh, tmp, "pcsmall", "pcsmall", n, {".pre-commit-config.yaml": pp_config})
+        install_pre_commit(self.r_pc)
+        with open(os.path.join(self.r_pc.path, ".git", "info", "exclude"), "a") as f:
+            f.write("prefect.yaml\n.prefect/\n")  # `prefect deploy --all` runs in this work tree
+        self.push("setup: pre-commit, first push of main", self.r_pc, "main", self.r_pc.flow_names(),
+                  PREFECT_PUSH_HOOK_NAME)
+
+        log(f"the {m}-flow repo: first push through pre-commit")
+        self.r_many = make_repo(sh, tmp, "pcmany", "pcmany", m, {".pre-commit-config.yaml": pp_config})
+        install_pre_commit(self.r_many)
+        self.push(f"setup: pre-commit, first push of main ({m} flows)", self.r_many, "main",
+                  self.r_many.flow_names(), PREFECT_PUSH_HOOK_NAME)
+        self.many_main = self.r_many.git("rev-parse", "main")
+
+        log("the plain-hook repo")
+        self.r_plain = make_repo(sh, tmp, "plain", "plain", n)
+        sh.run([os.path.join(BIN, "prefect-push"), "install"], self.r_plain.path)
+        self.push("setup: plain hook, first push of main", self.r_plain, "main", self.r_plain.flow_names())
+        self.r_plain.git("checkout", "-q", "-b", "p3")
+        self.r_plain.bump([0])
+        self.r_plain.commit("p3 starts")
+        self.push("setup: plain hook, first push of p3", self.r_plain, "p3", {self.r_plain.flow_name(0)})
+
+        log(f"big repo: {a.big_files} flow files, {a.big_commits} commits (git fast-import)")
+        t = time.perf_counter()
+        self.r_big = make_big_repo(sh, tmp, "big", "big", a.big_files, a.big_commits)
+        sh.run([os.path.join(BIN, "prefect-push"), "install"], self.r_big.path)
+        log(f"big repo generated and cloned in {time.perf_counter() - t:.1f} s")
+        self.r_big.git("checkout", "-q", "-b", "p3")
+        self.r_big.bump([0])
+        self.r_big.commit("p3 starts")
+        self.push("setup: big repo, first push of p3", self.r_big, "p3", {self.r_big.flow_name(0)})
+        log(f"setup done in {time.perf_counter() - t0:.0f} s")
+
+    # --- one measurement each; every one makes fresh changes, so nothing is ever skipped as already registered ---
+    def items(self) -> list[tuple[str, str, Callable[[int], float]]]:
+        a = self.a
+        n, m = a.flows, a.many
+        every = lambda r: r.flow_names()  # noqa: E731
+
+        def nohook(rnd: int) -> float:
+            r = self.r_nohook
+            r.touch_readme()
+            r.commit("docs")
+            return self.plain_push("push, no hook", r, "main")
+
+        def noop(rnd: int) -> float:
+            r = self.r_noop
+            r.touch_readme()
+            r.commit("docs")
+            return self.plain_push("push, no-op pre-commit hook", r, "main", NOOP_HOOK_NAME)
+
+        def noop_system(rnd: int) -> float:
+            r = self.r_sys
+            r.touch_readme()
+            r.commit("docs")
+            return self.plain_push("push, no-op system hook", r, "main", SYSTEM_NOOP_NAME)
+
+        def p1_pc(rnd: int) -> float:
+            r = self.r_pc
+            r.git("checkout", "-q", "main")
+            r.touch_readme()
+            r.commit("docs")
+            return self.push("P1 pre-commit no-flow push", r, "main", set(), PREFECT_PUSH_HOOK_NAME)
+
+        def p1_plain(rnd: int) -> float:
+            r = self.r_plain
+            r.git("checkout", "-q", "main")
+            r.touch_readme()
+            r.commit("docs")
+            return self.push("P1 plain no-flow push", r, "main", set())
+
+        def import_prefect(rnd: int) -> float:
+            res = self.sh.measure([sys.executable, "-c", "import prefect"], self.tmp)
+            self.rss.setdefault("import", []).append(res.rss_mib)
+            return res.seconds
+
+        def raw(key: str, count: int, writers: int) -> Callable[[int], float]:
+            def go(rnd: int) -> float:
+                took, retried = self.api.raw_writes(self.raw_ids[:count], f"raw-{count}-w{writers}-r{rnd}",
+                                                    self.raw_url, writers)
+                if rnd >= self.a.warmup:
+                    self.retried.setdefault(key, []).append((retried, count))
+                self.checks += 1
+                return took
+            return go
+
+        def new_branch(r: Repo, name: str, what: str, hook: str | None) -> Callable[[int], float]:
+            def go(rnd: int) -> float:
+                branch = f"{name}-r{rnd}"
+                r.git("checkout", "-q", "-B", branch, "main")
+                r.bump(range(r.n))
+                r.commit(f"change every flow ({branch})")
+                return self.push(what, r, branch, every(r), hook)
+            return go
+
+        def deploy_all(rnd: int) -> float:
+            r = self.r_pc
+            name = f"deploy-r{rnd}"
+            with open(os.path.join(r.path, "prefect.yaml"), "w") as f:
+                f.write(f"pull:\n- prefect.deployments.steps.git_clone:\n    repository: {r.url}\n    branch: main\n"
+                        "deployments:\n")
+                for i in range(r.n):
+                    f.write(f"- name: {name}\n  entrypoint: {flow_path(i)}:{r.prefix}_{i:04d}\n"
+                            f"  work_pool: {{name: {POOL}}}\n")
+            res = self.checked("prefect deploy --all", r, lambda: self.sh.measure(
+                [os.path.join(BIN, "prefect"), "--no-prompt", "deploy", "--all"], r.path), every(r), name, None, "main")
+            return res.seconds  # type: ignore[attr-defined]
+
+        def one_flow(r: Repo, what: str) -> Callable[[int], float]:
+            def go(rnd: int) -> float:
+                r.git("checkout", "-q", "p3")
+                i = 1 + (rnd * 37) % (r.n - 1)
+                r.bump([i])
+                r.commit(f"change {r.flow_name(i)}")
+                return self.push(what, r, "p3", {r.flow_name(i)})
+            return go
+
+        def p4(rnd: int) -> float:
+            r = self.r_many
+            branch = f"p4-r{rnd}"
+            r.git("checkout", "-q", "-B", branch, "main")
+            r.bump(range(r.n))
+            sha = r.commit(f"change every flow ({branch})")
+            cmd = [os.path.join(BIN, "prefect-push"), "register", "--ref", branch, "--from", self.many_main,
+                   "--to", sha]
+            res = self.checked("P4 prefect-push register", r, lambda: self.sh.measure(cmd, r.path), every(r), branch,
+                               sha, branch)
+            self.rss.setdefault("p4", []).append(res.rss_mib)  # type: ignore[attr-defined]
+            return res.seconds  # type: ignore[attr-defined]
+
+        big = f"{a.big_files} files, {a.big_commits} commits"
+        return [
+            ("nohook", "git push, no hook", nohook),
+            *([("noop", "push, no-op pre-commit hook (language: python)", noop)]
+              if a.pre_commit_hook == "repo" else []),
+            ("noop_system", "push, no-op pre-commit hook (language: system, `true`)", noop_system),
+            ("p1_pc", f"push, pre-commit prefect-push hook ({HOOK_KIND[a.pre_commit_hook]}), no flow changed", p1_pc),
+            ("p1_plain", "push, plain prefect-push hook, no flow changed", p1_plain),
+            ("import", 'python -c "import prefect"', import_prefect),
+            ("raw_n", f"{n} raw deployment writes, sequential", raw("raw_n", n, 1)),
+            ("raw_n_4", f"{n} raw deployment writes, 4 writers", raw("raw_n_4", n, 4)),
+            ("raw_m", f"{m} raw deployment writes, sequential", raw("raw_m", m, 1)),
+            ("raw_m_4", f"{m} raw deployment writes, 4 writers", raw("raw_m_4", m, 4)),
+            ("p2", f"push of a new branch changing {n} flows, pre-commit hook",
+             new_branch(self.r_pc, "p2", f"P2 {n}-flow push", PREFECT_PUSH_HOOK_NAME)),
+            ("p2_plain", f"push of a new branch changing {n} flows, plain hook",
+             new_branch(self.r_plain, "p2plain", f"{n}-flow push, plain hook", None)),
+            ("deploy", f"prefect deploy --all, the same {n} flows", deploy_all),
+            ("p2b", f"push of a new branch changing {m} flows, pre-commit hook",
+             new_branch(self.r_many, "p2b", f"P2b {m}-flow push", PREFECT_PUSH_HOOK_NAME)),
+            ("p3_big", f"push changing 1 flow, plain hook, {big}", one_flow(self.r_big, "P3 big repo 1-flow push")),
+            ("p3_small", f"push changing 1 flow, plain hook, {n}-flow repo",
+             one_flow(self.r_plain, "P3 small repo 1-flow push")),
+            ("p4", f"prefect-push register of {m} flows (new ref, --from/--to)", p4),
+        ]
+
+    def run(self) -> None:
+        items = self.items()
+        for key, label, _ in items:
+            self.labels[key] = label
+            self.series[key] = []
+        total = self.a.warmup + self.a.rounds
+        for rnd in range(total):
+            t = time.perf_counter()
+            shift = rnd % len(items)
+            for key, _, fn in items[shift:] + items[:shift]:
+                value = fn(rnd)
+                if rnd >= self.a.warmup:
+                    self.series[key].append(value)
+            kind = "warm-up" if rnd < self.a.warmup else f"round {rnd - self.a.warmup + 1}/{self.a.rounds}"
+            log(f"{kind} done in {time.perf_counter() - t:.0f} s ({self.checks} checks passed so far)")
+
+
+# --- report ---
+
+def goals(b: Bench) -> list[dict]:
+    med = {k: statistics.median(v) for k, v in b.series.items()}
+    n, m = b.a.flows, b.a.many
+    out = []
+    # pre-commit's floor: a no-op hook of the same language as the prefect-push hook measured
+    med["floor"] = med["noop"] if b.a.pre_commit_hook == "repo" else med["noop_system"]
+    floor_what = f"no-op pre-commit hook ({'python' if b.a.pre_commit_hook == 'repo' else 'system'})"
+
+    def goal(gid: str, what: str, measured: str, floor: str, value: float, limit: float, vs: str,
+             note: str = "") -> None:
+        out.append(dict(id=gid, what=what, measured=measured, floor=floor, value=round(value, 4), limit=limit,
+                        vs_goal=vs, passed=value <= limit, note=note))
+
+    d = med["p1_pc"] - med["floor"]
+    goal("P1 pre-commit", f"push changing no flow, pre-commit hook ({HOOK_KIND[b.a.pre_commit_hook]})",
+         f"{med['p1_pc']:.3f} s", f"{med['floor']:.3f} s {floor_what}", d, 0.05,
+         f"{d:+.3f} s (goal <= +0.050 s)")
+    d = med["p1_plain"] - med["nohook"]
+    goal("P1 plain", "push changing no flow, plain hook (`prefect-push install`)", f"{med['p1_plain']:.3f} s",
+         f"{med['nohook']:.3f} s git push, no hook", d, 0.08, f"{d:+.3f} s (goal <= +0.080 s)")
+    floor = med["floor"] + med["import"] + med["raw_n"]
+    ratio = med["p2"] / floor
+    goal("P2", f"new branch changing {n} flows, one push, pre-commit hook", f"{med['p2']:.2f} s",
+         f"{floor:.2f} s = {med['floor']:.2f} {floor_what} + {med['import']:.2f} import prefect + "
+         f"{med['raw_n']:.2f} {n} raw writes", ratio, 1.25, f"{ratio:.2f}x (goal <= 1.25x)",
+         f"`prefect deploy --all` of the same {n} flows: {med['deploy']:.2f} s, the push takes "
+         f"{med['p2'] / med['deploy']:.2f}x its time")
+    d, draw = med["p2b"] - med["p2"], med["raw_m"] - med["raw_n"]
+    ratio = d / draw if draw > 0 else float("inf")
+    goal("P2b", f"{m}-flow push minus {n}-flow push (pre-commit hook)",
+         f"{d:+.2f} s ({med['p2b']:.2f} - {med['p2']:.2f})",
+         f"{draw:+.2f} s raw writes ({med['raw_m']:.2f} - {med['raw_n']:.2f})", ratio, 1.25,
+         f"{ratio:.2f}x (goal <= 1.25x)")
+    d = med["p3_big"] - med["p3_small"]
+    goal("P3", f"1-flow push, {b.a.big_files} files / {b.a.big_commits} commits vs a {n}-flow repo (plain hook)",
+         f"{med['p3_big']:.3f} s", f"{med['p3_small']:.3f} s same push, {n}-flow repo", d, 0.15,
+         f"{d:+.3f} s (goal <= +0.150 s)")
+    peak = max(b.rss["p4"])
+    goal("P4", f"peak RSS of `prefect-push register` of {m} flows", f"{peak:.0f} MiB",
+         f"{max(b.rss['import']):.0f} MiB python -c 'import prefect'", peak, 150.0,
+         f"{peak:.0f} MiB (goal <= 150 MiB)", f"{statistics.median(b.rss['p4']):.0f} MiB median of "
+         f"{len(b.rss['p4'])} runs")
+    return out
+
+
+def machine(db: str) -> dict:
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip().removeprefix("git ")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "pyproject.toml"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    revision = (head.stdout.strip() or "?") + (" + uncommitted changes" if dirty else "")
+    return {"nproc": os.cpu_count(), "python": platform.python_version(), "prefect": version("prefect"),
+            "pre-commit": version("pre_commit"), "git": git, "database": db, "prefect-push": revision,
+            "platform": platform.platform(terse=True)}
+
+
+def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
+    a = b.a
+    lines = [f"prefect-push bench ({info['prefect-push']}): {info['nproc']} cores, Python {info['python']}, "
+             f"prefect {info['prefect']}, "
+             f"pre-commit {info['pre-commit']}, git {info['git']}, {info['database']} server",
+             f"pre-commit hook: {HOOK_KIND[a.pre_commit_hook]}; "
+             f"{a.flows} / {a.many} flows, big repo {a.big_files} files / {a.big_commits} commits; medians of "
+             f"{a.rounds} interleaved rounds after {a.warmup} warm-up; {seconds:.0f} s in all", "",
+             "| goal | what | measured | floor | vs goal | result |", "|---|---|---|---|---|---|"]
+    for g in rows:
+        note = f"; {g['note']}" if g["note"] else ""
+        lines.append(f"| {g['id']} | {g['what']} | {g['measured']} | {g['floor']} | {g['vs_goal']}{note} | "
+                     f"{'PASS' if g['passed'] else '**FAIL**'} |")
+    lines += ["", "| run | median | min | max |", "|---|---|---|---|"]
+    for key, values in b.series.items():
+        label = b.labels[key]
+        if key in b.retried:
+            retried, sent = (sum(x) for x in zip(*b.retried[key]))
+            label += f" ({retried} retries after 503 for {sent} writes)" if retried else " (no 503)"
+        lines.append(f"| {label} | {statistics.median(values):.3f} s | {min(values):.3f} s | "
+                     f"{max(values):.3f} s |")
+    lines.append("")
+    failed = [g["id"] for g in rows if not g["passed"]]
+    lines.append(f"checks: {b.checks} pushes and writes verified on the server (exactly the changed flows, at the "
+                 "pushed commit; nothing else touched)")
+    lines.append("FAIL: " + ", ".join(failed) if failed else "all goals PASS")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--small", action="store_true", help="CI smoke sizes: 3/10 flows, 2 rounds, a 50-file repo")
+    ap.add_argument("--postgres", action="store_true", help="run the Prefect server on PostgreSQL (if installed)")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (repos, server log)")
+    ap.add_argument("--pre-commit-hook", choices=("repo", "local"), default=None,
+                    help="how pre-commit runs prefect-push: `repo:` a snapshot of this checkout + `rev:` (what the "
+                         "README tells users; pre-commit pip-installs it into its own virtualenv, ~20-60 s once), "
+                         "or `repo: local` with language: system (the venv's prefect-push). Default: repo; "
+                         "--small: local")
+    for key, value in FULL.items():
+        ap.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, help=f"(full: {value}, "
+                        f"--small: {SMALL[key]})")
+    args = ap.parse_args(argv)
+    if args.pre_commit_hook is None:
+        args.pre_commit_hook = "local" if args.small else "repo"
+    for key, value in (SMALL if args.small else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.flows < 2 or args.many <= args.flows or args.rounds < 1 or args.warmup < 0 or args.big_files < 2 \
+            or args.big_commits < 1:
+        ap.error("need --flows >= 2, --many > --flows, --rounds >= 1, --warmup >= 0, --big-files >= 2, "
+                 "--big-commits >= 1")
+
+    started = time.perf_counter()
+    for var in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_DATABASE_CONNECTION_URL",
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL"):
+        os.environ.pop(var, None)  # the server localserver starts inherits this environment
+    pg = server = api = None
+    db = "SQLite"
+    if args.postgres:
+        bindir = postgres_bindir()
+        if bindir is None:
+            print("bench: --postgres: no PostgreSQL binaries (initdb, pg_ctl in /usr/lib/postgresql/*/bin or on PATH); "
+                  "skipped")
+            return 0
     tmp = tempfile.mkdtemp(prefix="prefect-push-bench-")
-    server = localserver.start(os.path.join(tmp, "home"))
-    env = {**os.environ, **server.env(), "PATH": BIN + os.pathsep + os.environ["PATH"],
-           "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
-    os.environ.update(server.env())
     try:
-        run(["prefect", "work-pool", "create", POOL, "--type", "process"], tmp, env)
-        remote, repo = os.path.join(tmp, "remote.git"), os.path.join(tmp, "repo")
-        run(["git", "init", "-q", "--bare", "-b", "main", remote], tmp, env)
-        run(["git", "init", "-q", "-b", "main", repo], tmp, env)
-        git = lambda *a: run(["git", *a], repo, env)  # noqa: E731
-        git("remote", "add", "origin", "file://" + remote)
-        os.makedirs(os.path.join(repo, "flows"))
-        for i in range(n):
-            with open(os.path.join(repo, "flows", f"f{i:03d}.py"), "w") as f:
-                f.write(flow_file(i, 0))
-        with open(os.path.join(repo, "README.md"), "w") as f:
-            f.write("bench\n")
-        with open(os.path.join(repo, "pyproject.toml"), "w") as f:
-            f.write(f'[tool.prefect-push]\nwork-pool = "{POOL}"\nflows = ["flows/*.py"]\n')
-        # prefect deploy --all: the same flows, the same pull step, its own deployment names
-        with open(os.path.join(repo, "prefect.yaml"), "w") as f:
-            f.write("pull:\n- prefect.deployments.steps.git_clone:\n    repository: file://%s\n    branch: main\n"
-                    "deployments:\n" % remote)
-            for i in range(n):
-                f.write(f"- name: deploy-all\n  entrypoint: flows/f{i:03d}.py:bench_{i:03d}\n"
-                        f"  work_pool: {{name: {POOL}}}\n")
-        git("add", "-A")
-        git("commit", "-qm", "flows")
-        git("push", "-q", "--no-verify", "origin", "main")
-        run([sys.executable, "-m", "prefect_push", "install"], repo, env)
-        git("checkout", "-qb", "bench")
-        for i in range(n):
-            with open(os.path.join(repo, "flows", f"f{i:03d}.py"), "w") as f:
-                f.write(flow_file(i, 1000))
-        git("commit", "-qam", "branch off")
-        git("push", "-q", "origin", "bench")  # first push of the branch: every flow registered once
-
-        times: dict[str, list[float]] = {k: [] for k in
-                                         ("no hook", "no-flow push", "1-flow push", f"{n}-flow push",
-                                          "prefect deploy --all", "import prefect")}
-        version = 0
-        for rnd in range(args.rounds + 1):
-            # no hook at all
-            with open(os.path.join(repo, "README.md"), "a") as f:
-                f.write(".")
-            git("commit", "-qam", "docs")
-            t_nohook = run(["git", "push", "-q", "--no-verify", "origin", "bench"], repo, env)
-            # through the hook, no flow changed
-            with open(os.path.join(repo, "README.md"), "a") as f:
-                f.write(".")
-            git("commit", "-qam", "docs")
-            t_noflow = run(["git", "push", "-q", "origin", "bench"], repo, env)
-            # one flow
-            version += 1
-            with open(os.path.join(repo, "flows", "f000.py"), "w") as f:
-                f.write(flow_file(0, version))
-            git("commit", "-qam", "one flow")
-            t_one = run(["git", "push", "-q", "origin", "bench"], repo, env)
-            sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
-            got = versions("bench-")
-            assert got["bench-000/bench"] == sha and got["bench-001/bench"] != sha, "1-flow push registered wrong"
-            # every flow
-            version += 1
-            for i in range(n):
-                with open(os.path.join(repo, "flows", f"f{i:03d}.py"), "w") as f:
-                    f.write(flow_file(i, version))
-            git("commit", "-qam", "all flows")
-            t_all = run(["git", "push", "-q", "origin", "bench"], repo, env)
-            sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
-            got = versions("bench-")
-            assert all(got[f"bench-{i:03d}/bench"] == sha for i in range(n)), f"{n}-flow push registered wrong"
-            t_deploy = run(["prefect", "--no-prompt", "deploy", "--all"], repo, env)
-            t_import = run([sys.executable, "-c", "import prefect"], repo, env)
-            if rnd == 0:
-                continue  # warm-up
-            for key, value in zip(times, (t_nohook, t_noflow, t_one, t_all, t_deploy, t_import)):
-                times[key].append(value)
-
-        med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"\nprefect-push bench: {n} flows, {args.rounds} rounds (medians), python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} cores")
-        print(f"{'what':<24}{'median s':>10}   note")
-        notes = {
-            "no-flow push": f"+{med['no-flow push'] - med['no hook']:.3f} s over no hook",
-            "1-flow push": f"{med['1-flow push'] / med['import prefect']:.2f}x one `import prefect`",
-            f"{n}-flow push": f"{med['prefect deploy --all'] / med[f'{n}-flow push']:.1f}x faster than "
-                              "prefect deploy --all",
-        }
-        for key, value in med.items():
-            print(f"{key:<24}{value:>10.3f}   {notes.get(key, '')}")
+        if args.postgres:
+            pg = start_postgres(bindir, localserver.free_port())
+            os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = pg.url
+            found = re.search(r"\d+(?:\.\d+)+", pg.version)
+            db = f"PostgreSQL {found.group(0) if found else '?'}"
+            log(f"PostgreSQL up in {pg.base}")
+        log(f"starting a Prefect server ({db}) in {tmp}")
+        server = localserver.start(os.path.join(tmp, "prefect-home"))
+        log(f"server at {server.url}")
+        sh = Shell(base_env(tmp, server.env()))
+        api = Api(server.url)
+        bench = Bench(args, tmp, sh, api)
+        try:
+            bench.setup()
+            bench.run()
+        except CheckFailed as exc:
+            print(f"bench: CHECK FAILED, the measurements are void: {exc}")
+            return 2
+        except RuntimeError as exc:  # a command failed: a push the hook refused, a fixture that could not be built
+            print(f"bench: FAILED: {exc}")
+            return 1
+        info = machine(db)
+        rows = goals(bench)
+        print(report(bench, rows, info, time.perf_counter() - started))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"command": " ".join(shlex.quote(x) for x in [sys.executable, *sys.argv]), "machine": info,
+                           "sizes": {k: getattr(args, k) for k in FULL}, "pre_commit_hook": args.pre_commit_hook,
+                           "goals": rows,
+                           "series": {k: {"label": bench.labels[k], "median": statistics.median(v), "values": v}
+                                      for k, v in bench.series.items()},
+                           "rss_mib": bench.rss, "retried_503": bench.retried, "checks": bench.checks}, f, indent=1)
         return 0
     finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if api is not None:
+            api.close()
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.stop()
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
