@@ -335,8 +335,15 @@ def test_the_readme_github_workflow_runs_register_on_main_tags_and_deletions():
     steps = wf["jobs"]["register"]["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert "with" not in checkout  # depth 1: the depth-1 clones above
-    assert steps[-1]["run"] == "prefect-push register"
-    assert set(steps[-1]["env"]) == {"PREFECT_API_URL", "PREFECT_API_KEY"}
+    register, prune = steps[-2:]
+    assert (register["run"], register["if"]) == ("prefect-push register", "github.event_name != 'schedule'")
+    assert (prune["run"], prune["if"]) == ("prefect-push prune", "github.event_name == 'schedule'")
+    assert "schedule" in on  # the backstop for deletions a cancelled run missed
+    group = wf["concurrency"]["group"]
+    assert "github.event.ref" in group and "github.event_name" in group  # deletions not in main's group
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    for step in (register, prune):
+        assert set(step["env"]) == {"PREFECT_API_URL", "PREFECT_API_KEY"}
 
 
 def test_the_readme_gitlab_pipeline_runs_register_on_main_and_tags_and_prunes_on_a_schedule():

@@ -116,9 +116,11 @@ def test_schedules_live_on_main_and_tags_by_default():
 
 
 def test_remotes_allow_list_and_fork_names():
-    c = cfg('remotes = ["github.com/acme/flows", "github.com/*/flows", "upstream"]')
-    assert c.allows("origin", "github.com/acme/flows") and c.allows("fork", "github.com/alice/flows")
-    assert c.allows("upstream", "gitlab.com/x/y") and not c.allows("origin", "github.com/acme/other")
+    c = cfg('remotes = ["github.com/acme/flows", "github.com/*/flows"]')
+    assert c.allows("github.com/acme/flows") and c.allows("github.com/alice/flows")
+    assert not c.allows("gitlab.com/x/y") and not c.allows("github.com/acme/other")
+    with pytest.raises(ConfigError, match="'origin' is not a repository"):
+        cfg('remotes = ["origin"]')  # a remote name means another repository in each clone
     assert c.deployment_name_for("feature/x", "etl", "a.py", "github.com/acme/flows") == "feature-x"
     assert c.deployment_name_for("feature/x", "etl", "a.py", "github.com/alice/flows") == "feature-x@alice"
     assert cfg("").deployment_name_for("main", "etl", "a.py", "github.com/alice/flows") == "main"

@@ -113,8 +113,23 @@ def test_schedules_fire_on_main_and_tags_and_are_off_on_feature_branches(hooked:
 
     r.git("checkout", "-q", "main")
     r.git("tag", "v1")
-    assert r.push("v1").returncode == 0
+    proc = r.push("v1")
+    assert proc.returncode == 0
     assert schedules(deployments(r.uid)[f"{a}/v1"]) == [("0 6 * * *", True)]
+    # both fire, and the push says so (one line naming the other ref)
+    assert f"{a}: its schedule is live on main too" in proc.stderr.replace("\n", " ")
+
+    # a newer tag of that flow takes the tags' schedule over: the older tag stops firing, no pile-up
+    r.write("flows/a.py", r.path.joinpath("flows/a.py").read_text().replace("return 1", "return 3"))
+    r.commit("a v2")
+    r.git("tag", "v2")
+    proc = r.push("main", "v2")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert schedules(got[f"{a}/v2"]) == [("0 6 * * *", True)]
+    assert schedules(got[f"{a}/v1"]) == [("0 6 * * *", False)]
+    assert "schedule off" in proc.stderr and "superseded by v2" in proc.stderr
+    assert schedules(got[f"{a}/main"]) == [("0 6 * * *", True)]
 
 
 def test_schedules_on_setting_and_removing_a_schedule(hooked: Repo):

@@ -150,7 +150,12 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             return 0
         raise Blocked(f"{msg}; {done}, markers did not move. Fix it and push again, or set "
                       f"on-error = \"warn\" in [tool.prefect-push], or push with {SKIP_ENV}=1") from None
-    render(outcome, as_json=as_json, dry_run=dry_run)
+    if not (may_defer and not as_json and all(not plan.actions and plan.note.startswith("already registered")
+                                               for plan in outcome.plans)):
+        # (a hook whose every ref is registered at its commit already, by the other hook or CI, stays quiet)
+        render(outcome, as_json=as_json, dry_run=dry_run)
+    for warning in outcome.warnings:
+        say(warning)
     if not dry_run:
         for i, p in enumerate(todo):
             if i in outcome.errors:

@@ -101,14 +101,13 @@ class Config:
             name += f"@{owner}"
         return safe_name(name)
 
-    def allows(self, remote: str, repository: str) -> bool:
-        """remotes: which repositories (globs over github.com/acme/flows-style keys) or remote names register."""
-        return not self.remotes or any(p == remote or glob_match(p, repository) for p in self.remotes)
+    def allows(self, repository: str) -> bool:
+        """remotes: which repositories register (globs over github.com/acme/flows-style names); all when unset."""
+        return not self.remotes or any(glob_match(p, repository) for p in self.remotes)
 
     def is_home(self, repository: str) -> bool:
-        """The team's own repository: the first entry of remotes when it names a repository (has a /)."""
-        home = self.remotes[0] if self.remotes and "/" in self.remotes[0] else None
-        return home is None or glob_match(home, repository)
+        """The team's own repository: the first entry of remotes (every repository when remotes is unset)."""
+        return not self.remotes or glob_match(self.remotes[0], repository)
 
 
 def repo_owner(repository: str) -> str:
@@ -202,7 +201,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables) for r in runtimes),
         default_runtime=default_runtime,
         schedules_on=str_list("schedules-on", DEFAULT_SCHEDULES_ON),
-        remotes=str_list("remotes", ()),
+        remotes=_repositories(str_list("remotes", ()), setting("remotes")),
         mode=mode,
         after_push_wait=float(wait),
         timeout=float(timeout),
@@ -263,6 +262,15 @@ def _inherit(r: Runtime, work_pool: str | None, work_queue: str | None, job_vari
     same_pool = r.work_pool is None or r.work_pool == work_pool
     return Runtime(r.name, r.work_pool or work_pool, r.work_queue or (work_queue if same_pool else None),
                    {**(job_variables if same_pool else {}), **r.job_variables}, r.tags, r.concurrency, r.paths)
+
+
+def _repositories(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
+    for p in patterns:
+        if "/" not in p:
+            # a remote's name means another repository in each clone (origin is a fork for some): refuse it
+            raise ConfigError(f"{where}: {p!r} is not a repository; list repositories as host/owner/name "
+                              "(github.com/acme/flows, github.com/*/flows), not remote names, which differ per clone")
+    return patterns
 
 
 def _no_credentials(url: str | None, where: str) -> str | None:

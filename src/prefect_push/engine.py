@@ -39,6 +39,7 @@ class Outcome:
     plans: list[RefPlan] = field(default_factory=list)
     errors: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # plan index -> (deployment, error)
     api_url: str | None = None
+    warnings: list[str] = field(default_factory=list)  # said after the table: nothing failed, but look
 
 
 def ref_from_env(remote: str, cwd: str | None = None) -> str | None:
@@ -78,7 +79,7 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
                "tags are text: registers nothing for it")
         return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),
                         refused=why)
-    if not config.allows(remote, repository):
+    if not config.allows(repository):
         why = (f"{git.strip_credentials(remote)} ({repository}) is not in remotes of [tool.prefect-push] "
                f"({', '.join(config.remotes)}): {update.remote_ref} registers nothing there")
         return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),

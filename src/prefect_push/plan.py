@@ -25,6 +25,7 @@ class Op(str, Enum):
     UPDATE = "update"  # deployment exists: new commit / entrypoint
     DELETE = "delete"
     SKIP = "skip"
+    UNSCHEDULE = "schedule off"  # an older tag's deployment of a flow a newer tag now schedules
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from . import git
 from .engine import Blocked, Outcome, Prepared, changed_flows, fork_point, have_commit
-from .plan import RefPlan, build, build_ref_deletion
+from .plan import Action, Op, RefPlan, build, build_ref_deletion
+from .push import short_ref
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
@@ -88,7 +89,31 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
                 await server.delete_marker(p.target)
             else:
                 await server.set_marker(p.target)
+                outcome.warnings += await _settle_schedules(server, plan, cwd)
     return outcome
+
+
+async def _settle_schedules(server, plan: RefPlan, cwd: str) -> list[str]:
+    """One live schedule per flow where possible: a tag whose flow now fires switches off that flow's schedule
+    on older tags (their commits are ancestors of this one), so tags do not pile up runs; any other live
+    schedule of the same flow (main and a tag, say) is left alone and named, since both fire."""
+    target = plan.target
+    scheduled = {a.flow_name for a in plan.writes
+                 if a.op in (Op.REGISTER, Op.UPDATE) and a.flow and a.flow.settings.schedule and a.schedule_live}
+    if not scheduled:
+        return []
+    warnings = []
+    for d, flow_name, ref in await server.live_schedules(target.repository, scheduled):
+        if ref == target.ref:
+            continue
+        if (target.is_tag and ref.startswith("refs/tags/") and d.version and target.commit
+                and git.is_ancestor(d.version, target.commit, cwd)):
+            await server.switch_off_schedules(d)
+            plan.actions.append(Action(Op.UNSCHEDULE, flow_name, d.name, f"superseded by {target.short}"))
+        else:
+            warnings.append(f"{flow_name}: its schedule is live on {short_ref(ref)} too ({flow_name}/{d.name}), "
+                            "and both fire; keep one with schedules-on in [tool.prefect-push]")
+    return warnings
 
 
 async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:

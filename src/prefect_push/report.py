@@ -60,8 +60,9 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
     cols = ["ref", "flow", "deployment", "action", "commit"] + (["runtime"] if show_runtime else []) + (
         ["schedule"] if show_schedule else []) + ["why"]
     for col in cols:
-        table.add_column(col, overflow="fold")
-    styles = {"register": "green", "update": "cyan", "delete": "red", "skip": "dim"}
+        # names stay whole (copied into `prefect deployment run`); the reasons wrap instead
+        table.add_column(col, no_wrap=col in ("ref", "deployment", "commit"), overflow="fold")
+    styles = {"register": "green", "update": "cyan", "delete": "red", "skip": "dim", "off": "yellow"}
     for r in data:
         action = r["action"]
         style = styles.get(action.split()[-1], "")
@@ -69,7 +70,7 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
             action, style = f"FAILED ({r['error']})", "bold red"
         deployment = f"{r['flow']}/{r['deployment']}" if r["flow"] else ""
         # names, refs and reasons are data: never let rich read "[...]" in them as markup
-        cells = [escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), f"[{style}]{escape(action)}[/]",
+        cells = [escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), (f"[{style}]{escape(action)}[/]" if style else escape(action)),
                  (r["commit"] or "")[:12]]
         if show_runtime:
             cells.append(escape(f"{r['runtime']} ({r['work_pool']})" if r["runtime"] else ""))

@@ -225,8 +225,10 @@ class Server:
         """What the writes name must exist and fit before anything is written: nothing half-registered.
 
         Each runtime's work pool must exist and its job variables must fit the pool's base job template; a flow's
-        default parameters must fit its parameter schema; a credentials Secret block must exist.
+        default parameters must fit its parameter schema; a credentials Secret block must exist. Every problem
+        is reported at once, one line each: one push to learn them all.
         """
+        problems: list[str] = []
         checked: set[str] = set()
         for action in writes:
             runtime, spec = action.runtime, action.flow
@@ -235,34 +237,38 @@ class Server:
             if spec.settings.parameters:
                 problem = _validation_problem(dict(spec.settings.parameters), parameter_schema(spec))
                 if problem:
-                    raise Blocked(f"{spec.path}:{spec.line}: PREFECT_PUSH parameters of flow {spec.flow_name!r}: "
-                                  f"{problem}")
+                    problems.append(f"{spec.path}:{spec.line}: PREFECT_PUSH parameters of flow "
+                                    f"{spec.flow_name!r}: {problem}")
             if runtime.name in checked:
                 continue
             checked.add(runtime.name)
             who = f"{spec.path} (flow {spec.flow_name!r}, runtime {runtime.name!r})"
             if runtime.work_pool is None:
-                raise Blocked(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
-                              f"(the pool whose workers run the flows) to pyproject.toml (needed by {who})")
+                problems.append(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
+                                f"(the pool whose workers run the flows) to pyproject.toml (needed by {who})")
+                continue
             pool = self._pools.get(runtime.work_pool)
             if pool is None:
                 try:
                     pool = self._pools[runtime.work_pool] = await self._client.read_work_pool(runtime.work_pool)
                 except ObjectNotFound:
-                    raise Blocked(
+                    problems.append(
                         f"{where}: work-pool {runtime.work_pool!r} does not exist on {api_url()} (needed by {who}); "
-                        f"create it with `prefect work-pool create {runtime.work_pool} --type process`") from None
+                        f"create it with `prefect work-pool create {runtime.work_pool} --type process`")
+                    continue
             problem = job_variables_problem(runtime.job_variables, pool.base_job_template or {})
             if problem:
-                raise Blocked(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
-                              f"`prefect work-pool inspect {pool.name}`)")
+                problems.append(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
+                                f"`prefect work-pool inspect {pool.name}`)")
         if config.credentials:
             try:
                 await self._client.read_block_document_by_name(config.credentials, "secret")
             except ObjectNotFound:
-                raise Blocked(
+                problems.append(
                     f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
-                    "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)") from None
+                    "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)")
+        if problems:
+            raise Blocked("\n".join(problems))
 
     async def known_flow_ids(self, names: set[str]) -> None:
         """One read for the ids of flows the server already has: a write per flow only for new flow names."""
@@ -346,6 +352,25 @@ class Server:
             # "" rather than None: the server stores a None description as the text 'None' (prefect 3.9.1)
             description=spec.description or "",
         )
+
+    # --- schedules: one live schedule per flow where it can be ---
+    async def live_schedules(self, repository: str, flow_names: set[str]) -> list[tuple[Any, str, str]]:
+        """(deployment, flow name, ref) of this repository's deployments of these flows with an active schedule."""
+        deployments = await self._deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))),
+            deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[REPO_TAG + repository])))
+        names = await self._flow_names({d.flow_id for d in deployments})
+        out = []
+        for d in deployments:
+            ref = next((t[len(REF_TAG):] for t in d.tags or () if t.startswith(REF_TAG)), None)
+            if ref and any(s.active for s in d.schedules or ()):
+                out.append((d, names.get(d.flow_id, "?"), ref))
+        return out
+
+    async def switch_off_schedules(self, deployment: Any) -> None:
+        for s in deployment.schedules or ():
+            if s.active:
+                await self._client.update_deployment_schedule(deployment.id, s.id, active=False)
 
     # --- status and prune: everything prefect-push registered for one repository ---
     async def repo_deployments(self, repository: str) -> list[Registered]:
