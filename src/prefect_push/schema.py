@@ -11,6 +11,7 @@ import ast
 import builtins
 import importlib
 import inspect
+from functools import lru_cache
 from typing import Any
 
 from .flows import FlowSpec
@@ -102,7 +103,16 @@ def signature(spec: FlowSpec) -> inspect.Signature:
 
 
 def parameter_schema(spec: FlowSpec) -> dict[str, Any]:
+    import copy
+
+    # flows with the same signature (very often: none at all) get the same schema: built once a push
+    return copy.deepcopy(_schema(spec.params, spec.imports, spec.docstring))
+
+
+@lru_cache(maxsize=1024)
+def _schema(params: tuple, imports: tuple, docstring: str | None) -> dict[str, Any]:
     from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
 
-    schema = generate_parameter_schema(signature(spec), parameter_docstrings(spec.docstring))
+    spec = FlowSpec("", "", "", 0, params, docstring, None, imports)
+    schema = generate_parameter_schema(signature(spec), parameter_docstrings(docstring))
     return schema.model_dump_for_openapi()

@@ -320,6 +320,7 @@ class Server:
             if in_flight is not None:
                 await settle()
             in_flight = (action, asyncio.ensure_future(write))
+            await asyncio.sleep(0)  # let the write go out before the next request is built
         if in_flight is not None:
             await settle()
         order = {id(a): i for i, a in enumerate(plan.actions)}
