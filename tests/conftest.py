@@ -129,6 +129,16 @@ def flow_source(flow_name: str, body: str = "return 1", params: str = "", extra:
             f"@flow(name={flow_name!r})\ndef {flow_name.replace('-', '_')}({params}):\n    {body}\n")
 
 
+def sha256_repo(tmp_path: Path) -> Repo:
+    """A work clone and bare remote that use sha256 object ids (64-hex), the work clone on main."""
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", "--object-format=sha256", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", "-b", "main", str(work)], check=True)
+    r = Repo(work, remote, "t" + uuid.uuid4().hex[:8])
+    r.git("remote", "add", "origin", r.url)
+    return r
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     remote = tmp_path / "remote.git"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, POOL, Repo, deployments, flow_source
+from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo
 
 Z40 = "0" * 40
 
@@ -121,11 +121,7 @@ def test_a_ref_name_that_is_not_utf8_is_pushed_and_registers_nothing(hooked: Rep
 # --- sha256 repositories (the first push and a deletion: test_push_registers.py::test_sha256_repository) ---
 
 def test_sha256_repository_update_push_and_annotated_tag(prefect_server, tmp_path):
-    remote, work = tmp_path / "remote.git", tmp_path / "work"
-    subprocess.run(["git", "init", "-q", "--bare", "--object-format=sha256", str(remote)], check=True)
-    subprocess.run(["git", "init", "-q", "--object-format=sha256", "-b", "main", str(work)], check=True)
-    r = Repo(work, remote, "t" + os.urandom(4).hex())
-    r.git("remote", "add", "origin", r.url)
+    r = sha256_repo(tmp_path)
     assert r.cli("install").returncode == 0
     r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n')
     a, b = r.flow("a"), r.flow("b")

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import BIN, POOL, Repo, deployments, flow_source
+from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo
 
 BIN_PP = BIN / "prefect-push"
 
@@ -338,11 +338,7 @@ def test_malformed_pre_push_input_names_the_line(hooked: Repo):
 
 
 def test_sha256_repository(prefect_server, tmp_path):
-    remote, work = tmp_path / "remote.git", tmp_path / "work"
-    subprocess.run(["git", "init", "-q", "--bare", "--object-format=sha256", str(remote)], check=True)
-    subprocess.run(["git", "init", "-q", "--object-format=sha256", "-b", "main", str(work)], check=True)
-    r = Repo(work, remote, "t" + os.urandom(4).hex())
-    r.git("remote", "add", "origin", r.url)
+    r = sha256_repo(tmp_path)
     r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n')
     r.write("flows/a.py", flow_source(r.flow("a")))
     sha = r.commit()

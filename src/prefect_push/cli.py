@@ -123,14 +123,9 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             "show how it went")
         return 0
     warn = all(p.config.on_error == "warn" for p in todo)
-    try:
-        from . import registrar, server  # the first import of prefect
+    server = _start_prefect("nothing registered")
+    from . import registrar
 
-        server.api_url(strict=True)  # prefect reads its settings (profile, ./pyproject.toml) on first use
-    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
-                      "imported); nothing registered") from None
     try:
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
     except (Blocked, ConfigError, git.GitError):
@@ -171,6 +166,20 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         say(f"{failed} registration(s) failed (see the table); the marker did not move, push again to retry")
         return 1
     return 0
+
+
+def _start_prefect(consequence: str):
+    """The first import of prefect, which reads its settings (profile, ./pyproject.toml) on first use: a failure
+    there is one line saying what it means (`consequence`), never a traceback. Returns the server module."""
+    try:
+        from . import server
+
+        server.api_url(strict=True)
+    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
+                      f"imported); {consequence}") from None
+    return server
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
@@ -324,14 +333,7 @@ def _with_server(work, cwd: str, what: Callable[[], str]):
     `what()` says what the failure means for the command, asked when it happens ("nothing pruned" only
     holds until the first deletion).
     """
-    try:
-        from . import server  # the first import of prefect
-
-        server.api_url(strict=True)  # prefect reads its settings (profile, ./pyproject.toml) on first use
-    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
-                      f"imported); {what()}") from None
+    server = _start_prefect(what())
     import asyncio
 
     timeout = _timeout(cwd)

@@ -70,32 +70,29 @@ def config_at(commit: str | None, cwd: str) -> tuple[Config, str]:
 def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     """Resolve one ref update: its commit, base and config; what its changed files want."""
     repository = git.repo_key(url, cwd)
-    if update.kind is not Kind.OTHER and not update.is_delete and git.commit_of(update.local_sha, cwd):
-        config, where = config_at(update.local_sha, cwd)
-    else:
-        config, where = config_at(None, cwd)  # nothing is read from the pushed commit: the current one's settings
+    reads_files = update.kind is not Kind.OTHER and not update.is_delete
+    commit = git.commit_of(update.local_sha, cwd) if reads_files else None
+    # the pushed commit's settings; nothing is read from a deletion or another ref: the current commit's then
+    config, where = config_at(commit, cwd)
+
+    def nothing(why: str | None = None, wanted: Wanted | None = Wanted((), ())) -> Prepared:
+        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=wanted,
+                        refused=why)
+
     if not git.is_utf8(update.remote_ref):
-        why = (f"{git.shown(update.remote_ref)}: the ref name is not valid UTF-8, and Prefect's deployment names and "
-               "tags are text: registers nothing for it")
-        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),
-                        refused=why)
+        return nothing(f"{git.shown(update.remote_ref)}: the ref name is not valid UTF-8, and Prefect's deployment "
+                       "names and tags are text: registers nothing for it")
     if not config.allows(repository):
-        why = (f"{git.strip_credentials(remote)} ({repository}) is not in remotes of [tool.prefect-push] "
-               f"({', '.join(config.remotes)}): {update.remote_ref} registers nothing there")
-        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=Wanted((), ()),
-                        refused=why)
-    if update.kind is Kind.OTHER or update.is_delete:
+        return nothing(f"{git.strip_credentials(remote)} ({repository}) is not in remotes of [tool.prefect-push] "
+                       f"({', '.join(config.remotes)}): {update.remote_ref} registers nothing there")
+    if not reads_files:
         # refs/for/main (Gerrit), refs/notes/*, ...: no branch or tag a worker could clone, so nothing wanted;
         # a deletion wants nothing from files either (wanted None): the server says what the ref had
-        wanted = Wanted((), ()) if update.kind is Kind.OTHER else None
-        return Prepared(update, Target(repository, update.remote_ref, None), config, where, wanted=wanted)
-    commit = git.commit_of(update.local_sha, cwd)
+        return nothing(wanted=Wanted((), ()) if update.kind is Kind.OTHER else None)
     if commit is None:
         kind = git.git("cat-file", "-t", f"{update.local_sha}^{{}}", cwd=cwd, check=False).strip()
         if kind:  # a tag of a blob or tree (git.git's junio-gpg-pub): nothing a worker could clone
-            return Prepared(update, Target(repository, update.remote_ref, None), config, where,
-                            wanted=Wanted((), ()), refused=f"{update.remote_ref} points at a {kind}, not a commit: "
-                                                           "registers nothing for it")
+            return nothing(f"{update.remote_ref} points at a {kind}, not a commit: registers nothing for it")
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
     base, since = base_of(update, commit, remote, cwd)
     # repository-url is what workers clone for the team's repository; a fork's pushes clone the fork

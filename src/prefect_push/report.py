@@ -15,6 +15,20 @@ def say(message: str) -> None:
     print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
 
 
+def print_json(data: dict[str, Any]) -> None:
+    import json
+
+    json.dump(data, sys.stdout, indent=2)
+    print()
+
+
+def print_table(table: Any) -> None:
+    """A rich table on stderr; 140 columns when stderr is no terminal (pre-commit, CI logs)."""
+    from rich.console import Console
+
+    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+
+
 def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
     out = []
     for i, plan in enumerate(outcome.plans):
@@ -41,14 +55,10 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
 def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) -> None:
     data = rows(outcome, dry_run=dry_run)
     if as_json:
-        import json
-
-        json.dump({"api_url": outcome.api_url, "dry_run": dry_run, "actions": data}, sys.stdout, indent=2)
-        print()
+        print_json({"api_url": outcome.api_url, "dry_run": dry_run, "actions": data})
         return
     if not data:
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -77,7 +87,7 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
         if show_schedule:
             cells.append(escape(r["schedule"] or ""))
         table.add_row(*cells, escape(r["reason"]))
-    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+    print_table(table)
 
 
 def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
@@ -85,16 +95,12 @@ def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
     from .status import remote_word
 
     if as_json:
-        import json
-
-        json.dump(data, sys.stdout, indent=2)
-        print()
+        print_json(data)
     if not data["refs"]:
         say(f"nothing registered for {data['repository']} on {data['api_url']}")
         return
     if as_json:
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -111,23 +117,19 @@ def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
                           escape(f"{d['flow']}/{d['deployment']}"), d["commit"], escape(d["subject"]), d["age"],
                           escape(d["work_pool"] or ""))
         table.add_section()
-    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+    print_table(table)
 
 
 def render_prune(data: dict[str, Any], *, as_json: bool = False) -> None:
     """`prefect-push prune`: what was (or, with --dry-run, would be) deleted."""
     if as_json:
-        import json
-
-        json.dump(data, sys.stdout, indent=2)
-        print()
+        print_json(data)
     if not data["actions"]:
         say(f"nothing to prune: every ref of {data['repository']} with deployments on {data['api_url']} is still "
             f"on {data['remote']}")
         return
     if as_json:
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -141,4 +143,4 @@ def render_prune(data: dict[str, Any], *, as_json: bool = False) -> None:
             action, style = f"FAILED ({a['error']})", "bold red"
         table.add_row(escape(a["ref"]), escape(f"{a['flow']}/{a['deployment']}"), a["commit"],
                       f"[{style}]{escape(action)}[/]", escape(a["reason"]))
-    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+    print_table(table)
