@@ -1,5 +1,3 @@
-import sys
+from .fast import run
 
-from .fast import main
-
-sys.exit(main())
+run()

@@ -20,7 +20,7 @@ def hook_text(python: str) -> str:
 # git passes the remote name and URL as $1 $2 and one line per pushed ref on stdin.
 if [ -x {py} ]; then
     # -c rather than -m: runpy's machinery costs ~8 ms on every push
-    exec {py} -c 'import sys; from prefect_push.fast import main; sys.exit(main())' hook "$@"
+    exec {py} -c 'from prefect_push.fast import run; run()' hook "$@"
 fi
 exec prefect-push hook "$@"
 """
