@@ -42,6 +42,31 @@ def test_flows_run_on_the_runtime_their_path_or_code_picks(hooked: Repo, k8s_poo
     assert (d.work_pool_name, d.job_variables["memory_limit"]) == (k8s_pool, "64Gi")
 
 
+
+def test_a_concurrency_limit_taken_out_of_the_config_goes_from_the_deployment(hooked: Repo, k8s_pool: str):
+    """A limit is sent only when there is one to set or to take away: taking it out of the config must still
+    take it away on the next push of the flow, and a flow that never had one gets none."""
+    r = hooked
+    spark, light = r.flow("spark"), r.flow("light")
+    r.write("pyproject.toml", runtimes_config(k8s_pool))
+    r.write("flows/spark/job.py", flow_source(spark))
+    r.write("flows/light.py", flow_source(light))
+    r.commit()
+    assert r.push("main").returncode == 0
+    got = deployments(r.uid)
+    assert got[f"{spark}/main"].global_concurrency_limit.limit == 2
+    assert got[f"{light}/main"].global_concurrency_limit is None
+    r.write("pyproject.toml", runtimes_config(k8s_pool).replace("concurrency = 2\n", ""))
+    r.write("flows/spark/job.py", flow_source(spark) + "# changed\n")
+    r.write("flows/light.py", flow_source(light) + "# changed\n")
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{spark}/main"].global_concurrency_limit is None
+    assert got[f"{light}/main"].global_concurrency_limit is None
+    assert got[f"{spark}/main"].version == got[f"{light}/main"].version == r.sha()
+
 def test_a_wrong_job_variable_blocks_the_push_naming_flow_runtime_and_key(hooked: Repo, k8s_pool: str):
     r = hooked
     spark = r.flow("spark")
