@@ -47,6 +47,8 @@ class FaultProxy:
     upstream: str  # http://127.0.0.1:PORT/api
     rules: list[Rule] = field(default_factory=list)
     log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status answered)
+    writes_in_flight: int = 0  # deployment writes received and not yet answered
+    most_writes_in_flight: int = 0  # the most at once (reset it between pushes to measure each)
 
     def __post_init__(self) -> None:
         up = urlsplit(self.upstream)
@@ -60,6 +62,19 @@ class FaultProxy:
                 pass
 
             def _handle(self) -> None:
+                counted = deployment_writes(self.command, self.path)
+                if counted:
+                    with lock:
+                        proxy.writes_in_flight += 1
+                        proxy.most_writes_in_flight = max(proxy.most_writes_in_flight, proxy.writes_in_flight)
+                try:
+                    self._serve()
+                finally:
+                    if counted:
+                        with lock:
+                            proxy.writes_in_flight -= 1
+
+            def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with lock:
                     rule = next((r for r in proxy.rules if r.applies(self.command, self.path, body)), None)

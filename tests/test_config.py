@@ -31,11 +31,19 @@ def test_settings_are_read():
     ('deployment-name = "{flow}"', "must contain {ref}"),
     ('deployment-name = "{ref}-{nope}"', "unknown field"),
     ('job-variables = "x"', "job-variables must be a table"),
+    ('write-concurrency = 0', 'write-concurrency must be "auto" or a whole number from 1 to 16'),
+    ('write-concurrency = "fast"', 'write-concurrency must be "auto" or a whole number from 1 to 16'),
+    ('write-concurrency = true', 'write-concurrency must be "auto"'),
 ])
 def test_bad_settings_name_the_file_and_key(body, says):
     with pytest.raises(ConfigError, match=says) as exc:
         cfg(body)
     assert "pyproject.toml at abc" in str(exc.value)
+
+
+def test_write_concurrency_is_auto_unless_set():
+    assert cfg("").write_concurrency is None and cfg('write-concurrency = "auto"').write_concurrency is None
+    assert cfg("write-concurrency = 8").write_concurrency == 8
 
 
 def test_invalid_toml_names_the_file():

@@ -54,6 +54,49 @@ def test_5xx_halfway_through_a_batch_is_retried(hooked: Repo, proxy: FaultProxy)
     assert "FAILED" not in proc.stderr
 
 
+
+def busy_servers(r: Repo) -> dict:
+    path = Path(r.path) / ".git" / "prefect-push" / "busy-servers.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_auto_writes_four_at_once_until_the_server_answers_busy_then_one_at_a_time(hooked: Repo, proxy: FaultProxy):
+    """write-concurrency = "auto" (the default): a server that takes concurrent writes (PostgreSQL, Cloud) gets 4
+    at once; from its first busy answer (SQLite's 503) the rest go one at a time, and so does the next push."""
+    r = hooked
+    names = flows(r, 8)
+    sha = r.commit()
+    busy = Rule(deployment_writes, status=503, skip=5, times=1)
+    proxy.rules += [busy, Rule(deployment_writes, delay=0.3)]  # slow answers: whatever is sent together shows
+    proc = r.push("main", env={"PREFECT_API_URL": proxy.url})
+    assert proc.returncode == 0, proc.stderr
+    assert busy.hit == 1
+    assert proxy.most_writes_in_flight == 4  # 4 at once before the busy answer
+    registered_at(r, names, "main", sha)
+    assert len(busy_servers(r)) == 1  # remembered for this API URL (hashed: a URL may carry credentials)
+    assert proxy.url not in json.dumps(busy_servers(r))
+    for i, name in enumerate(names):
+        r.write(f"flows/f{i}.py", flow_source(name, body="return 2"))
+    sha = r.commit()
+    proxy.most_writes_in_flight = 0
+    proc = r.push("main", env={"PREFECT_API_URL": proxy.url})
+    assert proc.returncode == 0, proc.stderr
+    assert proxy.most_writes_in_flight == 1  # a server known to be busy: one at a time from the start
+    registered_at(r, names, "main", sha)
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_write_concurrency_set_in_the_config_is_kept(hooked: Repo, proxy: FaultProxy, writers: int):
+    r = hooked
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\nwrite-concurrency = {writers}\n')
+    names = flows(r, 6)
+    sha = r.commit()
+    proxy.rules += [Rule(deployment_writes, status=503, skip=1, times=1), Rule(deployment_writes, delay=0.3)]
+    proc = r.push("main", env={"PREFECT_API_URL": proxy.url})
+    assert proc.returncode == 0, proc.stderr
+    assert proxy.most_writes_in_flight == writers  # a busy answer retries, it does not change what was asked
+    registered_at(r, names, "main", sha)
+
 def test_422_halfway_fails_that_deployment_and_the_next_push_catches_up(hooked: Repo, proxy: FaultProxy):
     r = hooked
     names = flows(r)

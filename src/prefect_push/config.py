@@ -62,6 +62,7 @@ class Config:
     remotes: tuple[str, ...] = ()  # allow-list of repositories (or remote names); empty: every remote
     mode: str = "pre-push"  # "after-push": register in the background once the remote has the commit
     after_push_wait: float = 120.0  # seconds the background registration waits for the remote to have it
+    write_concurrency: int | None = None  # deployment writes in flight at once; None: "auto" (see registrar)
 
     def runtime_named(self, name: str) -> Runtime | None:
         if name == DEFAULT_RUNTIME and not any(r.name == name for r in self.runtimes):
@@ -138,7 +139,7 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
-             "after-push-wait"}
+             "after-push-wait", "write-concurrency"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -188,6 +189,10 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     wait = section.get("after-push-wait", 120)
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 < wait <= 3600:
         raise ConfigError(f"{setting('after-push-wait')} must be a number of seconds between 0 and 3600")
+    writers = section.get("write-concurrency", "auto")
+    if writers != "auto" and (isinstance(writers, bool) or not isinstance(writers, int) or not 1 <= writers <= 16):
+        raise ConfigError(f"{setting('write-concurrency')} must be \"auto\" or a whole number from 1 to 16, "
+                          f"not {writers!r}")
     mode = section.get("mode", "pre-push")
     if mode not in MODES:
         raise ConfigError(f"{setting('mode')} must be \"pre-push\" or \"after-push\", not {mode!r}")
@@ -204,6 +209,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         remotes=_repositories(str_list("remotes", ()), setting("remotes")),
         mode=mode,
         after_push_wait=float(wait),
+        write_concurrency=None if writers == "auto" else writers,
         timeout=float(timeout),
         flows=str_list("flows", DEFAULT_FLOWS),
         work_pool=opt_str("work-pool"),

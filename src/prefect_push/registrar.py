@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import os
+import time
 from dataclasses import replace
 
 from . import git
@@ -57,7 +61,8 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
 
     outcome = Outcome(api_url=api_url())
     check_configured()  # before any client exists: building one without a URL starts Prefect's ephemeral server
-    async with Server() as server:
+    writers, adaptive = writers_for(prepared, cwd)
+    async with Server(writers, adaptive=adaptive) as server:
         await server.check_reachable()
         for p in prepared:
             outcome.plans.append(await _plan_ref(server, p, cwd))
@@ -90,7 +95,61 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
             else:
                 await server.set_marker(p.target)
                 outcome.warnings += await _settle_schedules(server, plan, cwd)
+        if adaptive and server.busy:
+            remember_busy(cwd)
     return outcome
+
+
+# write-concurrency = "auto": a PostgreSQL-backed server (what teams run; Prefect Cloud too) takes 20 writes in
+# 0.24 s from 4 writers against 0.40 s one after another, while a SQLite-backed one answers the second writer
+# 503 and takes 4 writers' 20 writes in 1.1-1.6 s against 0.6 s (bench). So 4 in flight until the server first
+# answers busy, then one at a time; a server that did is written one at a time for a week (remembered per API
+# URL in the clone), then tried again.
+AUTO_WRITERS = 4
+BUSY_FOR = 7 * 24 * 3600.0
+
+
+def _busy_file(cwd: str) -> str:
+    return os.path.join(git.git_dir(cwd), "prefect-push", "busy-servers.json")
+
+
+def _server_key() -> str:
+    from .server import api_url
+
+    return hashlib.sha256(api_url().encode()).hexdigest()[:16]  # hashed: a URL may carry credentials
+
+
+def writers_for(prepared: list[Prepared], cwd: str) -> tuple[int, bool]:
+    """(writes in flight at once, whether to drop to one at the first busy answer)."""
+    fixed = [p.config.write_concurrency for p in prepared if p.config.write_concurrency is not None]
+    if fixed:
+        return min(fixed), False
+    try:
+        with open(_busy_file(cwd)) as f:
+            since = json.load(f).get(_server_key())
+    except (OSError, ValueError, AttributeError):
+        since = None
+    if isinstance(since, (int, float)) and time.time() - since < BUSY_FOR:
+        return 1, False
+    return AUTO_WRITERS, True
+
+
+def remember_busy(cwd: str) -> None:
+    path = _busy_file(cwd)
+    try:
+        with open(path) as f:
+            known = json.load(f)
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    known[_server_key()] = time.time()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(known, f)
+    except OSError:
+        pass  # a read-only clone: auto tries 4 writers again next time, which costs a retry, not a result
 
 
 async def _settle_schedules(server, plan: RefPlan, cwd: str) -> list[str]:

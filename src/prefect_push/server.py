@@ -123,7 +123,10 @@ async def _fail_fast(response: Any) -> None:
 class Server:
     """One Prefect client for the whole push."""
 
-    def __init__(self) -> None:
+    def __init__(self, writers: int = 1, *, adaptive: bool = False) -> None:
+        self.writers = writers  # deployment writes in flight at once
+        self.adaptive = adaptive  # one at a time from the first busy answer on (see registrar.writers_for)
+        self.busy = False  # the server answered a write busy (a SQLite-backed server does, to concurrent writers)
         self._raw = get_client()
         self._client = _Retrying(self._raw)
         self._flow_ids: dict[str, Any] = {}
@@ -285,22 +288,25 @@ class Server:
 
     # --- writes ---
     async def apply(self, plan: RefPlan, config: Config) -> list[tuple[Action, str | None]]:
-        """Apply a ref's actions, one write at a time (SQLite answers concurrent writers 503); each request is
-        built while the previous one is in flight. Returns (action, error or None) for each."""
+        """Apply a ref's actions, up to `writers` writes in flight (1 for a SQLite server, which answers
+        concurrent writers 503); each request is built while earlier ones are in flight. Returns (action, error
+        or None) for each."""
         import asyncio
+        from collections import deque
 
         results: list[tuple[Action, str | None]] = []
-        in_flight: tuple[Action, asyncio.Task] | None = None
-        for action in plan.writes:  # new flows first, one by one: no write may overlap another
+        in_flight: deque[tuple[Action, asyncio.Task]] = deque()
+        for action in plan.writes:  # new flows first, one by one
             if action.flow is not None and action.flow.flow_name not in self._flow_ids:
                 try:
                     self._flow_ids[action.flow.flow_name] = await self._client.create_flow_from_name(
                         action.flow.flow_name)
                 except Exception:  # noqa: BLE001 - that action fails below, by name
                     pass
+        retries_before = self._client.retries
 
         async def settle() -> None:
-            action, task = in_flight
+            action, task = in_flight.popleft()
             try:
                 await task
                 results.append((action, None))
@@ -322,16 +328,22 @@ class Server:
             except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
                 results.append((action, describe(exc)))
                 continue
-            if in_flight is not None:
+            if self._client.retries > retries_before:
+                self.busy = True
+                if self.adaptive:
+                    self.writers = 1  # the server is busy with what is in flight already: one at a time from here
+            while len(in_flight) >= self.writers:
                 await settle()
-            in_flight = (action, asyncio.ensure_future(write))
+            in_flight.append((action, asyncio.ensure_future(write)))
             # Let the write reach the socket before the next request is built (a parameter schema is ~6 ms of
             # CPU): the task passes several of httpx's checkpoints before it sends, so one sleep(0) was not enough
             # and each build delayed its write. A timer lets the loop run it until it waits on the response;
             # the millisecond is spent while the server works on the write.
             await asyncio.sleep(0.001)
-        if in_flight is not None:
+        while in_flight:
             await settle()
+        if self._client.retries > retries_before:
+            self.busy = True
         order = {id(a): i for i, a in enumerate(plan.actions)}
         return sorted(results, key=lambda r: order[id(r[0])])
 
