@@ -41,8 +41,26 @@ def test_bench_small_measures_every_goal_and_checks_every_push(tmp_path):
     assert [g["id"] for g in data["goals"]] == list(GOALS)
     assert all(isinstance(g["value"], (int, float)) and isinstance(g["passed"], bool) for g in data["goals"])
     assert data["checks"] == int(checks.group(1))
-    rounds = data["sizes"]["rounds"]
-    assert all(len(s["values"]) == rounds for s in data["series"].values())
+    rounds, pairs = data["sizes"]["rounds"], data["sizes"]["pairs"]
+    paired = {"p1_pc": "noop_system", "p1_plain": "nohook", "p3_big": "p3_small"}  # --small: a system no-op hook
+    assert set(data["paired_differences"]) == set(paired)
+    for key, floor in paired.items():
+        diffs = data["paired_differences"][key]
+        assert len(diffs) == rounds * pairs
+        # each difference is one pair's measured minus its floor, both of which are in the series
+        assert all(any(abs(m - f - d) < 1e-9 for m in data["series"][key]["values"]
+                       for f in data["series"][floor]["values"]) for d in diffs)
+    assert all(len(s["values"]) == (rounds * pairs if key in {*paired, *paired.values()} else rounds)
+               for key, s in data["series"].items())
+
+
+def test_writers_compares_one_and_four_writes_in_flight_with_checked_pushes():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "writers.py"), "--flows", "3", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "3-flow push of a new branch, SQLite server" in proc.stdout
+    for writers in (1, 4):
+        assert re.search(rf"write-concurrency = {writers}: {NUMBER} s", proc.stdout), proc.stdout
 
 
 def test_bench_check_catches_a_push_that_registered_the_wrong_flows():
