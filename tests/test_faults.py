@@ -276,3 +276,31 @@ def test_no_token_anywhere_on_the_server_in_output_or_logs(repo: Repo, prefect_s
             assert token not in d.model_dump_json()
         for v in client.read_variables(limit=200):
             assert token not in json.dumps(v.value)
+
+
+@pytest.mark.parametrize("status, busy", [(503, 1), (429, 1), (502, 0), (500, 0), (None, 0)])
+def test_only_a_busy_answer_counts_as_busy(status, busy):
+    """Pure: what makes "auto" drop to one writer. A dropped connection or a proxy's 502 is retried like a 503,
+    but it says nothing about how many writers the server takes (the proxy tests above are the real side)."""
+    import asyncio
+
+    import httpx
+
+    from prefect_push.server import _Retrying
+
+    calls = []
+
+    class Client:
+        async def write(self):
+            calls.append(1)
+            if len(calls) == 1:
+                request = httpx.Request("POST", "http://127.0.0.1/api/deployments/")
+                if status is None:
+                    raise httpx.ConnectError("refused", request=request)
+                response = httpx.Response(status, request=request)
+                raise httpx.HTTPStatusError("fault", request=request, response=response)
+            return "ok"
+
+    client = _Retrying(Client())
+    assert asyncio.run(client.write()) == "ok" and len(calls) == 2
+    assert client.busy_answers == busy

@@ -34,7 +34,8 @@ def run() -> None:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (the reader went away): nothing left to say to it
             pass
     os._exit(status)

@@ -79,24 +79,26 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
             return outcome
         await server.known_flow_ids({a.flow_name for plan in outcome.plans for a in plan.writes if a.flow})
         writing.append(True)
-        for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
-            if plan.note and not plan.actions:
-                if p.target.commit is None and not plan.keep_marker:
+        try:
+            for i, (p, plan) in enumerate(zip(prepared, outcome.plans)):
+                if plan.note and not plan.actions:
+                    if p.target.commit is None and not plan.keep_marker:
+                        await server.delete_marker(p.target)
+                    elif plan.advance_marker:
+                        await server.set_marker(p.target)
+                    continue
+                results = await server.apply(plan, p.config)
+                failed = [(a.deployment, err) for a, err in results if err is not None]
+                if failed:
+                    outcome.errors[i] = failed
+                elif p.target.commit is None:
                     await server.delete_marker(p.target)
-                elif plan.advance_marker:
+                else:
                     await server.set_marker(p.target)
-                continue
-            results = await server.apply(plan, p.config)
-            failed = [(a.deployment, err) for a, err in results if err is not None]
-            if failed:
-                outcome.errors[i] = failed
-            elif p.target.commit is None:
-                await server.delete_marker(p.target)
-            else:
-                await server.set_marker(p.target)
-                outcome.warnings += await _settle_schedules(server, plan, cwd)
-        if adaptive and server.busy:
-            remember_busy(cwd)
+                    outcome.warnings += await _settle_schedules(server, plan, cwd)
+        finally:  # a timeout or a failure halfway is when a busy server matters most
+            if adaptive and server.busy:
+                remember_busy(cwd)
     return outcome
 
 
@@ -146,8 +148,10 @@ def remember_busy(cwd: str) -> None:
     known[_server_key()] = time.time()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
             json.dump(known, f)
+        os.replace(tmp, path)  # whole or not at all: another push (or an after-push worker) may read it meanwhile
     except OSError:
         pass  # a read-only clone: auto tries 4 writers again next time, which costs a retry, not a result
 

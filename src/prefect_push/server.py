@@ -71,6 +71,7 @@ def describe(exc: BaseException) -> str:
 # connection broke. Every call made here is safe to repeat: deployments are upserted by (flow, name), deletions
 # of what is gone count as done, and the marker is written last.
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+BUSY_STATUS = frozenset({429, 503})  # too many writers at once: not a dropped connection or a proxy's 502
 # A SQLite server's 503 is a momentary lock collision (with its own services, even for one writer: ~4 writes in
 # 100), over within milliseconds: a first wait of 50 ms cost a 200-flow push ~0.4 s more than it needed.
 RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all; the overall timeout bounds it
@@ -92,7 +93,7 @@ class _Retrying:
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self.retries = 0  # how many calls needed another try: shown by the benchmark
+        self.busy_answers = 0  # 503 (SQLite's "database is locked") or 429: the server asks for fewer writers
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -109,7 +110,8 @@ class _Retrying:
                 except Exception as exc:
                     if delay is None or not retryable(exc):
                         raise
-                    self.retries += 1
+                    status = getattr(getattr(exc, "response", None), "status_code", None)
+                    self.busy_answers += status in BUSY_STATUS
                     await asyncio.sleep(delay * (1 + random.random() / 2))
         return call
 
@@ -126,12 +128,16 @@ class Server:
     def __init__(self, writers: int = 1, *, adaptive: bool = False) -> None:
         self.writers = writers  # deployment writes in flight at once
         self.adaptive = adaptive  # one at a time from the first busy answer on (see registrar.writers_for)
-        self.busy = False  # the server answered a write busy (a SQLite-backed server does, to concurrent writers)
         self._raw = get_client()
         self._client = _Retrying(self._raw)
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
+
+    @property
+    def busy(self) -> bool:
+        """The server answered busy (503: a SQLite-backed one does, to concurrent writers; 429) at least once."""
+        return self._client.busy_answers > 0
 
     async def __aenter__(self) -> "Server":
         await self._raw.__aenter__()
@@ -303,7 +309,6 @@ class Server:
                         action.flow.flow_name)
                 except Exception:  # noqa: BLE001 - that action fails below, by name
                     pass
-        retries_before = self._client.retries
 
         async def settle() -> None:
             action, task = in_flight.popleft()
@@ -315,35 +320,41 @@ class Server:
             except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
                 results.append((action, describe(exc)))
 
-        for action in plan.actions:
-            if action.op is Op.SKIP:
-                results.append((action, None))
-                continue
-            try:
-                if action.op is Op.DELETE:
-                    write = self._client.delete_deployment(action.existing_id)
-                else:
-                    write = self._create_deployment(
-                        self._deployment_payload(await self._deployment(action, plan.target, config)))
-            except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
-                results.append((action, describe(exc)))
-                continue
-            if self._client.retries > retries_before:
-                self.busy = True
-                if self.adaptive:
-                    self.writers = 1  # the server is busy with what is in flight already: one at a time from here
-            while len(in_flight) >= self.writers:
+        try:
+            for action in plan.actions:
+                if action.op is Op.SKIP:
+                    results.append((action, None))
+                    continue
+                try:
+                    if action.op is Op.DELETE:
+                        write = self._client.delete_deployment(action.existing_id)
+                    else:
+                        write = self._create_deployment(
+                            self._deployment_payload(await self._deployment(action, plan.target, config)))
+                except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
+                    results.append((action, describe(exc)))
+                    continue
+                if self.adaptive and self.busy:
+                    self.writers = 1  # busy with what is in flight already: one at a time from here
+                try:
+                    while len(in_flight) >= self.writers:
+                        await settle()
+                except BaseException:
+                    write.close()  # never started: no "never awaited" warning on the way out
+                    raise
+                in_flight.append((action, asyncio.ensure_future(write)))
+                # Let the write reach the socket before the next request is built (a parameter schema is ~6 ms
+                # of CPU): the task passes several of httpx's checkpoints before it sends, so one sleep(0) was not
+                # enough and each build delayed its write. A timer lets the loop run it until it waits on the
+                # response; the millisecond is spent while the server works on the write.
+                await asyncio.sleep(0.001)
+            while in_flight:
                 await settle()
-            in_flight.append((action, asyncio.ensure_future(write)))
-            # Let the write reach the socket before the next request is built (a parameter schema is ~6 ms of
-            # CPU): the task passes several of httpx's checkpoints before it sends, so one sleep(0) was not enough
-            # and each build delayed its write. A timer lets the loop run it until it waits on the response;
-            # the millisecond is spent while the server works on the write.
-            await asyncio.sleep(0.001)
-        while in_flight:
-            await settle()
-        if self._client.retries > retries_before:
-            self.busy = True
+        except BaseException:  # cancelled (the overall timeout) or worse: no write left running unowned
+            for _, task in in_flight:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
+            raise
         order = {id(a): i for i, a in enumerate(plan.actions)}
         return sorted(results, key=lambda r: order[id(r[0])])
 
@@ -364,7 +375,10 @@ class Server:
 
     async def _create_deployment(self, payload: dict[str, Any]) -> Any:
         response = await self._client.request("POST", "/deployments/", json=payload)
-        return response.json()["id"]
+        deployment_id = response.json().get("id")
+        if not deployment_id:
+            raise ServerError(f"Prefect API at {api_url()} answered a deployment write without an id")
+        return deployment_id
 
     async def _deployment(self, action: Action, target: Target, config: Config) -> dict[str, Any]:
         """The deployment's fields for a REGISTER/UPDATE action (creating the flow when it is new)."""
