@@ -42,6 +42,19 @@ POOL = "test-pool"
 K8S_POOL = "test-k8s-pool"
 
 
+@pytest.fixture(autouse=True)
+def _prefect_client_settings_do_not_leak():
+    """prefect_push.server switches Prefect's own client retries off in its process (PREFECT_CLIENT_MAX_RETRIES,
+    set when imported; it retries itself). A test that imports it in this process must not pass that on to the
+    workers and CLIs later tests start: a worker without retries crashes its run on SQLite's passing 503."""
+    before = os.environ.get("PREFECT_CLIENT_MAX_RETRIES")
+    yield
+    if before is None:
+        os.environ.pop("PREFECT_CLIENT_MAX_RETRIES", None)
+    else:
+        os.environ["PREFECT_CLIENT_MAX_RETRIES"] = before
+
+
 @pytest.fixture(scope="session")
 def prefect_server():
     server = localserver.start(os.path.join(_HOME, "prefect-home"), port=_PORT)
