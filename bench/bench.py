@@ -38,8 +38,8 @@ import argparse
 import json
 import os
 import platform
-import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,10 +54,9 @@ from bench_fixtures import (BIN, NOOP_HOOK_NAME, PREFECT_PUSH_HOOK_NAME, PREFECT
                             ROOT, SYSTEM_NOOP_CONFIG, SYSTEM_NOOP_NAME, Repo, Shell, base_env, flow_path, hook_passed,
                             hook_repo_snapshot, install_pre_commit, make_big_repo, make_repo, noop_hook_repo,
                             repo_hook_config)
-from bench_server import POOL, Api, CheckFailed, expect, postgres_bindir, start_postgres  # noqa: E402
+from bench_server import POOL, Api, CheckFailed, NoPostgres, expect, local_server  # noqa: E402
 
-sys.path.insert(0, os.path.join(ROOT, "src"))
-from prefect_push import localserver  # noqa: E402  (imports no prefect)
+sys.path.insert(0, os.path.join(ROOT, "src"))  # prefect_push.localserver, for bench_server.local_server
 
 HOOK_KIND = {"repo": "`repo:` + `rev:`, language: python", "local": "`repo: local`, language: system"}
 FULL = dict(flows=20, many=200, rounds=5, warmup=1, big_files=2000, big_commits=10000, pairs=3)
@@ -474,41 +473,21 @@ def main(argv: list[str] | None = None) -> int:
                  "--big-commits >= 1")
 
     started = time.perf_counter()
-    for var in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_DATABASE_CONNECTION_URL",
-                "PREFECT_SERVER_DATABASE_CONNECTION_URL"):
-        os.environ.pop(var, None)  # the server localserver starts inherits this environment
-    pg = server = api = None
-    db = "SQLite"
-    if args.postgres:
-        bindir = postgres_bindir()
-        if bindir is None:
-            print("bench: --postgres: no PostgreSQL binaries (initdb, pg_ctl in /usr/lib/postgresql/*/bin or on PATH); "
-                  "skipped")
-            return 0
     tmp = tempfile.mkdtemp(prefix="prefect-push-bench-")
     try:
-        if args.postgres:
-            pg = start_postgres(bindir, localserver.free_port())
-            os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = pg.url
-            found = re.search(r"\d+(?:\.\d+)+", pg.version)
-            db = f"PostgreSQL {found.group(0) if found else '?'}"
-            log(f"PostgreSQL up in {pg.base}")
-        log(f"starting a Prefect server ({db}) in {tmp}")
-        server = localserver.start(os.path.join(tmp, "prefect-home"))
-        log(f"server at {server.url}")
-        sh = Shell(base_env(tmp, server.env()))
-        api = Api(server.url)
-        bench = Bench(args, tmp, sh, api)
-        try:
-            bench.setup()
-            bench.run()
-        except CheckFailed as exc:
-            print(f"bench: CHECK FAILED, the measurements are void: {exc}")
-            return 2
-        except RuntimeError as exc:  # a command failed: a push the hook refused, a fixture that could not be built
-            print(f"bench: FAILED: {exc}")
-            return 1
-        info = machine(db)
+        with local_server(tmp, postgres=args.postgres, log=log) as (server, db, api):
+            sh = Shell(base_env(tmp, server.env()))
+            bench = Bench(args, tmp, sh, api)
+            try:
+                bench.setup()
+                bench.run()
+            except CheckFailed as exc:
+                print(f"bench: CHECK FAILED, the measurements are void: {exc}")
+                return 2
+            except RuntimeError as exc:  # a command failed: a push the hook refused, a fixture that could not be built
+                print(f"bench: FAILED: {exc}")
+                return 1
+            info = machine(db)
         rows = goals(bench)
         print(report(bench, rows, info, time.perf_counter() - started))
         if args.json:
@@ -521,18 +500,13 @@ def main(argv: list[str] | None = None) -> int:
                            "paired_differences": bench.diffs, "rss_mib": bench.rss, "retried_503": bench.retried,
                            "checks": bench.checks}, f, indent=1)
         return 0
+    except NoPostgres as exc:
+        print(f"bench: --postgres: {exc}; skipped")
+        return 0
     finally:
-        if api is not None:
-            api.close()
-        if server is not None:
-            server.stop()
-        if pg is not None:
-            pg.stop()
         if args.keep:
             log(f"kept {tmp}")
         else:
-            import shutil
-
             shutil.rmtree(tmp, ignore_errors=True)
 
 

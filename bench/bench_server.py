@@ -8,12 +8,15 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import httpx
 
@@ -23,6 +26,50 @@ PAGE = 200  # the server's default (and maximum) page size
 
 class CheckFailed(Exception):
     """A push (or a write) did not leave on the server exactly what it should have: the bench is void."""
+
+
+class NoPostgres(RuntimeError):
+    """PostgreSQL was asked for and is not installed."""
+
+
+# the caller's Prefect settings: the server started here (and every prefect-push it runs) must not see them
+CALLER_SETTINGS = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_DATABASE_CONNECTION_URL",
+                   "PREFECT_SERVER_DATABASE_CONNECTION_URL")
+
+
+@contextmanager
+def local_server(tmp: str, *, postgres: bool, log: Callable[[str], None] = lambda msg: None
+                 ) -> Iterator[tuple[object, str, "Api"]]:
+    """A Prefect server of the bench's own, its home in tmp, on SQLite or (postgres) on a PostgreSQL it starts:
+    yields (server, database label, Api); stops them all on the way out. NoPostgres: none installed."""
+    from prefect_push import localserver  # the caller put src/ on sys.path; imports no prefect
+
+    for var in CALLER_SETTINGS:
+        os.environ.pop(var, None)  # the server localserver starts inherits this environment
+    bindir = postgres_bindir() if postgres else None
+    if postgres and bindir is None:
+        raise NoPostgres("no PostgreSQL binaries (initdb, pg_ctl in /usr/lib/postgresql/*/bin or on PATH)")
+    pg = server = api = None
+    try:
+        db = "SQLite"
+        if bindir is not None:
+            pg = start_postgres(bindir, localserver.free_port())
+            os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = pg.url
+            found = re.search(r"\d+(?:\.\d+)+", pg.version)
+            db = f"PostgreSQL {found.group(0) if found else '?'}"
+            log(f"PostgreSQL up in {pg.base}")
+        log(f"starting a Prefect server ({db}) in {tmp}")
+        server = localserver.start(os.path.join(tmp, "prefect-home"))
+        log(f"server at {server.url}")
+        api = Api(server.url)
+        yield server, db, api
+    finally:
+        if api is not None:
+            api.close()
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.stop()
 
 
 # --- PostgreSQL (optional): Debian's postgresql package, run as a non-root user in a temp dir ---

@@ -23,8 +23,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
-from bench_server import Api, postgres_bindir, start_postgres  # noqa: E402
-from prefect_push import localserver  # noqa: E402  (imports no prefect)
+from bench_server import Api, CheckFailed, NoPostgres, expect, local_server  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 
@@ -40,80 +39,69 @@ def main() -> int:
     ap.add_argument("--flows", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=4, help="measured rounds (after one warm-up)")
     a = ap.parse_args()
-    for var in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_DATABASE_CONNECTION_URL"):
-        os.environ.pop(var, None)
-    pg = server = None
     tmp = tempfile.mkdtemp(prefix="prefect-push-writers-")
     try:
-        if a.postgres:
-            bindir = postgres_bindir()
-            if bindir is None:
-                print("writers: --postgres: no PostgreSQL binaries found; skipped")
-                return 0
-            pg = start_postgres(bindir, localserver.free_port())
-            os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = pg.url
-        server = localserver.start(os.path.join(tmp, "prefect-home"))
-        os.environ.update(server.env())
-        subprocess.run([os.path.join(BIN, "prefect"), "work-pool", "create", "pool", "--type", "process"],
-                       check=True, capture_output=True)
-        api = Api(server.url)
-        times: dict[int, list[float]] = {1: [], 4: []}
-        for writers in times:
-            repo, remote = os.path.join(tmp, f"w{writers}"), os.path.join(tmp, f"w{writers}.git")
-            subprocess.run(["git", "init", "-q", "--bare", "-b", "main", remote], check=True)
-            subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
-            git(repo, "remote", "add", "origin", "file://" + remote)
-            with open(os.path.join(repo, "pyproject.toml"), "w") as f:
-                f.write(f'[tool.prefect-push]\nwork-pool = "pool"\nwrite-concurrency = {writers}\n')
-            git(repo, "add", "-A")
-            git(repo, "commit", "-qm", "start")
-            git(repo, "push", "-q", "--no-verify", "origin", "main")
-        for rnd in range(a.rounds + 1):
-            for writers in (1, 4) if rnd % 2 else (4, 1):
-                repo, remote = os.path.join(tmp, f"w{writers}"), os.path.join(tmp, f"w{writers}.git")
-                branch = f"w{writers}-r{rnd}"
-                git(repo, "checkout", "-qB", branch, "main")  # main has no flows: git removed flows/
-                os.makedirs(os.path.join(repo, "flows"), exist_ok=True)
-                for i in range(a.flows):
-                    with open(os.path.join(repo, "flows", f"f{i}.py"), "w") as f:
-                        f.write(f"from prefect import flow\n\n\n@flow(name='w{writers}-{i:04d}')\n"
-                                f"def f_{i}(n: int = {rnd * 10000 + i}, label: str = 'x') -> int:\n    return n\n")
-                git(repo, "add", "-A")
-                git(repo, "commit", "-qm", branch)
-                sha = git(repo, "rev-parse", "HEAD")
-                started = time.perf_counter()
-                proc = subprocess.run([os.path.join(BIN, "prefect-push"), "hook", "origin", "file://" + remote],
-                                      cwd=repo, input=f"refs/heads/{branch} {sha} refs/heads/{branch} {'0' * 40}\n",
-                                      text=True, capture_output=True)
-                took = time.perf_counter() - started
-                if proc.returncode != 0:
-                    print(f"writers: the push failed:\n{proc.stderr[-2000:]}")
-                    return 1
-                got, offset = [], 0
-                while True:  # the server answers at most 200 a page
-                    page = api.client.post("/deployments/filter", json={
-                        "deployments": {"name": {"any_": [branch]}}, "limit": 200, "offset": offset}).json()
-                    got += page
-                    offset += 200
-                    if len(page) < 200:
-                        break
-                if len(got) != a.flows or {d["version"] for d in got} != {sha}:
-                    print(f"writers: check failed: {len(got)} deployments named {branch}, not all at {sha[:12]}")
-                    return 2
-                if rnd:
-                    times[writers].append(took)
-        db = "PostgreSQL" if a.postgres else "SQLite"
+        with local_server(tmp, postgres=a.postgres) as (server, db, api):
+            os.environ.update(server.env())
+            subprocess.run([os.path.join(BIN, "prefect"), "work-pool", "create", "pool", "--type", "process"],
+                           check=True, capture_output=True)
+            times = measure_alternating(a, tmp, api)
         print(f"{a.flows}-flow push of a new branch, {db} server, medians of {a.rounds} (alternating):")
         for writers, values in times.items():
             print(f"  write-concurrency = {writers}: {statistics.median(values):.2f} s  "
                   f"(min {min(values):.2f}, max {max(values):.2f})")
         return 0
+    except NoPostgres as exc:
+        print(f"writers: --postgres: {exc}; skipped")
+        return 0
+    except (CheckFailed, RuntimeError) as exc:
+        print(f"writers: {exc}")
+        return 2 if isinstance(exc, CheckFailed) else 1
     finally:
-        if server is not None:
-            server.stop()
-        if pg is not None:
-            pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure_alternating(a: argparse.Namespace, tmp: str, api: Api) -> dict[int, list[float]]:
+    """Each round, a new branch changing every flow in each repo, 1 and 4 writers in alternating order; every
+    push checked on the server (exactly its flows, at its commit, cloning its branch)."""
+    times: dict[int, list[float]] = {1: [], 4: []}
+    for writers in times:
+        repo, remote = os.path.join(tmp, f"w{writers}"), os.path.join(tmp, f"w{writers}.git")
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", remote], check=True)
+        subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
+        git(repo, "remote", "add", "origin", "file://" + remote)
+        with open(os.path.join(repo, "pyproject.toml"), "w") as f:
+            f.write(f'[tool.prefect-push]\nwork-pool = "pool"\nwrite-concurrency = {writers}\n')
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "start")
+        git(repo, "push", "-q", "--no-verify", "origin", "main")
+    for rnd in range(a.rounds + 1):
+        for writers in (1, 4) if rnd % 2 else (4, 1):
+            repo, remote = os.path.join(tmp, f"w{writers}"), os.path.join(tmp, f"w{writers}.git")
+            prefix, branch = f"w{writers}", f"w{writers}-r{rnd}"
+            git(repo, "checkout", "-qB", branch, "main")  # main has no flows: git removed flows/
+            os.makedirs(os.path.join(repo, "flows"), exist_ok=True)
+            names = set()
+            for i in range(a.flows):
+                names.add(f"{prefix}-{i:04d}")
+                with open(os.path.join(repo, "flows", f"f{i}.py"), "w") as f:
+                    f.write(f"from prefect import flow\n\n\n@flow(name='{prefix}-{i:04d}')\n"
+                            f"def f_{i}(n: int = {rnd * 10000 + i}, label: str = 'x') -> int:\n    return n\n")
+            git(repo, "add", "-A")
+            git(repo, "commit", "-qm", branch)
+            sha = git(repo, "rev-parse", "HEAD")
+            before = api.snapshot(prefix)
+            started = time.perf_counter()
+            proc = subprocess.run([os.path.join(BIN, "prefect-push"), "hook", "origin", "file://" + remote],
+                                  cwd=repo, input=f"refs/heads/{branch} {sha} refs/heads/{branch} {'0' * 40}\n",
+                                  text=True, capture_output=True)
+            took = time.perf_counter() - started
+            if proc.returncode != 0:
+                raise RuntimeError(f"the push failed:\n{proc.stderr[-2000:]}")
+            expect(f"{branch} ({writers} writers)", before, api.snapshot(prefix), names, branch, sha, branch)
+            if rnd:
+                times[writers].append(took)
+    return times
 
 
 if __name__ == "__main__":
