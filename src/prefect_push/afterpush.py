@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-from . import git
+from . import git, state
 from .push import RefUpdate
 
 LOG = "after-push.log"
@@ -34,24 +34,15 @@ class Result:
     shown: bool = False  # the next push printed it already
 
 
-def state_dir(cwd: str) -> str:
-    return os.path.join(git.git_dir(cwd), "prefect-push")
-
-
 def read_result(cwd: str) -> Result | None:
     try:
-        with open(os.path.join(state_dir(cwd), RESULT)) as f:
-            return Result(**json.load(f))
-    except (OSError, ValueError, TypeError):
+        return Result(**state.read(cwd, RESULT))
+    except TypeError:  # none, or not one
         return None
 
 
 def write_result(cwd: str, result: Result) -> None:
-    os.makedirs(state_dir(cwd), exist_ok=True)
-    path = os.path.join(state_dir(cwd), RESULT)
-    with open(path + ".tmp", "w") as f:
-        json.dump(asdict(result), f)
-    os.replace(path + ".tmp", path)  # a reader never sees half a file
+    state.write(cwd, RESULT, asdict(result))
 
 
 def describe(result: Result) -> str:
@@ -78,10 +69,9 @@ def announce_last(cwd: str) -> str | None:
 
 def spawn(updates: list[RefUpdate], remote: str, url: str, cwd: str, wait: float) -> None:
     """Start the detached registration; returns at once (the push must not wait for it)."""
-    os.makedirs(state_dir(cwd), exist_ok=True)
     payload = {"updates": [asdict(u) for u in updates], "remote": remote, "url": url, "wait": wait}
-    write_result(cwd, Result("running", [u.remote_ref for u in updates]))
-    log = open(os.path.join(state_dir(cwd), LOG), "a")
+    write_result(cwd, Result("running", [u.remote_ref for u in updates]))  # makes the directory too
+    log = open(state.path(cwd, LOG), "a")
     # its own session and no inherited pipes: git, pre-commit or a CI runner waiting on our stderr must not
     # wait for the background process too
     subprocess.Popen([sys.executable, "-m", "prefect_push", "after-push-worker", json.dumps(payload)], cwd=cwd,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
-from . import git
+from . import git, state
 from .config import Config, ConfigError, load
 from .plan import FileChange, RefPlan, Target, Wanted, wanted_changes
 from .push import Kind, RefUpdate
@@ -216,32 +216,20 @@ def _config_changed(changes: list[git.Change], config: Config, cwd: str) -> bool
 
 # --- a small local record of refs whose registration was missed, so a later push catches them up ---
 
-def _pending_path(cwd: str) -> str:
-    return os.path.join(git.git_dir(cwd), "prefect-push", "pending.json")
+PENDING = "pending.json"
 
 
 def read_pending(cwd: str) -> dict[str, str]:
-    try:
-        with open(_pending_path(cwd)) as f:
-            import json
-
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    pending = state.read(cwd, PENDING)
+    return pending if isinstance(pending, dict) else {}
 
 
 def write_pending(cwd: str, pending: dict[str, str]) -> None:
-    path = _pending_path(cwd)
     try:
-        if not pending:
-            if os.path.exists(path):
-                os.remove(path)
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        import json
-
-        with open(path, "w") as f:
-            json.dump(pending, f, indent=1)
+        if pending:
+            state.write(cwd, PENDING, pending)
+        else:
+            state.remove(cwd, PENDING)
     except OSError:
         pass  # a cache: losing it only means the next flow-changing push does the catch-up
 

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import os
 import time
 from dataclasses import replace
 
-from . import git
+from . import git, state
 from .engine import Blocked, Outcome, Prepared, changed_flows, fork_point, have_commit
 from .plan import Action, Op, RefPlan, build, build_ref_deletion
 from .push import short_ref
@@ -102,17 +100,14 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
     return outcome
 
 
-# write-concurrency = "auto": a PostgreSQL-backed server (what teams run; Prefect Cloud too) takes 20 writes in
-# 0.24 s from 4 writers against 0.40 s one after another, while a SQLite-backed one answers the second writer
-# 503 and takes 4 writers' 20 writes in 1.1-1.6 s against 0.6 s (bench). So 4 in flight until the server first
+# write-concurrency = "auto": a PostgreSQL-backed server (what teams run; Prefect Cloud too) took a 200-flow push
+# in 5.35 s with 4 writes in flight against 6.64 s one at a time, while a SQLite-backed one answers the second
+# writer 503 and took 17.2 s against 7.95 s (bench/writers.py). So 4 in flight until the server first
 # answers busy, then one at a time; a server that did is written one at a time for a week (remembered per API
 # URL in the clone), then tried again.
 AUTO_WRITERS = 4
 BUSY_FOR = 7 * 24 * 3600.0
-
-
-def _busy_file(cwd: str) -> str:
-    return os.path.join(git.git_dir(cwd), "prefect-push", "busy-servers.json")
+BUSY = "busy-servers.json"  # hashed API URL -> when it last answered busy
 
 
 def _server_key() -> str:
@@ -126,32 +121,19 @@ def writers_for(prepared: list[Prepared], cwd: str) -> tuple[int, bool]:
     fixed = [p.config.write_concurrency for p in prepared if p.config.write_concurrency is not None]
     if fixed:
         return min(fixed), False
-    try:
-        with open(_busy_file(cwd)) as f:
-            since = json.load(f).get(_server_key())
-    except (OSError, ValueError, AttributeError):
-        since = None
+    busy = state.read(cwd, BUSY)
+    since = busy.get(_server_key()) if isinstance(busy, dict) else None
     if isinstance(since, (int, float)) and time.time() - since < BUSY_FOR:
         return 1, False
     return AUTO_WRITERS, True
 
 
 def remember_busy(cwd: str) -> None:
-    path = _busy_file(cwd)
+    busy = state.read(cwd, BUSY)
+    busy = busy if isinstance(busy, dict) else {}
+    busy[_server_key()] = time.time()
     try:
-        with open(path) as f:
-            known = json.load(f)
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}
-    known[_server_key()] = time.time()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(known, f)
-        os.replace(tmp, path)  # whole or not at all: another push (or an after-push worker) may read it meanwhile
+        state.write(cwd, BUSY, busy)
     except OSError:
         pass  # a read-only clone: auto tries 4 writers again next time, which costs a retry, not a result
 
