@@ -315,8 +315,6 @@ class Server:
             try:
                 await task
                 results.append((action, None))
-            except ObjectNotFound:
-                results.append((action, None))  # deleting what is gone already: the outcome the plan wanted
             except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
                 results.append((action, describe(exc)))
 
@@ -327,7 +325,7 @@ class Server:
                     continue
                 try:
                     if action.op is Op.DELETE:
-                        write = self._client.delete_deployment(action.existing_id)
+                        write = self.delete_deployment(action.existing_id)  # gone already counts as done
                     else:
                         write = self._create_deployment(
                             self._deployment_payload(await self._deployment(action, plan.target, config)))
@@ -447,7 +445,7 @@ class Server:
         try:
             await self._client.delete_deployment(deployment_id)
         except ObjectNotFound:
-            pass  # already gone: what prune wanted
+            pass  # already gone: what a plan or prune wanted
 
 
 def pull_step(target: Target, config: Config) -> dict[str, Any]:
