@@ -123,7 +123,7 @@ def test_a_server_that_never_answers_is_bounded_by_timeout(hooked: Repo, proxy: 
     started = time.monotonic()
     proc = r.push("main", env={"PREFECT_API_URL": proxy.url})
     took = time.monotonic() - started
-    assert proc.returncode != 0 and "did not finish within 3s" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode != 0 and "did not answer for 3s" in proc.stderr and "Traceback" not in proc.stderr
     assert took < 25  # bounded by `timeout`, not by the server (a loose bound: CI machines are slow)
     assert deployments(r.uid) == {}
 

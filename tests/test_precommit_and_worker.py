@@ -146,3 +146,21 @@ def test_process_worker_runs_the_pushed_branch(hooked: Repo, tmp_path: Path):
     output = worker.stdout + worker.stderr
     assert "greeting from feature/worker" in output, output[-3000:]
     assert "after v1" not in output
+
+
+def test_pre_commit_hook_registers_the_flows_a_helper_change_reaches(repo: Repo, hook_repo, prefect_server):
+    install_pre_commit(repo, hook_repo)
+    uses, alone = repo.flow("uses"), repo.flow("alone")
+    repo.write("lib/__init__.py", "")
+    repo.write("lib/text.py", "def shout(s):\n    return s.upper()\n")
+    repo.write("flows/uses.py", flow_source(uses, body="return shout('hi')", extra="from lib.text import shout"))
+    repo.write("flows/alone.py", flow_source(alone))
+    repo.commit("flows")
+    assert repo.push("main").returncode == 0
+    repo.write("lib/text.py", "def shout(s):\n    return s.upper() + '!'\n")
+    sha = repo.commit("only the helper")
+    proc = repo.push("main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = deployments(repo.uid)
+    assert got[f"{uses}/main"].version == sha and got[f"{alone}/main"].version != sha
+    assert "changed: lib/text.py" in proc.stdout + proc.stderr

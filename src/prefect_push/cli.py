@@ -11,7 +11,7 @@ from typing import Callable
 
 from . import ci, git
 from .config import ConfigError
-from .engine import (DELETED, Blocked, Outcome, Prepared, every_flow, missed, pending_deletions, pending_key,
+from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, missed, pending_deletions, pending_key,
                      prepare, read_pending, ref_from_env, write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import render, say
@@ -81,8 +81,10 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
 
 
 def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
-            always_ask_server: bool = False, all_flows: bool = False, may_defer: bool = False) -> int:
-    """One push's path; may_defer: the hook, which hands registration to the background in after-push mode."""
+            always_ask_server: bool = False, all_flows: bool = False, may_defer: bool = False,
+            explicit_from: bool = False) -> int:
+    """One push's path; may_defer: the hook, which hands registration to the background in after-push mode;
+    explicit_from: the updates' remote_sha is a --from the user gave."""
     cwd = git.toplevel()
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
@@ -94,7 +96,8 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         p.pending = pending.get(pending_key(p.target))
         if p.pending is not None and p.pending.startswith(DELETED):
             p.pending = None  # the ref was deleted, then pushed again: this push decides
-        prepared.append(every_flow(p, cwd) if all_flows else p)
+        p.explicit_from, p.all_flows = explicit_from, all_flows
+        prepared.append(decide_base(p, cwd, read=False) if p.target.commit is not None else p)
     if not dry_run and prepared:
         # deletions an earlier push could not tell the server (down, on-error = "warn"): replay them now
         config, where = prepared[0].config, prepared[0].config_where
@@ -303,13 +306,19 @@ def _resolve_ref(name: str, remote: str) -> tuple[str, str | None]:
 
 def cmd_register(args: argparse.Namespace) -> int:
     updates, remote, url = _range_updates(args)
-    return execute(updates, remote, url, as_json=args.json, always_ask_server=True, all_flows=args.all)
+    return execute(updates, remote, url, as_json=args.json, always_ask_server=True, all_flows=args.all,
+                   explicit_from=_gave_from(args, updates))
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     updates, remote, url = _range_updates(args)
     return execute(updates, remote, url, dry_run=True, as_json=args.json, always_ask_server=True,
-                   all_flows=args.all)
+                   all_flows=args.all, explicit_from=_gave_from(args, updates))
+
+
+def _gave_from(args: argparse.Namespace, updates: list[RefUpdate]) -> bool:
+    """--from named a commit this clone has (the update carries it): the base row "--from" applies."""
+    return bool(args.from_) and bool(updates) and not is_zero(updates[0].remote_sha)
 
 
 def cmd_install(args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ class Config:
     on_error: str = "block"
     tags: tuple[str, ...] = ()
     repository_url: str | None = None  # what workers clone, when not the URL pushed to (ssh for devs, https for runs)
-    timeout: float = 60.0  # seconds the whole server phase may take: a hung server must not hang `git push`
+    timeout: float = 60.0  # seconds without an answer from the server: a hung server must not hang `git push`
     runtimes: tuple[Runtime, ...] = ()  # [tool.prefect-push.runtimes.<name>], in file order
     default_runtime: str | None = None  # for files no runtime's paths match; None: the top-level settings
     schedules_on: tuple[str, ...] = DEFAULT_SCHEDULES_ON  # refs whose deployments get live schedules
@@ -63,6 +63,8 @@ class Config:
     mode: str = "pre-push"  # "after-push": register in the background once the remote has the commit
     after_push_wait: float = 120.0  # seconds the background registration waits for the remote to have it
     write_concurrency: int | None = None  # deployment writes in flight at once; None: "auto" (see registrar)
+    # [tool.prefect-push.data-dependencies]: (glob of files flows read, globs of the flow files that read them)
+    data_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def runtime_named(self, name: str) -> Runtime | None:
         if name == DEFAULT_RUNTIME and not any(r.name == name for r in self.runtimes):
@@ -139,7 +141,7 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
-             "after-push-wait", "write-concurrency"}
+             "after-push-wait", "write-concurrency", "data-dependencies"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -197,6 +199,11 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if mode not in MODES:
         raise ConfigError(f"{setting('mode')} must be \"pre-push\" or \"after-push\", not {mode!r}")
     top_tags = str_list("tags", ())
+    data = section.get("data-dependencies", {})
+    if not isinstance(data, dict) or not all(
+            isinstance(v, list) and v and all(isinstance(g, str) and g for g in v) for v in data.values()):
+        raise ConfigError(f"{setting('data-dependencies')} must be a table of \"glob\" = [\"flow file glob\", ...] "
+                          "(e.g. \"sql/*.sql\" = [\"flows/etl.py\"])")
     runtimes = _runtimes(section.get("runtimes", {}), where)
     default_runtime = opt_str("default-runtime")
     if default_runtime is not None and default_runtime not in {r.name for r in runtimes} | {DEFAULT_RUNTIME}:
@@ -210,6 +217,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         mode=mode,
         after_push_wait=float(wait),
         write_concurrency=None if writers == "auto" else writers,
+        data_dependencies=tuple((glob, tuple(flows)) for glob, flows in data.items()),
         timeout=float(timeout),
         flows=str_list("flows", DEFAULT_FLOWS),
         work_pool=opt_str("work-pool"),

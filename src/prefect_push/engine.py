@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from . import git, state
+from .base import Base, Facts, Row, decide
 from .config import Config, ConfigError, load
 from .plan import FileChange, RefPlan, Target, Wanted, wanted_changes
 from .push import Kind, RefUpdate
@@ -32,6 +33,8 @@ class Prepared:
     all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
     refused: str | None = None  # the remote is not in the config's remotes: why nothing is registered
     remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
+    explicit_from: bool = False  # register --from: the update's remote_sha is what the user named
+    base: Base | None = None  # how target.base was decided (base.decide)
 
 
 @dataclass
@@ -94,30 +97,76 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
         if kind:  # a tag of a blob or tree (git.git's junio-gpg-pub): nothing a worker could clone
             return nothing(f"{update.remote_ref} points at a {kind}, not a commit: registers nothing for it")
         raise Blocked(f"{update.remote_ref}: pushed object {update.local_sha[:12]} is not a commit in this clone")
-    base, since = base_of(update, commit, remote, cwd)
-    # repository-url is what workers clone for the team's repository; a fork's pushes clone the fork
+    # home: repository-url is what workers clone for the team's repository; a fork's pushes clone the fork
     home = config.is_home(repository) and config.repository_url
     clone_url = home or git.strip_credentials(url)
-    target = Target(repository, update.remote_ref, commit, base, clone_url=clone_url)  # message: when registering
-    prepared = Prepared(update, target, config, where, since=since, remote=remote)
-    prepared.wanted = changed_flows(target, config, cwd, since=since)
+    prepared = Prepared(update, Target(repository, update.remote_ref, commit, clone_url=clone_url), config, where,
+                        remote=remote)
     return prepared
 
 
-def base_of(update: RefUpdate, commit: str, remote: str, cwd: str, *, fetch: bool = True
-            ) -> tuple[str | None, str | None]:
-    """(base commit to diff from, previous tag for tag pushes). A None base means every file is new.
+def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True,
+                fetch: bool = True) -> Prepared:
+    """p with its base decided (base.decide over the facts gathered here) and its changed flows read from
+    that base. Before the server is asked (marker None) this is the push's own diff: what decides whether the
+    server is needed at all, and what blocks a broken flow file before any write."""
+    facts = gather(p, cwd, marker=marker, read=read, fetch=fetch)
+    decided = decide(facts)
+    target = replace(p.target, base=decided.commit)
+    why = "" if decided.row is Row.ALL else decided.why
+    if p.base is not None and p.wanted is not None and p.base.commit == decided.commit:
+        # the same diff: read once, its reasons now naming the row that decided
+        def said(reason: str) -> str:
+            reason = reason.removesuffix(f", {p.base.why}") if p.base else reason
+            return f"{reason}, {why}" if why and decided.commit is not None and why not in reason else reason
 
-    fetch: a shallow clone fetches what the base needs from `remote` (see have_commit, full_history).
-    """
-    if update.kind is Kind.TAG:
+        wanted = replace(p.wanted, upserts=tuple((spec, said(r)) for spec, r in p.wanted.upserts))
+        return replace(p, target=target, base=decided, wanted=wanted)
+    since = facts.previous_tag if decided.commit is not None else None
+    return replace(p, target=target, base=decided, since=since,
+                   wanted=changed_flows(target, p.config, cwd, since=since, why=why))
+
+
+def gather(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True, fetch: bool = True) -> Facts:
+    """The facts base.decide needs about one ref, from git (fetching into a shallow clone when `fetch`);
+    read: the server's marker was read (`marker` None means the ref has none)."""
+    update, target = p.update, p.target
+    assert target.commit is not None
+    commit, remote = target.commit, p.remote
+    facts = Facts(ref=target.ref, remote=git.strip_credentials(remote), all_flows=p.all_flows, commit=commit,
+                  marker_read=read,
+                  fork_point=lambda: fork_point(commit, remote, target.ref, cwd, fetch=fetch))
+    if p.all_flows:
+        return facts
+    if target.is_tag:
         if fetch:
-            full_history(update.remote_ref, remote, cwd, tags=True, why="the previous tag")
+            full_history(target.ref, remote, cwd, tags=True, why="the previous tag")
         since = git.previous_tag(commit, cwd)
-        return (git.commit_of(since, cwd) if since else None), since
-    if not update.is_new and have_commit(update.remote_sha, remote, cwd, fetch=fetch):
-        return update.remote_sha, None  # a force push too: the diff is what the remote had vs what it gets
-    return fork_point(commit, remote, update.remote_ref, cwd, fetch=fetch), None
+        return replace(facts, previous_tag=since, previous_tag_commit=git.commit_of(since, cwd) if since else None)
+    remote_old = None if update.is_new else have_commit(update.remote_sha, remote, cwd, fetch=fetch)
+    if remote_old is None and not update.is_new and git.is_remote_name(remote, cwd):
+        # the remote moved on since this clone fetched (another clone pushed): what this clone last saw of the
+        # branch is where its own commits begin; the rest was pushed, and registered, from elsewhere
+        remote_old = git.commit_of(f"refs/remotes/{remote}/{target.ref.removeprefix('refs/heads/')}", cwd)
+    facts = replace(facts, is_new=update.is_new, remote_old=remote_old, pending=p.pending,
+                    explicit_from=remote_old if p.explicit_from else None)
+    if marker is None:
+        return facts
+    here = have_commit(marker, remote, cwd, fetch=fetch) is not None
+    return replace(facts, marker=marker, marker_here=here, marker_held=remote_holds(marker, p, cwd))
+
+
+def remote_holds(sha: str, p: Prepared, cwd: str) -> bool:
+    """Whether the remote's branch (its commit in this push's input) holds `sha`. A commit this clone lacks is
+    held only when it is that very commit: a complete clone that fetched has whatever the remote has."""
+    old = p.update.remote_sha
+    if p.update.is_new or p.explicit_from:
+        return git.on_remote(sha, p.remote, cwd)
+    if sha == old or git.is_ancestor(sha, old, cwd):
+        return True
+    # a shallow clone (a CI checkout) lacks the history between: a commit the remote serves is one it holds
+    # (a rejected push's commit it does not have; hooks, where pushes are rejected, run in complete clones)
+    return git.is_shallow(cwd) and have_commit(sha, p.remote, cwd) is not None
 
 
 def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str | None:
@@ -152,23 +201,35 @@ def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) 
     """An opted-out push is recorded, so the next push of each ref registers what this one did not."""
     pending = read_pending(cwd)
     for update in updates:
-        commit = None if update.is_delete else git.commit_of(update.local_sha, cwd)
-        if commit is not None:
-            base, _ = base_of(update, commit, remote, cwd, fetch=False)  # opting out must stay quick
-            missed(Target(git.repo_key(url, cwd), update.remote_ref, commit, base), pending)
+        p = prepare(update, remote, url, cwd)
+        if p.target.commit is not None and not p.refused:  # opting out must stay quick: no fetch
+            missed(replace(p.target, base=decide(gather(p, cwd, read=False, fetch=False)).commit), pending)
     write_pending(cwd, pending)
 
 
-def changed_flows(target: Target, config: Config, cwd: str, since: str | None = None) -> Wanted:
-    """What the files changed between target.base and target.commit ask for: flows to (re)register or drop."""
+def changed_flows(target: Target, config: Config, cwd: str, since: str | None = None, why: str = "",
+                  extra: dict[str, str] | None = None) -> Wanted:
+    """What the files changed between target.base and target.commit ask for: flows to (re)register or drop.
+
+    A flow file counts as changed when it changed, when a repository module it imports (transitively) or a
+    declared data file changed (imports.affected), or when `extra` names it (path -> reason: a repair).
+    why: which base row decided, added to every reason."""
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
+    reasons: dict[str, str] = {}  # flow files that count as changed though their own bytes did not change
     config_changed = target.base is not None and _config_changed(changes, config, cwd)
     if config_changed:
         # the pool or job variables changed: every flow of the ref must carry the new settings
-        touched = {c.path for c in changes}
-        changes += [git.Change("M", path, None, blob, blob)
-                    for path, blob in git.tree(target.commit, cwd).items() if path not in touched]
+        reasons = {path: "[tool.prefect-push] changed" for path in git.tree(target.commit, cwd)}
+    elif target.base is not None:
+        from .imports import affected
+
+        reasons = affected(changes, target.commit, cwd, config.selects, config.data_dependencies)
+    reasons.update(extra or {})
+    touched = {c.path for c in changes}
+    todo = sorted(p for p in reasons if p not in touched and config.selects(p))
+    if todo:
+        changes += [git.Change("M", path, None, blob, blob) for path, blob in git.blobs_at(target.commit, todo, cwd).items()]
     picked = [c for c in changes if config.selects(c.path) or (c.old_path and config.selects(c.old_path))]
     wanted_new = [c for c in picked if c.new_blob and config.selects(c.path)]
     blobs = {c.new_blob for c in wanted_new} | {c.old_blob for c in picked if c.old_blob}
@@ -196,8 +257,12 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         if new or old:
             files.append(FileChange(c.status, c.path, c.old_path, old_flows=tuple(old), new_flows=tuple(new)))
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag)
-    if config_changed:
-        wanted = replace(wanted, upserts=tuple((spec, "[tool.prefect-push] changed") for spec, _ in wanted.upserts))
+    if reasons or why:
+        def reason(spec, default: str) -> str:
+            said = reasons.get(spec.path, default)
+            return f"{said}, {why}" if why and target.base is not None and why not in said else said
+
+        wanted = replace(wanted, upserts=tuple((spec, reason(spec, r)) for spec, r in wanted.upserts))
     if problems:
         wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
     return wanted
@@ -261,12 +326,3 @@ def pending_deletions(pending: dict[str, str], pushed: set[str]) -> list[tuple[T
             repository, ref = key.rsplit(" ", 1)
             out.append((Target(repository, ref, None), value[len(DELETED):]))
     return out
-
-
-def every_flow(p: Prepared, cwd: str) -> Prepared:
-    """Diff from nothing: every flow file at the commit (adopting prefect-push on an existing repo)."""
-    if p.target.commit is None:
-        return p
-    target = replace(p.target, base=None)
-    return replace(p, target=target, all_flows=True,
-                   wanted=changed_flows(target, p.config, cwd, since=p.since))

@@ -1,7 +1,8 @@
 """The hook's first step: "this push changes no flow" decided with one git call and nothing imported.
 
 Most pushes change no flow, and every one of them waits for this. A flow is a .py file and the settings live in
-pyproject.toml, so a branch update whose diff has neither has nothing to register, whatever the settings say.
+pyproject.toml, so a branch update whose diff has neither has nothing to register, unless the settings declare
+data-dependencies (files flows read), which the full path matches.
 Anything else (a .py or pyproject.toml changed, a new branch, a tag, a deletion, a registration to catch up,
 an opt-out, input to complain about) goes to the full path in cli.py, which decides it exactly. Only os and
 sys here: python's start plus one `git diff` is the whole cost of a push that changes no flow.
@@ -95,6 +96,8 @@ def nothing_to_do(git_args: list[str], stdin: str, env: os._Environ | dict[str, 
         for name in names.split(b"\0"):
             if name.endswith(b".py") or name == b"pyproject.toml":
                 return False
+        if names.strip(b"\0") and b"data-dependencies" in (_git("cat-file", "blob", f"{to}:pyproject.toml") or b""):
+            return False  # files flows read are declared: the full path matches the changed files against them
     return True
 
 

@@ -1,7 +1,8 @@
 """The git edge: every call to git lives here, subprocess-level like pre-commit's own git.py.
 
-Plain `git` rather than GitPython on the hot path: a push that touches no flow must cost about one git call,
-and importing GitPython alone costs more than the few commands we run.
+Plain `git`, and no GitPython dependency at all: a push that touches no flow must cost about one git call,
+importing GitPython alone costs more than the few commands we run, and off the hot path its object model
+would add a second way to read the same objects (and a second set of quoting rules) beside this one.
 """
 from __future__ import annotations
 
@@ -97,6 +98,14 @@ def commit_of(rev: str, cwd: str | None = None) -> str | None:
 
 def is_ancestor(old: str, new: str, cwd: str | None = None) -> bool:
     return ok("merge-base", "--is-ancestor", old, new, cwd=cwd)
+
+
+def on_remote(sha: str, remote: str, cwd: str | None = None) -> bool:
+    """Whether one of the remote-tracking branches of `remote` (as this clone last saw them) holds `sha`."""
+    prefix = f"refs/remotes/{remote}/" if is_remote_name(remote, cwd) else "refs/remotes/"
+    proc = subprocess.run(("git", "for-each-ref", "--count=1", "--format=%(refname)", f"--contains={sha}", prefix),
+                          cwd=cwd, env=_env(), capture_output=True)
+    return proc.returncode == 0 and bool(proc.stdout.strip())
 
 
 # --- shallow clones (CI checkouts: actions/checkout fetch-depth 1, GitLab GIT_DEPTH 20..50) ---
@@ -340,4 +349,38 @@ def subjects(shas: list[str], cwd: str | None = None) -> dict[str, str]:
     for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
         sha, _, subject = line.partition("\0")
         out[sha] = subject
+    return out
+
+
+def grep_paths(commit: str, args: list[str], pathspecs: list[str], cwd: str | None = None) -> list[str]:
+    """Files of a commit whose text matches: `git grep -l` with `args` as its matching options (e.g. -w -F -e x).
+
+    Paths are from the top of the repository whatever cwd is; [] when nothing matches (git grep's exit code 1).
+    """
+    proc = subprocess.run(("git", "grep", "-l", "-z", "--full-name", "--no-color", *args, commit, "--", *pathspecs),
+                          cwd=cwd, env=_env(), capture_output=True)
+    if proc.returncode == 1:
+        return []
+    if proc.returncode != 0:
+        raise GitError(f"git grep in {commit}: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    prefix = len(commit) + 1  # each entry is "<commit>:<path>"
+    return [entry[prefix:].decode("utf-8", "surrogateescape") for entry in proc.stdout.split(b"\0") if entry]
+
+
+def blobs_at(commit: str, paths: list[str], cwd: str | None = None) -> dict[str, str]:
+    """Blob ids of some files of a commit (path -> blob), with one `git ls-tree` per 1,000 paths; a path that is no
+    file there is left out. Paths are taken literally (GIT_LITERAL_PATHSPECS): `*` or `:(` in a name is just text."""
+    env, out, wanted = {**_env(), "GIT_LITERAL_PATHSPECS": "1"}, {}, set(paths)
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 1000):
+        proc = subprocess.run(("git", "ls-tree", "-r", "-z", "--full-tree", commit, "--", *ordered[start:start + 1000]),
+                              cwd=cwd, env=env, capture_output=True)
+        if proc.returncode != 0:
+            raise GitError(f"git ls-tree {commit}: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        for entry in proc.stdout.split(b"\0"):
+            if entry:
+                meta, raw = entry.split(b"\t", 1)
+                path, (_, kind, blob) = raw.decode("utf-8", "surrogateescape"), meta.split()
+                if kind == b"blob" and path in wanted:
+                    out[path] = blob.decode()
     return out

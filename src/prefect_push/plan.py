@@ -106,6 +106,7 @@ class RefPlan:
     advance_marker: bool = False  # nothing to write, yet the commit is as registered as the marker's
     keep_marker: bool = False  # a replayed deletion found the ref registered again: leave it alone
     problems: list[str] = field(default_factory=list)  # blocking: the push must stop, nothing is written
+    hints: list[str] = field(default_factory=list)  # one line each, said after the table
 
     @property
     def writes(self) -> list[Action]:

@@ -5,31 +5,77 @@ import asyncio
 import hashlib
 import time
 from dataclasses import replace
+from typing import Any, Callable, Coroutine
 
 from . import git, state
-from .engine import Blocked, Outcome, Prepared, changed_flows, fork_point, have_commit
+from .base import Row, decide
+from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base, gather, remote_holds
 from .plan import Action, Op, RefPlan, build, build_ref_deletion
 from .push import short_ref
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
-    """The server phase. An exception it raises says, in `nothing_written`, whether any write had started."""
+    """The server phase. An exception it raises says, in `nothing_written`, whether any write had started.
+
+    `timeout` bounds a server that stops answering, not the work: the phase is cancelled once no answer has
+    come for that long, so a push of any size can finish and a hung server still never hangs `git push`."""
     timeout = min(p.config.timeout for p in prepared)
     writing: list[bool] = []  # set once the first write is sent
+    progress = None
     try:
         if git.is_shallow(cwd):
             _fetch_bases(prepared, cwd, timeout)
-        return asyncio.run(asyncio.wait_for(_run(prepared, cwd, dry_run=dry_run, writing=writing), timeout))
+        from .report import WriteProgress
+
+        progress = WriteProgress()
+        return asyncio.run(_watched(_run(prepared, cwd, dry_run=dry_run, writing=writing), timeout, progress))
     except TimeoutError:
         from .server import ServerError, api_url
 
-        exc: Exception = ServerError(f"Prefect API at {api_url()} did not finish within {timeout:g}s (timeout in "
+        exc: Exception = ServerError(f"Prefect API at {api_url()} did not answer for {timeout:g}s (timeout in "
                                      "[tool.prefect-push])")
         exc.nothing_written = not writing  # type: ignore[attr-defined]
         raise exc from None
     except Exception as exc:
         exc.nothing_written = not writing  # type: ignore[attr-defined]
         raise
+    finally:
+        if progress is not None:
+            progress.close()  # the bar off the terminal before the table or the error line
+
+
+async def _watched(work: Coroutine[Any, Any, Outcome], timeout: float,
+                   progress: Callable[[int, int], None]) -> Outcome:
+    """`work`, cancelled by a watchdog once the API has not answered for `timeout` s (TimeoutError then)."""
+    from .server import ACTIVITY, Activity
+
+    activity = Activity(progress=progress)
+    ACTIVITY.set(activity)  # before the task exists: it runs in a copy of this context, and so do its writes
+    main = asyncio.ensure_future(work)
+    dog = asyncio.ensure_future(_watchdog(main, activity, timeout))
+    try:
+        return await main
+    except (asyncio.CancelledError, Exception):
+        # the watchdog returns only after it cancelled `main`: whatever `main` raised on its way out is that
+        if dog.done() and not dog.cancelled():
+            raise TimeoutError from None
+        raise
+    finally:
+        dog.cancel()
+
+
+async def _watchdog(main: asyncio.Future, activity: Any, timeout: float) -> None:
+    tick = min(timeout / 4, 0.5)
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(tick)
+        late = time.monotonic() - before - tick
+        if late > tick:
+            # the loop was busy with our own work (git, parsing, building requests): not the server's silence
+            activity.last_answer += late
+        if time.monotonic() - activity.last_answer > timeout:
+            main.cancel()
+            return
 
 
 def _fetch_bases(prepared: list[Prepared], cwd: str, timeout: float) -> None:
@@ -42,7 +88,7 @@ def _fetch_bases(prepared: list[Prepared], cwd: str, timeout: float) -> None:
     markers = asyncio.run(asyncio.wait_for(_markers(todo), timeout))
     for p, marker in zip(todo, markers):
         if marker != p.target.commit:
-            diff_base(p, marker, cwd, fetch=True)
+            decide(gather(p, cwd, marker=marker, fetch=True))  # fetches what the deciding row needs
 
 
 async def _markers(prepared: list[Prepared]) -> list[str | None]:
@@ -64,6 +110,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
         await server.check_reachable()
         for p in prepared:
             outcome.plans.append(await _plan_ref(server, p, cwd))
+            outcome.warnings += outcome.plans[-1].hints
         problems = [msg for plan in outcome.plans for msg in plan.problems]
         if problems:
             raise Blocked("\n".join(problems))
@@ -171,17 +218,16 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
                 return RefPlan(target, note=f"re-registered at {marker[:12]} since it was deleted; kept",
                                keep_marker=True)
         return build_ref_deletion(target, await server.ref_deployments(target))
-    wanted, from_marker = p.wanted, False
     if not p.all_flows:
         marker = await server.marker(target)
         if marker == target.commit:
             return RefPlan(target, note=f"already registered at {target.commit[:12]}")
-        base = diff_base(p, marker, cwd)
-        from_marker = marker is not None and base == marker
-        if base != target.base:
-            # catch up: diff from what is registered, so whatever an earlier push missed is included
-            target = replace(target, base=base)
-            wanted = changed_flows(target, p.config, cwd, since=p.since)
+        p = decide_base(p, cwd, marker=marker, fetch=False)  # the shallow clone fetched in _fetch_bases
+        assert p.base is not None
+        if p.base.repair:
+            p = await _repair(server, p, cwd)
+    target, wanted = p.target, p.wanted
+    from_marker = p.base is not None and p.base.row in (Row.MARKER, Row.MARKER_ELSEWHERE, Row.MARKER_NOT_ON_REMOTE)
     assert wanted is not None
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
     name_for = p.config.deployment_name_for
@@ -190,30 +236,32 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     if wanted.upserts:
         target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
+    if p.base is not None and p.base.hint:
+        plan.hints.append(p.base.hint)
     if not plan.actions and not plan.problems:
         if from_marker:
-            plan.note, plan.advance_marker = f"no flow changed since the registered {target.base[:12]}", True
+            plan.note, plan.advance_marker = f"no flow changed ({p.base.why})", True
         else:
             plan.note = "no flow changed"
     return plan
 
 
-def diff_base(p: Prepared, marker: str | None, cwd: str, *, fetch: bool = False) -> str | None:
-    """What to diff the pushed commit against: the last fully registered commit when there is one.
-
-    The diff is a tree diff, so ancestry does not matter: after a rebase or force push the marker still names
-    the registered state. A marker this clone lacks means the registered state is unknown: every flow (None).
-    Without a marker the ref was never registered, so a branch counts from where it forked from the remote's
-    other branches, even when the remote has the branch already (pushed with the hook skipped, from another
-    clone): what those pushes carried is registered now. A tag counts from the previous tag.
-    fetch: a shallow clone fetches the marker, or the history a fork point needs (run, before the server phase).
-    """
+async def _repair(server, p: Prepared, cwd: str) -> Prepared:
+    """The marker names a commit the remote does not hold (a rejected push, rewritten history): every deployment
+    of the ref registered at such a commit is registered again at the pushed one, or deleted when the pushed
+    commit no longer has its flow. Never every flow: what the remote holds stays as it is."""
     target = p.target
-    if marker is not None:
-        return marker if have_commit(marker, p.remote, cwd, fetch=fetch) else None
-    if p.pending is not None:
-        return p.pending or None
-    if target.is_tag or p.update.is_new:
-        return target.base
-    assert target.commit is not None
-    return fork_point(target.commit, p.remote, target.ref, cwd, fetch=fetch)
+    stale = [e for e in await server.ref_deployments(target)
+             if (e.ref, e.repository) == (target.ref, target.repository)
+             and not (e.version and remote_holds(e.version, p, cwd))]
+    if not stale:
+        return p
+    remote = git.strip_credentials(p.remote)
+    extra = {(e.entrypoint or "").rsplit(":", 1)[0]: f"registered at {(e.version or '?')[:12]}, which {remote} "
+                                                       "does not have" for e in stale}
+    wanted = changed_flows(target, p.config, cwd, since=p.since, why=p.base.why, extra=extra)
+    kept = {spec.flow_name for spec, _ in wanted.upserts}
+    removals = tuple((e.flow_name, (e.entrypoint or "").rsplit(":", 1)[0],
+                      f"registered at {(e.version or '?')[:12]}, not in {target.short} at {target.commit[:12]}")
+                     for e in stale if e.flow_name not in kept)
+    return replace(p, wanted=replace(wanted, removals=wanted.removals + removals))

@@ -144,3 +144,53 @@ def render_prune(data: dict[str, Any], *, as_json: bool = False) -> None:
         table.add_row(escape(a["ref"]), escape(f"{a['flow']}/{a['deployment']}"), a["commit"],
                       f"[{style}]{escape(action)}[/]", escape(a["reason"]))
     print_table(table)
+
+
+PROGRESS_ABOVE = 50  # writes in one batch: a smaller one ends before anyone wonders whether it hangs
+PROGRESS_EVERY = 5.0  # seconds between plain lines when stderr is no terminal (CI logs, pre-commit)
+
+
+class WriteProgress:
+    """Progress of a batch of deployment writes on stderr, for Server.apply's (written, of) calls: a rich bar
+    on a terminal, else a line every PROGRESS_EVERY seconds and one at the end. Nothing for small batches."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None  # rich.progress.Progress, started at the first big batch
+        self._task: Any = None
+        self._last_line = 0.0
+
+    def __call__(self, written: int, total: int) -> None:
+        if total <= PROGRESS_ABOVE:
+            return
+        if sys.stderr.isatty():
+            self._draw(written, total)
+            return
+        import time
+
+        now = time.monotonic()
+        if written == 0:  # a new batch: the first line comes after PROGRESS_EVERY, not at once
+            self._last_line = now
+        elif written == total or now - self._last_line >= PROGRESS_EVERY:
+            self._last_line = now
+            say(f"{written}/{total} deployments written")
+
+    def _draw(self, written: int, total: int) -> None:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            # transient: the table printed after it says what was written
+            self._bar = Progress(TextColumn(PREFIX + " writing deployments"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._bar.start()
+        if written == 0 or self._task is None:
+            if self._task is not None:
+                self._bar.remove_task(self._task)
+            self._task = self._bar.add_task("", total=total)
+        self._bar.update(self._task, completed=written, total=total)
+
+    def close(self) -> None:
+        """Take the bar off the terminal: before the table, or the one-line error of a timeout."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = self._task = None

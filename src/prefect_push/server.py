@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 # Prefect's own retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push 2 s. _Retrying below
 # retries from 10 ms instead. Set before prefect is imported, because Prefect reads its settings then (rebuilding
 # them later with temporary_settings costs ~50 ms); an explicit setting of the user's is kept.
 os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
-from typing import Any
+from typing import Any, Callable
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import VariableCreate, VariableUpdate
@@ -74,7 +77,23 @@ RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 BUSY_STATUS = frozenset({429, 503})  # too many writers at once: not a dropped connection or a proxy's 502
 # A SQLite server's 503 is a momentary lock collision (with its own services, even for one writer: ~4 writes in
 # 100), over within milliseconds: a first wait of 50 ms cost a 200-flow push ~0.4 s more than it needed.
-RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all; the overall timeout bounds it
+RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all; the watchdog's timeout bounds it
+
+
+@dataclass
+class Activity:
+    """What the server phase's watchdog reads (registrar.run): when the API last answered. `timeout` bounds a
+    silent server, not the size of the work, so every answer counts as progress."""
+    last_answer: float = field(default_factory=time.monotonic)
+    progress: Callable[[int, int], None] | None = None  # (written, of) during a batch of writes
+
+    def answered(self) -> None:
+        self.last_answer = time.monotonic()
+
+
+# Set by registrar.run for its server phase; a context variable, so that the tasks it starts see it and nothing
+# outside it does (status, prune and tests build a Server without one).
+ACTIVITY: ContextVar[Activity | None] = ContextVar("prefect_push_activity", default=None)
 
 
 def retryable(exc: BaseException) -> bool:
@@ -91,9 +110,14 @@ class _Retrying:
     Prefect's own retries are switched off (PREFECT_CLIENT_MAX_RETRIES above); these start at 10 ms.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, activity: Activity | None = None) -> None:
         self._client = client
+        self._activity = activity
         self.busy_answers = 0  # 503 (SQLite's "database is locked") or 429: the server asks for fewer writers
+
+    def _answered(self) -> None:
+        if self._activity is not None:
+            self._activity.answered()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -104,10 +128,16 @@ class _Retrying:
             import asyncio
             import random
 
+            import httpx
+
             for delay in (*RETRY_DELAYS, None):
                 try:
-                    return await attr(*args, **kwargs)
+                    result = await attr(*args, **kwargs)
+                    self._answered()
+                    return result
                 except Exception as exc:
+                    if not isinstance(exc, httpx.TransportError):
+                        self._answered()  # an error status (or Prefect's exception for one) is an answer too
                     if delay is None or not retryable(exc):
                         raise
                     status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -129,7 +159,8 @@ class Server:
         self.writers = writers  # deployment writes in flight at once
         self.adaptive = adaptive  # one at a time from the first busy answer on (see registrar.writers_for)
         self._raw = get_client()
-        self._client = _Retrying(self._raw)
+        self._activity = ACTIVITY.get()
+        self._client = _Retrying(self._raw, self._activity)
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
@@ -150,7 +181,8 @@ class Server:
         await self._raw.__aexit__(*exc)
 
     async def check_reachable(self) -> None:
-        error = await self._raw.api_healthcheck()
+        # through _Retrying for its answer to count as progress; api_healthcheck returns errors, so no retry
+        error = await self._client.api_healthcheck()
         if error is not None:
             raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
 
@@ -302,6 +334,16 @@ class Server:
 
         results: list[tuple[Action, str | None]] = []
         in_flight: deque[tuple[Action, asyncio.Task]] = deque()
+        progress = self._activity.progress if self._activity is not None else None
+        total = sum(action.op is not Op.SKIP for action in plan.actions)
+        written = 0
+
+        def done(action: Action, error: str | None) -> None:
+            nonlocal written
+            results.append((action, error))
+            if action.op is not Op.SKIP and progress is not None:
+                written += 1
+                progress(written, total)
         for action in plan.writes:  # new flows first, one by one
             if action.flow is not None and action.flow.flow_name not in self._flow_ids:
                 try:
@@ -314,14 +356,16 @@ class Server:
             action, task = in_flight.popleft()
             try:
                 await task
-                results.append((action, None))
+                done(action, None)
             except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
-                results.append((action, describe(exc)))
+                done(action, describe(exc))
 
+        if progress is not None and total:
+            progress(0, total)
         try:
             for action in plan.actions:
                 if action.op is Op.SKIP:
-                    results.append((action, None))
+                    done(action, None)
                     continue
                 try:
                     if action.op is Op.DELETE:
@@ -330,7 +374,7 @@ class Server:
                         write = self._create_deployment(
                             self._deployment_payload(await self._deployment(action, plan.target, config)))
                 except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
-                    results.append((action, describe(exc)))
+                    done(action, describe(exc))
                     continue
                 if self.adaptive and self.busy:
                     self.writers = 1  # busy with what is in flight already: one at a time from here
@@ -348,7 +392,7 @@ class Server:
                 await asyncio.sleep(0.001)
             while in_flight:
                 await settle()
-        except BaseException:  # cancelled (the overall timeout) or worse: no write left running unowned
+        except BaseException:  # cancelled (the watchdog's timeout) or worse: no write left running unowned
             for _, task in in_flight:
                 task.cancel()
             await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
