@@ -5,6 +5,8 @@
     .venv/bin/python bench/bench.py --small      # CI smoke: tiny sizes, 2 rounds
     .venv/bin/python bench/bench.py --postgres   # the server on PostgreSQL (Debian's postgresql package) instead
     .venv/bin/python bench/bench.py --json out.json
+    .venv/bin/python bench/bench.py --race 0     # without the race check (bench/race.py) after the rounds
+    .venv/bin/python bench/bench.py --big-batch 2000   # also time `register --ref main --all` of 2,000 flows
 
 Builds its own fixture repos (bare file:// remotes; a big one with `git fast-import`), starts a real Prefect
 server (temp PREFECT_HOME, SQLite unless --postgres, its own port), and runs every measurement once per round,
@@ -31,6 +33,10 @@ the goal is the median of the pairs' differences.
 
 Every timed push is checked on the server: exactly the changed flows got a deployment for the pushed ref at the
 pushed commit, nothing else changed. If any check fails the bench stops with exit code 2.
+
+After the rounds (so they never disturb a timed run), on the same server: --race N races of clones pushing one
+new branch at once (bench/race.py; the invariant checked, exit code 2 after the report if it broke) and, with
+--big-batch N, one timed and checked `prefect-push register --ref main --all` of N flows (bench/bigbatch.py).
 """
 from __future__ import annotations
 
@@ -55,12 +61,17 @@ from bench_fixtures import (BIN, NOOP_HOOK_NAME, PREFECT_PUSH_HOOK_NAME, PREFECT
                             hook_repo_snapshot, install_pre_commit, make_big_repo, make_repo, noop_hook_repo,
                             repo_hook_config)
 from bench_server import POOL, Api, CheckFailed, NoPostgres, expect, local_server  # noqa: E402
+from bigbatch import BigBatchResult, big_batch  # noqa: E402
+from race import RaceResult, race  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "src"))  # prefect_push.localserver, for bench_server.local_server
 
 HOOK_KIND = {"repo": "`repo:` + `rev:`, language: python", "local": "`repo: local`, language: system"}
-FULL = dict(flows=20, many=200, rounds=5, warmup=1, big_files=2000, big_commits=10000, pairs=3)
-SMALL = dict(flows=3, many=10, rounds=2, warmup=0, big_files=50, big_commits=200, pairs=1)
+FULL = dict(flows=20, many=200, rounds=5, warmup=1, big_files=2000, big_commits=10000, pairs=3, race=1,
+            race_clones=3, race_rounds=2)
+# --small's race: 2 clones, 1 round (a few seconds): the smoke runs race.py's code, not a thorough race
+SMALL = dict(flows=3, many=10, rounds=2, warmup=0, big_files=50, big_commits=200, pairs=1, race=1, race_clones=2,
+             race_rounds=1)
 
 
 _T0 = time.perf_counter()
@@ -82,6 +93,8 @@ class Bench:
         self._pushes = 0
         self.checks = 0
         self.snaps: dict[str, dict] = {}  # prefix -> the server's deployments of those flows after the last check
+        self.races: list[RaceResult | str] = []  # a result, or the violated invariant's message
+        self.big: BigBatchResult | None = None
 
     # --- checked operations ---
     def snapshot(self, repo: Repo) -> dict:
@@ -347,6 +360,19 @@ class Bench:
             kind = "warm-up" if rnd < self.a.warmup else f"round {rnd - self.a.warmup + 1}/{self.a.rounds}"
             log(f"{kind} done in {time.perf_counter() - t:.0f} s ({self.checks} checks passed so far)")
 
+    def after_rounds(self) -> None:
+        """The checks that are not timings, run once the rounds are done. A race that breaks its invariant is
+        recorded (the report shows it, the exit code is 2) rather than voiding the timings above."""
+        for k in range(1, self.a.race + 1):
+            try:
+                self.races.append(race(self.sh, self.tmp, self.api, clones=self.a.race_clones,
+                                       rounds=self.a.race_rounds, name=f"race{k}", log=log))
+            except CheckFailed as exc:
+                self.races.append(str(exc))
+        if self.a.big_batch:
+            log(f"big batch: register --ref main --all of {self.a.big_batch} flows")
+            self.big = big_batch(self.sh, self.tmp, self.api, flows=self.a.big_batch, log=log)
+
 
 # --- report ---
 
@@ -444,6 +470,10 @@ def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
     lines.append(f"checks: {b.checks} pushes and writes verified on the server (exactly the changed flows, at the "
                  "pushed commit; nothing else touched)")
     lines.append("FAIL: " + ", ".join(failed) if failed else "all goals PASS")
+    for k, got in enumerate(b.races, 1):
+        lines.append(f"race {k}: " + (got.line() if isinstance(got, RaceResult) else f"INVARIANT VIOLATED: {got}"))
+    if b.big is not None:
+        lines.append(f"big batch: {b.big.line()}")
     return "\n".join(lines)
 
 
@@ -460,7 +490,9 @@ def main(argv: list[str] | None = None) -> int:
                          "--small: local")
     for key, value in FULL.items():
         ap.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, help=f"(full: {value}, "
-                        f"--small: {SMALL[key]})")
+                        f"--small: {SMALL[key]})" + (" races after the rounds; 0: none" if key == "race" else ""))
+    ap.add_argument("--big-batch", type=int, default=0, metavar="N",
+                    help="after the rounds, time `register --ref main --all` of N flows (default: 0, not run)")
     args = ap.parse_args(argv)
     if args.pre_commit_hook is None:
         args.pre_commit_hook = "local" if args.small else "repo"
@@ -468,9 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.flows < 2 or args.many <= args.flows or args.rounds < 1 or args.warmup < 0 or args.big_files < 2 \
-            or args.big_commits < 1:
+            or args.big_commits < 1 or args.race < 0 or args.race_clones < 1 or args.race_rounds < 1 \
+            or args.big_batch < 0:
         ap.error("need --flows >= 2, --many > --flows, --rounds >= 1, --warmup >= 0, --big-files >= 2, "
-                 "--big-commits >= 1")
+                 "--big-commits >= 1, --race >= 0, --race-clones >= 1, --race-rounds >= 1, --big-batch >= 0")
 
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="prefect-push-bench-")
@@ -481,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 bench.setup()
                 bench.run()
+                bench.after_rounds()
             except CheckFailed as exc:
                 print(f"bench: CHECK FAILED, the measurements are void: {exc}")
                 return 2
@@ -498,8 +532,12 @@ def main(argv: list[str] | None = None) -> int:
                            "series": {k: {"label": bench.labels[k], "median": statistics.median(v), "values": v}
                                       for k, v in bench.series.items()},
                            "paired_differences": bench.diffs, "rss_mib": bench.rss, "retried_503": bench.retried,
-                           "checks": bench.checks}, f, indent=1)
-        return 0
+                           "checks": bench.checks,
+                           "races": [vars(r) if isinstance(r, RaceResult) else {"violated": r}
+                                     for r in bench.races],
+                           "big_batch": vars(bench.big) if bench.big else None}, f, indent=1)
+        # a broken race invariant: the timings above stand, the run does not pass
+        return 2 if any(not isinstance(r, RaceResult) for r in bench.races) else 0
     except NoPostgres as exc:
         print(f"bench: --postgres: {exc}; skipped")
         return 0

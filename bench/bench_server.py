@@ -228,9 +228,29 @@ class Api:
             raise CheckFailed(f"raw deployment writes {name!r}: the server has {got} deployments, not {len(bodies)}")
         return took, len(retries)
 
+    def has_pool(self, name: str) -> bool:
+        resp = self.client.get(f"/work_pools/{name}")
+        if resp.status_code not in (200, 404):
+            raise CheckFailed(f"GET /work_pools/{name}: {resp.status_code} {resp.text[:300]}")
+        return resp.status_code == 200
+
     # reads that check a push
     def snapshot(self, prefix: str) -> dict[tuple[str, str], tuple]:
         """Every deployment of the flows named `<prefix>-...`: (flow, deployment) -> (version, branch, updated)."""
+        out: dict[tuple[str, str], tuple] = {}
+        for flow, d in self._deployments_of(prefix):
+            steps = d.get("pull_steps") or [{}]
+            branch = (steps[0].get("prefect.deployments.steps.git_clone") or {}).get("branch")
+            out[(flow, d["name"])] = (d.get("version"), branch, d.get("updated"))
+        return out
+
+    def deployments(self, prefix: str) -> dict[str, dict]:
+        """Every deployment of the flows named `<prefix>-...`, by 'flow/deployment': the server's whole record
+        (the race check needs the entrypoint, which snapshot leaves out)."""
+        return {f"{flow}/{d['name']}": d for flow, d in self._deployments_of(prefix)}
+
+    def _deployments_of(self, prefix: str) -> list[tuple[str, dict]]:
+        """(flow name, deployment) for every deployment of the flows named `<prefix>-...`, all pages read."""
         only = {"name": {"like_": f"{prefix}-"}}
         names: dict[str, str] = {}
         offset = 0
@@ -253,15 +273,9 @@ class Api:
             offset += PAGE
         if len(seen) != total:
             raise CheckFailed(f"reading deployments of {prefix}-*: paged {len(seen)} of {total}")
-        out: dict[tuple[str, str], tuple] = {}
-        for d in seen.values():
-            flow = names.get(d["flow_id"], "?")
-            if not flow.startswith(prefix + "-"):
-                continue
-            steps = d.get("pull_steps") or [{}]
-            branch = (steps[0].get("prefect.deployments.steps.git_clone") or {}).get("branch")
-            out[(flow, d["name"])] = (d.get("version"), branch, d.get("updated"))
-        return out
+        # like_ is a substring match: keep only the flows that start with the prefix
+        return [(names.get(d["flow_id"], "?"), d) for d in seen.values()
+                if names.get(d["flow_id"], "?").startswith(prefix + "-")]
 
 
 def expect(what: str, before: dict, after: dict, flows: set[str], deployment: str, sha: str | None,

@@ -30,6 +30,7 @@ from prefect.client.schemas.objects import VersionInfo
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
+from . import compat
 from .config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_tags
@@ -68,6 +69,62 @@ def marker_name(repository: str, ref: str) -> str:
 def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+ERROR_LINE = 120  # characters of the server's message in a table row; the whole answer goes to ERROR_LOG
+ERROR_LOG = "server-errors.log"  # in .git/prefect-push/
+
+
+def _error_log_path() -> str | None:
+    import subprocess
+
+    try:
+        git_dir = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return os.path.join(git_dir, "prefect-push", ERROR_LOG) if git_dir else None
+
+
+def error_detail(body: str) -> str:
+    """The server's own message: FastAPI's `detail` (a text, or a list of {loc, msg}), else the body's text with
+    tags stripped (a proxy's HTML page); one line."""
+    import json
+    import re
+
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list):
+        detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', ())[1:])}: {d.get('msg', '')}"
+                           if isinstance(d, dict) else str(d) for d in detail)
+    text = str(detail) if detail else re.sub(r"<[^>]*>", " ", body)
+    text = " ".join(text.split())
+    return text if len(text) <= ERROR_LINE else text[:ERROR_LINE - 3] + "..."
+
+
+def write_error(exc: BaseException) -> str:
+    """One short line for a failed write's table row; an error status's whole answer is appended to the log,
+    which the line names."""
+    import httpx
+
+    if not isinstance(exc, httpx.HTTPStatusError):
+        return describe(exc)
+    response = exc.response
+    body = response.text
+    line = f"{response.status_code} {error_detail(body) or response.reason_phrase}".strip()
+    log = _error_log_path()
+    if log:
+        try:
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc.request.method} {exc.request.url} -> "
+                        f"{response.status_code}\n{body}\n\n")
+            line += f" (full answer in {os.path.relpath(log)})"
+        except OSError:
+            pass
+    return line
 
 
 # Worth another try: the server was busy (SQLite answers concurrent writers 503) or failed in passing, or the
@@ -164,6 +221,7 @@ class Server:
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
+        self.version: compat.Version | None = None  # the server's, read once in check_reachable; None: unknown
 
     @property
     def busy(self) -> bool:
@@ -185,6 +243,20 @@ class Server:
         error = await self._client.api_healthcheck()
         if error is not None:
             raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
+        await self._read_version()
+
+    async def _read_version(self) -> None:
+        """The server's version, once per push: writes leave out what it does not accept (compat.FIELDS)."""
+        text = None
+        try:
+            response = await self._client.request("GET", "/admin/version")
+            text = response.json()
+        except Exception:  # noqa: BLE001 - a server (or proxy) without it: assume it takes all we send
+            return
+        self.version = compat.parse_version(text if isinstance(text, str) else None)
+        if self.version is not None and self.version[0] < compat.MIN_MAJOR:
+            # a setup error, before any write: Blocked, which on-error = "warn" does not cover
+            raise Blocked(f"Prefect server at {api_url()} is {text}: prefect-push needs a Prefect 3 server")
 
     # --- marker: the last commit of (repository, ref) whose registration fully succeeded ---
     async def marker(self, target: Target) -> str | None:
@@ -347,8 +419,7 @@ class Server:
         for action in plan.writes:  # new flows first, one by one
             if action.flow is not None and action.flow.flow_name not in self._flow_ids:
                 try:
-                    self._flow_ids[action.flow.flow_name] = await self._client.create_flow_from_name(
-                        action.flow.flow_name)
+                    self._flow_ids[action.flow.flow_name] = await self._create_flow(action.flow.flow_name)
                 except Exception:  # noqa: BLE001 - that action fails below, by name
                     pass
 
@@ -358,7 +429,7 @@ class Server:
                 await task
                 done(action, None)
             except Exception as exc:  # noqa: BLE001 - reported per action, the marker stays put
-                done(action, describe(exc))
+                done(action, write_error(exc))
 
         if progress is not None and total:
             progress(0, total)
@@ -415,7 +486,21 @@ class Server:
             payload["version_info"] = deployment.version_info.model_dump(mode="json")
         return payload
 
+    async def _create_flow(self, name: str) -> Any:
+        """client.create_flow_from_name, without what this server does not accept (3.0 rejects `labels`)."""
+        from uuid import UUID
+
+        from prefect.client.schemas.actions import FlowCreate
+
+        payload = compat.drop_unsupported(FlowCreate(name=name).model_dump(mode="json"), "/flows/", self.version)
+        response = await self._client.request("POST", "/flows/", json=payload)
+        flow_id = response.json().get("id")
+        if not flow_id:
+            raise ServerError(f"Prefect API at {api_url()} answered a flow write without an id")
+        return UUID(flow_id)
+
     async def _create_deployment(self, payload: dict[str, Any]) -> Any:
+        payload = compat.drop_unsupported(payload, "/deployments/", self.version)
         response = await self._client.request("POST", "/deployments/", json=payload)
         deployment_id = response.json().get("id")
         if not deployment_id:
@@ -428,7 +513,7 @@ class Server:
         assert spec is not None and runtime is not None and target.commit is not None
         flow_id = self._flow_ids.get(spec.flow_name)
         if flow_id is None:  # its creation failed in apply: once more, and this action fails if it fails again
-            flow_id = self._flow_ids[spec.flow_name] = await self._client.create_flow_from_name(spec.flow_name)
+            flow_id = self._flow_ids[spec.flow_name] = await self._create_flow(spec.flow_name)
         return dict(
             flow_id=flow_id,
             name=action.deployment,
