@@ -75,15 +75,34 @@ def test_syntax_error_in_a_flow_file_names_file_and_line():
     assert str(bad).startswith("flows/a.py:5: syntax error")
 
 
-def test_non_literal_flow_name_is_rejected_with_line():
+def test_flow_name_from_module_level_constants_is_read():
+    got = flows("""
+        from prefect import flow
+        NAME = "x"
+        ENV = "prod"
+
+        @flow(name=NAME)
+        def a(): ...
+
+        @flow(name=f"etl-{ENV}")
+        def b(): ...
+
+        @flow(name="load-" + ENV)
+        def c(): ...
+    """)
+    assert [f.flow_name for f in got] == ["x", "etl-prod", "load-prod"]
+
+
+def test_flow_name_that_cannot_be_read_is_rejected_with_line():
     bad = flows("""
         from prefect import flow
         NAME = "x"
+        NAME = NAME.upper()  # bound twice: what it holds depends on running the file
 
         @flow(name=NAME)
         def a(): ...
     """)
-    assert isinstance(bad, BadFlow) and bad.line == 5 and "string literal" in bad.message
+    assert isinstance(bad, BadFlow) and bad.line == 6 and "string literal" in bad.message
 
 
 def test_forbidden_characters_in_flow_name():
@@ -150,3 +169,85 @@ def test_prefect_push_settings_are_read_per_file_and_per_flow_without_importing(
 def test_bad_settings_name_the_file_line_and_flow(change, says):
     bad = read_flows("f.py", SETTINGS_SRC.replace(*change))
     assert isinstance(bad, BadFlow) and bad.line == 9 and says in str(bad), bad
+
+
+def test_a_flow_name_f_string_that_would_build_a_huge_string_is_rejected():
+    bad = flows("""
+        from prefect import flow
+        X = "a"
+
+        @flow(name=f"{X:>999999999}")
+        def a(): ...
+    """)
+    assert isinstance(bad, BadFlow) and "string literal" in bad.message
+
+
+def test_the_definitions_a_signature_names_travel_with_the_flow():
+    a, b = flows("""
+        from pydantic import BaseModel
+        from prefect import flow
+
+        LIMIT = 3
+        UNUSED = 1
+
+        class Inner(BaseModel):
+            n: int = LIMIT
+
+        class Outer(BaseModel):
+            inner: Inner
+
+        class Other(BaseModel):
+            x: int
+
+        @flow
+        def a(o: Outer): ...
+
+        @flow
+        def b(n: int = 1): ...
+    """)
+    assert [d.source.splitlines()[0] for d in a.context] == ["LIMIT = 3", "class Inner(BaseModel):",
+                                                             "class Outer(BaseModel):"]
+    assert b.context == ()
+
+
+def test_models_imported_from_a_repository_module_are_followed_where_prefect_would_import_them():
+    sources = {"flows/models.py": b"from pydantic import BaseModel\nclass Job(BaseModel):\n    x: int = 1\n",
+               "models.py": b"from pydantic import BaseModel\nclass Job(BaseModel):\n    y: int = 2\n"}
+    asked: list[str] = []
+
+    def modules(paths):
+        asked.extend(paths)
+        return {p: sources[p] for p in paths if p in sources}
+
+    src = b"from models import Job\nfrom typing import Optional\nfrom prefect import flow\n\n@flow\ndef f(j: Optional[Job]): ...\n"
+    (spec,) = read_flows("flows/f.py", src, modules)
+    # the flow's own directory comes first on sys.path, as when Prefect loads the entrypoint
+    assert [(d.scope, d.source.splitlines()[-1].strip()) for d in spec.context][-1] == ("", "from models import Job as Job")
+    assert any(d.scope == "flows/models.py" and "x: int = 1" in d.source for d in spec.context)
+    assert asked == ["flows/models.py"]  # typing and prefect are never looked for in the repository
+
+
+def test_flows_made_by_calling_flow_on_a_module_level_function():
+    got = flows("""
+        from prefect import flow
+
+        def _refresh(table: str): ...
+        def cleanup_impl(days: int = 30): ...
+        def other(): ...
+
+        refresh = flow(name="refresh-table")(_refresh)
+        cleanup = flow(cleanup_impl, log_prints=True)
+        not_a_flow = print(other)
+        later = flow(undefined_here)
+    """)
+    assert [(f.entrypoint, f.flow_name, [p.name for p in f.params]) for f in got] == [
+        ("f.py:refresh", "refresh-table", ["table"]), ("f.py:cleanup", "cleanup-impl", ["days"])]
+
+
+def test_a_flow_name_from_a_constant_of_a_repository_module():
+    settings = {"common/names.py": b'TEAM = "loading"\n'}
+    src = b'from common.names import TEAM\nfrom prefect import flow\n\n@flow(name=TEAM + "-daily")\ndef f(): ...\n'
+    (spec,) = read_flows("flows/f.py", src, lambda paths: {p: settings[p] for p in paths if p in settings})
+    assert spec.flow_name == "loading-daily"
+    bad = read_flows("flows/f.py", src)  # the module can't be read: the name can't be known
+    assert isinstance(bad, BadFlow) and bad.line == 4 and "repository module" in bad.message

@@ -2,6 +2,8 @@
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from prefect_push.flows import read_flows
 from prefect_push.schema import parameter_schema
 
@@ -28,8 +30,9 @@ def test_schema_matches_prefects_own_reader(tmp_path: Path):
     path = tmp_path / "etl.py"
     path.write_text(SOURCE)
     (spec,) = read_flows("etl.py", SOURCE.encode())
-    theirs = parameter_schema_from_entrypoint(f"{path}:etl").model_dump_for_openapi()
-    assert parameter_schema(spec) == theirs
+    # as `prefect deploy` sends it: exclude_unset, so no empty "definitions"
+    theirs = parameter_schema_from_entrypoint(f"{path}:etl").model_dump(mode="json", exclude_unset=True)
+    assert parameter_schema(spec) == theirs and "definitions" not in theirs
     assert parameter_schema(spec)["properties"]["day"]["description"] == "which day to load"
 
 
@@ -42,3 +45,112 @@ def test_schema_never_imports_the_files_imports(tmp_path: Path):
     assert not (tmp_path / "ran").exists()
     assert schema["properties"]["n"] == {"default": 2, "position": 1, "title": "n", "type": "integer"}
     assert schema["properties"]["x"]["position"] == 0  # unresolvable annotation: untyped, as Prefect does
+
+
+def schema_of(source: str, modules: dict[str, str] | None = None, path: str = "flows/f.py") -> dict:
+    read = (lambda paths: {p: modules[p].encode() for p in paths if p in modules}) if modules is not None else None
+    (spec,) = read_flows(path, textwrap.dedent(source).encode(), read)
+    return parameter_schema(spec)
+
+
+def test_stdlib_constructors_and_constants_are_read_as_defaults():
+    props = schema_of('''
+        import datetime
+        from datetime import timedelta, timezone
+        from decimal import Decimal
+        from pathlib import Path
+        from prefect import flow
+
+        MINUTES = 5
+        BASE = "data"
+
+        @flow
+        def f(t: timedelta = timedelta(minutes=MINUTES), d: datetime.date = datetime.date(2024, 1, 2),
+              at: datetime.datetime = datetime.datetime(2024, 1, 2, 3, tzinfo=timezone.utc),
+              out: Path = Path(BASE) / "raw", cost: Decimal = Decimal("1.50"), rate: float = 50 * 1e-6,
+              cols: tuple = (BASE, MINUTES)): ...
+    ''')["properties"]
+    assert [props[k]["default"] for k in ("t", "d", "at", "out", "cost", "cols")] == [
+        "PT5M", "2024-01-02", "2024-01-02T03:00:00Z", "data/raw", "1.50", ["data", 5]]
+    assert props["rate"]["default"] == 50 * 1e-6
+
+
+def test_models_enums_and_aliases_declared_beside_the_flow_are_typed():
+    schema = schema_of('''
+        from enum import Enum
+        from typing import Literal, Optional
+        from pydantic import BaseModel, Field
+        from prefect import flow
+
+        Mode = Literal["full", "delta"]
+
+        class Color(str, Enum):
+            RED = "red"
+            BLUE = "blue"
+
+        class Job(BaseModel):
+            """One job."""
+            name: str = Field(max_length=10, description="what to call it")
+            color: Color = Color.BLUE
+
+        @flow
+        def f(job: Job, mode: Mode = "delta", color: Optional[Color] = Color.RED): ...
+    ''')
+    props, defs = schema["properties"], schema["definitions"]
+    assert props["mode"]["enum"] == ["full", "delta"] and props["color"]["default"] == "red"
+    assert defs["Job"]["description"] == "One job."
+    assert defs["Job"]["properties"]["name"] == {"description": "what to call it", "maxLength": 10, "title": "Name",
+                                                 "type": "string"}
+    assert defs["Color"]["enum"] == ["red", "blue"]
+
+
+def test_a_model_from_a_repository_module_is_read_at_the_same_commit():
+    helper = "from pydantic import BaseModel\n\nclass Settings(BaseModel):\n    chunk: int = 10\n"
+    source = '''
+        from common.models import Settings as S
+        from prefect import flow
+
+        @flow
+        def f(s: S): ...
+    '''
+    typed = schema_of(source, {"common/models.py": helper})
+    assert typed["definitions"]["Settings"]["properties"]["chunk"]["default"] == 10
+    assert "definitions" not in schema_of(source)  # nothing to read the module from: untyped, as Prefect's reader
+
+
+@pytest.mark.parametrize("declaration", [
+    "class Job(BaseModel):\n    x: int = Field(default_factory=make)\n",  # a factory that would run user code
+    "class Job(Base):\n    x: int = 1\n",  # a base class from an unknown place
+    "@register\nclass Job(BaseModel):\n    x: int = 1\n",  # a decorator that may replace the class
+    "class Job(BaseModel):\n    x: int = make()\n",  # a default computed by a call
+    "class Job(BaseModel):\n    x: int = 1\n    @classmethod\n    def __get_pydantic_json_schema__(cls, s, h):\n"
+    "        return make()\n",  # a hook that writes its own schema
+    "class Job(BaseModel, metaclass=Meta):\n    x: int = 1\n",
+])
+def test_a_class_outside_the_subset_is_left_untyped_and_never_runs(tmp_path: Path, declaration: str):
+    ran = tmp_path / "ran"
+    source = (f"from pydantic import BaseModel, Field\nfrom prefect import flow\n"
+              f"def make():\n    open({str(ran)!r}, 'w')\n    return 1\n"
+              f"def register(c):\n    make()\n    return c\nclass Meta(type):\n    pass\nclass Base:\n    pass\n"
+              f"{declaration}\n@flow\ndef f(job: Job, n: int = make()): ...\n")
+    props = schema_of(source)["properties"]
+    assert props["job"] == {"position": 0, "title": "job"} and props["n"]["default"] is None
+    assert not ran.exists()
+
+
+def test_names_bound_twice_are_not_guessed():
+    props = schema_of('''
+        from pydantic import BaseModel
+        from prefect import flow
+
+        class Job(BaseModel):
+            x: int = 1
+
+        if True:
+            class Job(BaseModel):  # which one the file ends with is decided by running it
+                y: str = "a"
+
+        @flow
+        def f(job: Job): ...
+    ''')["properties"]
+    assert props["job"] == {"position": 0, "title": "job"}

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from .config import FORBIDDEN_NAME_CHARS
+from .context import Context, Declared, Modules, signature_nodes
+from .values import Constants, Unsafe, literal_value, substituted, written_out
+
+__all__ = ["BadFlow", "Declared", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe", "literal_value",
+           "read_flows"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +21,9 @@ class Param:
     name: str
     kind: str  # inspect.Parameter kind name: POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, ...
     annotation: str | None  # source text of the annotation, evaluated later in a safe namespace
-    default: str | None  # source text of the default; None means no default
+    # source text of the default, module-level constants written out (`owner=OWNER` reads `owner='ops'`);
+    # None means no default
+    default: str | None
 
 
 SETTINGS_NAME = "PREFECT_PUSH"  # module-level literal dict: a flow's deployment settings, read without importing
@@ -59,6 +66,9 @@ class FlowSpec:
     # module-level `import x` / `from x import y` that annotations may refer to: (bound name, module, attribute)
     imports: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
     settings: FlowSettings = field(default_factory=FlowSettings)
+    # source of the module-level classes, aliases and constants the signature refers to (transitively), in file
+    # order: schema.py builds models and aliases from them, without running the file
+    context: tuple[Declared, ...] = field(default=(), compare=False)
 
     @property
     def entrypoint(self) -> str:
@@ -80,8 +90,10 @@ def may_hold_flows(source: bytes) -> bool:
     return b"flow" in source
 
 
-def read_flows(path: str, source: bytes) -> list[FlowSpec] | BadFlow:
-    """Every module-level @flow function in `source`; a BadFlow when a file that mentions prefect can't be read."""
+def read_flows(path: str, source: bytes, modules: Modules | None = None) -> list[FlowSpec] | BadFlow:
+    """Every module-level @flow function in `source`; a BadFlow when a file that mentions prefect can't be read.
+    modules: reads repository files at the same commit, for the models a flow imports from them (none: only
+    what the file itself declares is known)."""
     if not may_hold_flows(source):
         return []
     try:
@@ -106,9 +118,14 @@ def read_flows(path: str, source: bytes) -> list[FlowSpec] | BadFlow:
     if not decorated:
         return []
     imports = tuple(_module_imports(tree))
+    constants = Constants(tree, text)
+    context = Context(tree, constants, path, modules)
     flows: list[FlowSpec] = []
-    for node, deco in decorated:
-        flow_name = _flow_name(deco, node.name)
+    for node, deco, entry, line in decorated:
+        def known(node: ast.stmt = node) -> dict[str, Any]:
+            return constants.before(node)  # computed only for a flow that uses a name (most never do)
+
+        flow_name = _flow_name(deco, node.name, known, lambda expr: _imported_value(context, expr))
         if isinstance(flow_name, BadFlow):
             return BadFlow(path, deco.lineno, flow_name.message)
         bad = FORBIDDEN_NAME_CHARS.intersection(flow_name)
@@ -116,8 +133,9 @@ def read_flows(path: str, source: bytes) -> list[FlowSpec] | BadFlow:
             return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
                                               "which Prefect does not allow")
         doc = ast.get_docstring(node)
-        flows.append(FlowSpec(path, node.name, flow_name, node.lineno, tuple(_params(node.args)),
-                              doc, _literal_kwarg(deco, "description") or doc, imports))
+        flows.append(FlowSpec(path, entry, flow_name, line, tuple(_params(node.args, known)),
+                              doc, _literal_kwarg(deco, "description") or doc, imports,
+                              context=context.of(signature_nodes(node.args))))
     return _with_settings(path, tree, flows)
 
 
@@ -257,32 +275,61 @@ class _FlowNames:
         self.modules.discard(name)
 
 
-def _flow_functions(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.expr]]:
-    """Module-level functions decorated with prefect's flow, and that decorator, with names bound as Python
-    binds them: in order, so a later `def flow(...)` or `from mylib import flow` shadows prefect's, and an import
-    inside a function binds nothing here. Imports under a module-level if/try/with may bind
-    (`try: from prefect import flow` / `except ImportError: def flow(fn): ...` is prefect's where it runs)."""
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _flow_functions(tree: ast.Module) -> list[tuple[_Function, ast.expr, str, int]]:
+    """Module-level flows: (function, the flow decorator or call, the entrypoint's name, line). A function
+    decorated with prefect's flow, or a module-level `etl = flow(run_etl)` / `flow(name=...)(run_etl)` of a
+    module-level function (the entrypoint is `file.py:etl`). Names are bound as Python binds them: in order, so a
+    later `def flow(...)` or `from mylib import flow` shadows prefect's, and an import inside a function binds
+    nothing here. Imports under a module-level if/try/with may bind (`try: from prefect import flow` /
+    `except ImportError: def flow(fn): ...` is prefect's where it runs)."""
     names = _FlowNames()
     found = []
+    functions: dict[str, _Function] = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             deco = next((d for d in node.decorator_list if names.matches(d)), None)
             if deco is not None:
-                found.append((node, deco))
+                found.append((node, deco, node.name, node.lineno))
             names.forget(node.name)
+            functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
             names.forget(node.name)
+            functions.pop(node.name, None)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.bind(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            call = _flow_call(node, names, functions)
+            if call is not None:
+                found.append(call)
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name) and (isinstance(node, ast.Assign) or node.value is not None):
                         names.forget(name.id)
+                        functions.pop(name.id, None)
         else:
             for imp in _imports_outside_functions(node):
                 names.bind(imp, rebinds=False)
     return found
+
+
+def _flow_call(node: ast.Assign | ast.AnnAssign, names: _FlowNames, functions: dict[str, _Function]
+               ) -> tuple[_Function, ast.expr, str, int] | None:
+    """`etl = flow(run_etl)`, `flow(run_etl, name=...)` or `flow(name=...)(run_etl)`, run_etl a module-level def."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    call = node.value
+    if len(targets) != 1 or not isinstance(targets[0], ast.Name) or not isinstance(call, ast.Call) or (
+            len(call.args) != 1 or not isinstance(call.args[0], ast.Name) or call.args[0].id not in functions):
+        return None
+    if isinstance(call.func, (ast.Name, ast.Attribute)) and names.matches(call.func):
+        deco: ast.expr = call  # flow(run_etl, name=...): the keywords are the decorator's
+    elif isinstance(call.func, ast.Call) and names.matches(call.func) and not call.keywords:
+        deco = call.func
+    else:
+        return None
+    return functions[call.args[0].id], deco, targets[0].id, node.lineno
 
 
 def _imports_outside_functions(node: ast.AST):
@@ -310,21 +357,49 @@ def _literal_kwarg(deco: ast.expr, name: str) -> str | None:
     return None
 
 
-def _flow_name(deco: ast.expr, function: str) -> str | BadFlow:
+def _flow_name(deco: ast.expr, function: str, constants: Callable[[], dict[str, Any]],
+               imported: Callable[[ast.expr], Any] | None = None) -> str | BadFlow:
     if isinstance(deco, ast.Call):
         for kw in deco.keywords:
             if kw.arg == "name":
                 if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
                     return kw.value.value
-                return BadFlow("", deco.lineno, "@flow(name=...) must be a string literal so the flow name can be "
-                                                "read without importing the file")
+                try:  # FLOW_NAME = "etl" at module level, bound once; f"etl-{ENV}"; "etl-" + ENV
+                    name = literal_value(kw.value, constants())
+                except Unsafe:
+                    name = imported(kw.value) if imported else None
+                if isinstance(name, str):
+                    return name
+                return BadFlow("", deco.lineno, "@flow(name=...) must be a string literal, or a module-level name "
+                                                "bound once to one (in the file or a repository module it imports "
+                                                "it from), so the flow name can be read without importing the file")
     # Prefect's own default (prefect/flows.py)
     return function.replace("_", "-")
 
 
-def _params(args: ast.arguments) -> list[Param]:
+def _imported_value(context: Context, node: ast.expr) -> Any:
+    """The value of an expression of constants a repository module defines (`from settings import FLOW_NAME`)."""
+    from .models import Namespace  # only for a flow named by such a constant
+
+    try:
+        return Namespace((), context.of([node])).value(node)
+    except Unsafe:
+        return None
+
+
+def _params(args: ast.arguments, constants: Callable[[], dict[str, Any]] = dict) -> list[Param]:
     def ann(a: ast.arg) -> str | None:
         return ast.unparse(a.annotation) if a.annotation is not None else None
+
+    def default(d: ast.expr) -> str:
+        if not isinstance(d, ast.Constant) and any(isinstance(n, ast.Name) for n in ast.walk(d)):
+            try:
+                return ast.unparse(written_out(d, constants()))
+            except (Unsafe, RecursionError):
+                # a call or an attribute (timedelta(minutes=TIMEOUT), Color.RED): constants written out, the rest
+                # as written, for schema.py's allow-list; what it does not know falls back as Prefect's reader does
+                return ast.unparse(substituted(d, constants()))
+        return ast.unparse(d)
 
     out: list[Param] = []
     positional = [*args.posonlyargs, *args.args]
@@ -332,11 +407,11 @@ def _params(args: ast.arguments) -> list[Param]:
     for i, a in enumerate(positional):
         kind = "POSITIONAL_ONLY" if i < len(args.posonlyargs) else "POSITIONAL_OR_KEYWORD"
         d = defaults[i]
-        out.append(Param(a.arg, kind, ann(a), ast.unparse(d) if d is not None else None))
+        out.append(Param(a.arg, kind, ann(a), default(d) if d is not None else None))
     if args.vararg:
         out.append(Param(args.vararg.arg, "VAR_POSITIONAL", ann(args.vararg), None))
     for a, d in zip(args.kwonlyargs, args.kw_defaults):
-        out.append(Param(a.arg, "KEYWORD_ONLY", ann(a), ast.unparse(d) if d is not None else None))
+        out.append(Param(a.arg, "KEYWORD_ONLY", ann(a), default(d) if d is not None else None))
     if args.kwarg:
         out.append(Param(args.kwarg.arg, "VAR_KEYWORD", ann(args.kwarg), None))
     return out

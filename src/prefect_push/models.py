@@ -1,0 +1,422 @@
+"""The names a flow's signature uses, as real Python objects built only from what the file declares.
+
+flows.py hands over the source of the module-level definitions a signature names (FlowSpec.context). Here:
+- constants and values: literals, arithmetic, and calls of a short allow-list of standard-library constructors
+  (datetime, date, time, timedelta, timezone, Decimal, Path, UUID) with such arguments;
+- aliases (`Mode = Literal["a", "b"]`): evaluated as annotations are (see `annotation`);
+- classes: pydantic models, dataclasses, Enums (str/int too), TypedDicts and NamedTuples, built with
+  types.new_class from their declared fields only (annotation, default, Field(...)/field(...) with literal
+  arguments, model_config). The class body never runs: methods are left out (validators don't change the
+  schema), and a class with anything that could change its schema (a metaclass, a __get_pydantic_json_schema__,
+  an unknown decorator or base, a statement outside the subset) is not built at all.
+What is not built stays unknown, and the parameter falls back to untyped / None as Prefect's own reader does.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import importlib
+import inspect
+import types
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable
+
+from .values import Unsafe, literal_value
+
+if TYPE_CHECKING:
+    from .context import Declared
+
+# Importing these runs no user code and has no side effects worth the name.
+SAFE_MODULES = frozenset({
+    "typing", "typing_extensions", "datetime", "decimal", "uuid", "pathlib", "enum", "collections",
+    "collections.abc", "ipaddress", "numbers", "fractions", "pydantic", "pydantic.dataclasses", "dataclasses",
+    "annotated_types",
+})
+# methods that change what a class's schema is: a class defining one is not built
+_SCHEMA_HOOKS = frozenset({"__get_pydantic_json_schema__", "__get_pydantic_core_schema__", "model_json_schema",
+                           "__modify_schema__", "__init_subclass__", "__class_getitem__", "__new__",
+                           "__set_name__", "_generate_next_value_", "__pydantic_init_subclass__", "__prepare__"})
+# keyword arguments of pydantic's Field / dataclasses' field that are plain data
+_FIELD_ARGS = frozenset({
+    "default", "default_factory", "alias", "alias_priority", "validation_alias", "serialization_alias", "title",
+    "description", "examples", "exclude", "discriminator", "deprecated", "json_schema_extra", "frozen",
+    "validate_default", "repr", "init", "init_var", "kw_only", "pattern", "strict", "coerce_numbers_to_str", "gt",
+    "ge", "lt", "le", "multiple_of", "allow_inf_nan", "max_digits", "decimal_places", "min_length", "max_length",
+    "union_mode", "fail_fast", "compare", "hash", "metadata",
+})
+_FACTORIES = (list, dict, set, tuple, frozenset, str, int, float, bool)
+
+
+@lru_cache(maxsize=1)
+def _constructors() -> tuple[Any, ...]:
+    import datetime
+    import decimal
+    import pathlib
+    import uuid
+
+    return (datetime.datetime, datetime.date, datetime.time, datetime.timedelta, datetime.timezone,
+            decimal.Decimal, pathlib.Path, pathlib.PurePath, pathlib.PosixPath, pathlib.PurePosixPath,
+            pathlib.PureWindowsPath, uuid.UUID)
+
+
+class Namespace:
+    """What the flow's file binds, as far as it can be known without running it."""
+
+    def __init__(self, imports: tuple[tuple[str, str, str | None], ...], context: tuple[Declared, ...]) -> None:
+        self.built: set[int] = set()  # ids of the classes built here: they may be called for a default
+        self._alive: list[type] = []  # ...and the classes themselves, so no id is reused while this lives
+        # per module (repository path; "" the flow's file): its names, and its module-level values
+        self._scopes: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.names, self.values = self._scope("")
+        for bound, module, attr in imports:
+            self._import(bound, module, attr)
+        for entry in context:
+            self.names, self.values = self._scope(entry.scope)
+            try:
+                self._define(ast.parse(entry.source).body[0], entry.origin)
+            except (Unsafe, SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
+                continue  # stays unknown
+        self.names, self.values = self._scope("")
+
+    def _mark(self, cls: type) -> None:
+        self.built.add(id(cls))
+        self._alive.append(cls)
+
+    def _scope(self, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        if scope not in self._scopes:
+            self._scopes[scope] = (dict(vars(builtins)), {})
+        return self._scopes[scope]
+
+    def _import(self, bound: str, module: str, attr: str | None) -> None:
+        if module not in SAFE_MODULES:
+            return
+        try:
+            mod = importlib.import_module(module)
+            self.names[bound] = getattr(mod, attr) if attr else mod
+        except Exception:  # noqa: BLE001 - an unresolvable name just stays unknown
+            return
+
+    # --- values ---
+
+    def value(self, node: ast.expr, *, in_class: bool = False) -> Any:
+        """A default or a field's value; Unsafe when it is not made of what this module knows."""
+        return literal_value(node, self.values, lambda n, sub: self._resolve(n, sub, in_class))
+
+    def _resolve(self, node: ast.expr, sub: Callable[[ast.expr], Any], in_class: bool) -> Any:
+        if isinstance(node, ast.Name) and node.id in self.values:
+            return copy.deepcopy(self.values[node.id])
+        if not isinstance(node, ast.Call):
+            found = self._lookup(node)
+            import datetime
+            import enum
+
+            if isinstance(found, enum.Enum) or found is datetime.timezone.utc:
+                return found
+            raise Unsafe("not a value")
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise Unsafe("unpacking")
+        func = self._lookup(node.func)
+        if in_class:
+            special = self._class_level_call(func, node, sub)
+            if special is not None:
+                return special
+        if not (any(func is c for c in _constructors()) or id(func) in self.built):
+            raise Unsafe("a call prefect-push does not make")
+        return func(*[sub(a) for a in node.args], **{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+
+    def _class_level_call(self, func: Any, node: ast.Call, sub: Callable[[ast.expr], Any]) -> Any:
+        """Field(...), field(...), ConfigDict(...), auto(): data for the class, not calls of user code."""
+        import dataclasses
+        import enum
+
+        import pydantic
+
+        if func is enum.auto and not node.args and not node.keywords:
+            return enum.auto()
+        if func is pydantic.ConfigDict:
+            if node.args:
+                raise Unsafe("ConfigDict takes keywords")
+            return pydantic.ConfigDict(**{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+        if func is not pydantic.Field and func is not dataclasses.field:
+            return None
+        if len(node.args) > (1 if func is pydantic.Field else 0):
+            raise Unsafe("Field takes one positional argument")
+        kwargs: dict[str, Any] = {}
+        for k in node.keywords:
+            if k.arg not in _FIELD_ARGS:
+                raise Unsafe(f"Field({k.arg}=...)")
+            kwargs[k.arg] = self._factory(k.value) if k.arg == "default_factory" else sub(k.value)  # type: ignore
+        if node.args:
+            kwargs["default"] = sub(node.args[0])
+        return func(**kwargs)
+
+    def _factory(self, node: ast.expr) -> Callable[[], Any]:
+        """default_factory: a builtin container, a class built here, or a lambda of a literal."""
+        if isinstance(node, ast.Lambda) and not (node.args.args or node.args.vararg or node.args.kwonlyargs
+                                                 or node.args.kwarg or node.args.posonlyargs):
+            made = self.value(node.body)
+            return lambda: copy.deepcopy(made)
+        func = self._lookup(node)
+        if any(func is f for f in _FACTORIES) or id(func) in self.built:
+            return func
+        raise Unsafe("default_factory")
+
+    def _lookup(self, node: ast.expr) -> Any:
+        """A dotted name: a name bound here, an attribute of a safe module, a member of a class built here."""
+        if isinstance(node, ast.Name):
+            if node.id not in self.names:
+                raise Unsafe(f"{node.id} is unknown")
+            return self.names[node.id]
+        if isinstance(node, ast.Attribute) and not node.attr.startswith("_"):
+            base = self._lookup(node.value)
+            known = isinstance(base, types.ModuleType) and base.__name__ in SAFE_MODULES
+            import datetime
+
+            if known or id(base) in self.built or base is datetime.timezone or any(base is c for c in _constructors()):
+                try:
+                    return getattr(base, node.attr)
+                except AttributeError:
+                    raise Unsafe(f"no {node.attr}") from None
+        raise Unsafe("not a dotted name")
+
+    # --- annotations ---
+
+    def annotation(self, source: str | None) -> Any:
+        """An annotation's source evaluated against what is known; inspect.Parameter.empty when it can't be."""
+        if source is None:
+            return inspect.Parameter.empty
+        try:
+            tree = ast.parse(source, mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return inspect.Parameter.empty
+        return self._annotation(tree)
+
+    def _annotation(self, tree: ast.Expression, depth: int = 0) -> Any:
+        try:
+            if not _harmless(tree, self.names):
+                return inspect.Parameter.empty
+            value = eval(compile(tree, "<annotation>", "eval"), self.names)  # noqa: S307 - checked by _harmless
+        except Exception:  # noqa: BLE001 - Prefect falls back the same way
+            return inspect.Parameter.empty
+        if isinstance(value, str) and depth == 0:  # "Config": what eval_str=True does
+            try:
+                return self._annotation(ast.parse(value, mode="eval"), 1)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return inspect.Parameter.empty
+        return value
+
+    # --- module-level definitions ---
+
+    def _define(self, stmt: ast.stmt, origin: str = "") -> None:
+        if isinstance(stmt, ast.ImportFrom) and origin:  # from a repository module read before: what it built
+            names, values = self._scope(origin)
+            for alias in stmt.names:
+                if alias.name in names and alias.name not in vars(builtins):
+                    self.names[alias.asname or alias.name] = names[alias.name]
+                if alias.name in values:
+                    self.values[alias.asname or alias.name] = values[alias.name]
+            return
+        if isinstance(stmt, ast.Import):  # another module's own imports
+            for alias in stmt.names:
+                self._import(alias.asname or alias.name.split(".")[0], alias.name if alias.asname
+                             else alias.name.split(".")[0], None)
+            return
+        if isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                self._import(alias.asname or alias.name, stmt.module or "", alias.name)
+            return
+        if isinstance(stmt, ast.ClassDef):
+            try:
+                cls = self._build(stmt)
+            except Exception:  # noqa: BLE001 - Unsafe, or the library refused the declaration: unknown
+                return
+            self.names[stmt.name] = cls
+            self._mark(cls)
+            return
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
+        names = [t.id for t in targets]  # flows.py hands over Name targets only
+        functional = self._functional_enum(stmt.value)  # type: ignore[attr-defined, arg-type]
+        if functional is not None:
+            for n in names:
+                self.names[n] = functional
+            return
+        try:
+            value = self.value(stmt.value)  # type: ignore[attr-defined, arg-type]
+            for n in names:
+                self.values[n] = self.names[n] = value
+            return
+        except Unsafe:
+            pass
+        alias = self._annotation(ast.Expression(stmt.value))  # type: ignore[attr-defined]
+        if alias is not inspect.Parameter.empty:
+            for n in names:
+                self.names[n] = alias
+
+    def _build(self, stmt: ast.ClassDef) -> type:
+        import dataclasses
+        import enum
+        import typing
+
+        import pydantic
+        import pydantic.dataclasses
+        import typing_extensions
+
+        bases = [self._base(b) for b in stmt.bases]
+        kwds = {}
+        for k in stmt.keywords:
+            if k.arg is None or k.arg == "metaclass":
+                raise Unsafe("metaclass")
+            kwds[k.arg] = self.value(k.value)
+        dataclass_decorators = (dataclasses.dataclass, pydantic.dataclasses.dataclass)
+        decorators: list[Callable[[type], type]] = []
+        for d in stmt.decorator_list:
+            call = d if isinstance(d, ast.Call) else None
+            func = self._lookup(call.func if call else d)
+            if any(func is f for f in dataclass_decorators):
+                args = {k.arg: self.value(k.value) for k in call.keywords} if call else {}
+                if call and (call.args or None in args):
+                    raise Unsafe("dataclass arguments")
+                decorators.append(lambda cls, f=func, a=args: f(cls, **a))  # type: ignore[misc]
+            elif func is enum.unique and call is None:
+                decorators.append(enum.unique)
+            else:
+                raise Unsafe("a decorator that may change the class")
+        is_enum = any(isinstance(b, type) and issubclass(b, enum.Enum) for b in bases)
+        is_model = any(isinstance(b, type) and issubclass(b, pydantic.BaseModel) for b in bases)
+        is_dict = any(b is typing.TypedDict or b is typing_extensions.TypedDict or typing.is_typeddict(b)
+                      for b in bases)
+        is_tuple = any(b is typing.NamedTuple for b in bases)
+        if not (is_enum or is_model or is_dict or is_tuple or decorators and not bases):
+            raise Unsafe("not a model, dataclass, Enum, TypedDict or NamedTuple")
+        for b in bases:
+            allowed = (id(b) in self.built or b in (str, int, float) or b is typing.TypedDict
+                       or b is typing_extensions.TypedDict or b is typing.NamedTuple
+                       or b in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag)
+                       or self._pydantic_own(b))
+            if not allowed:
+                raise Unsafe("a base class from elsewhere")
+
+        body: dict[str, Any] = {"__module__": "__prefect_push__", "__qualname__": stmt.name,
+                                "__doc__": ast.get_docstring(stmt, clean=False)}
+        annotations: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        for i, node in enumerate(stmt.body):
+            if i == 0 and body["__doc__"] is not None or isinstance(node, ast.Pass) or (
+                    isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is ...):
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if node.name in _SCHEMA_HOOKS or is_enum and node.name == "__init__":
+                    raise Unsafe(f"{node.name} may change the schema")
+                continue  # validators, properties, helpers: they do not change the (validation) schema
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
+                annotation = self.annotation(ast.unparse(node.annotation))
+                if annotation is inspect.Parameter.empty:
+                    raise Unsafe(f"{node.target.id}: annotation")
+                annotations[node.target.id] = annotation
+                if node.value is not None:
+                    values[node.target.id] = self.value(node.value, in_class=True)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
+                    is_enum or is_model and node.targets[0].id == "model_config"):
+                values[node.targets[0].id] = self.value(node.value, in_class=True)
+            elif is_model and isinstance(node, ast.ClassDef) and node.name == "Config":
+                values["Config"] = self._settings_class(node, stmt.name)
+            else:
+                raise Unsafe("a statement outside the subset")
+        if is_dict and values:
+            raise Unsafe("TypedDict with values")
+        body["__annotations__"] = annotations
+
+        def fill(namespace: dict[str, Any]) -> None:
+            for key, item in {**body, **values}.items():
+                namespace[key] = item  # one by one: Enum's namespace records members in __setitem__
+
+        cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
+        for decorate in reversed(decorators):
+            cls = decorate(cls)
+        if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
+            raise Unsafe("a model naming what is not known")
+        return cls
+
+    def _functional_enum(self, node: ast.expr) -> type | None:
+        """`Color = Enum("Color", "RED GREEN")` (or a list, a dict of values): an Enum made from data."""
+        import enum
+
+        if not isinstance(node, ast.Call) or any(k.arg != "start" for k in node.keywords) or not (
+                1 <= len(node.args) <= 2):
+            return None
+        try:
+            func = self._lookup(node.func)
+        except Unsafe:
+            return None
+        if func not in (enum.Enum, enum.IntEnum, enum.StrEnum):
+            return None
+        made = func(*[self.value(a) for a in node.args], **{k.arg: self.value(k.value) for k in node.keywords})
+        self._mark(made)
+        return made
+
+    def _settings_class(self, node: ast.ClassDef, owner: str) -> type:
+        """A model's pydantic-v1-style `class Config:` of literal settings (title = "...", extra = "forbid")."""
+        if node.bases or node.keywords or node.decorator_list:
+            raise Unsafe("Config with bases")
+        settings: dict[str, Any] = {}
+        for i, stmt in enumerate(node.body):
+            if i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) or isinstance(
+                    stmt, ast.Pass):
+                continue
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                    and not stmt.targets[0].id.startswith("_")):
+                raise Unsafe("Config holds more than settings")
+            settings[stmt.targets[0].id] = self.value(stmt.value)
+        # pydantic knows its own nested Config by qualified name and module
+        return type("Config", (), {**settings, "__qualname__": f"{owner}.Config", "__module__": "__prefect_push__"})
+
+    def _pydantic_own(self, base: Any) -> bool:
+        """BaseModel, RootModel, or one of them (or a model built here) parametrized: RootModel[list[int]]."""
+        import pydantic
+
+        origin = getattr(base, "__pydantic_generic_metadata__", {}).get("origin") or base
+        return origin in (pydantic.BaseModel, pydantic.RootModel) or id(origin) in self.built
+
+    def _base(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Subscript):  # RootModel[list[int]], Generic[T]: annotations of known things
+            value = self._annotation(ast.Expression(node))
+            if value is inspect.Parameter.empty:
+                raise Unsafe("base")
+            return value
+        return self._lookup(node)
+
+
+# What an annotation may be made of to be evaluated: names, attributes, subscripts, literals and `X | Y`, plus
+# calls of pydantic's constraint helpers (Annotated[int, Field(ge=1)], conint(gt=0)). Anything else (a call of
+# open or __import__, a comprehension that never ends) is user code, which prefect-push never runs: untyped.
+_ANNOTATION_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.List,
+                     ast.BinOp, ast.BitOr, ast.UnaryOp, ast.USub, ast.Load, ast.Call, ast.keyword)
+_CALLABLE = ("Field", "conint", "confloat", "constr", "conbytes", "conlist", "conset", "confrozenset",
+             "condecimal", "condate", "StringConstraints")
+
+
+def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
+    import pydantic
+
+    allowed = [getattr(pydantic, name) for name in _CALLABLE if hasattr(pydantic, name)]
+    for node in ast.walk(tree):
+        if not isinstance(node, _ANNOTATION_NODES):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.BitOr):
+            return False
+        if isinstance(node, ast.Name) and node.id.startswith("__") or isinstance(node, ast.Attribute) and (
+                node.attr.startswith("_")):
+            return False
+        if isinstance(node, ast.Call):
+            callee = node.func
+            if not isinstance(callee, (ast.Name, ast.Attribute)) or not _harmless(ast.Expression(callee), ns):
+                return False
+            try:
+                func = eval(compile(ast.Expression(callee), "<annotation>", "eval"), dict(ns))  # noqa: S307 - names
+            except Exception:  # noqa: BLE001
+                return False
+            if not any(func is a for a in allowed) or any(k.arg is None for k in node.keywords) or any(
+                    isinstance(a, ast.Starred) for a in node.args):
+                return False
+    return True

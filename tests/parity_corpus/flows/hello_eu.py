@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def hello(name: str = "eu"):
+    print(f"hello {name}")

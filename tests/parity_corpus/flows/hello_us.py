@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def hello(name: str = "us", loud: bool = False):
+    print(f"hello {name}")
