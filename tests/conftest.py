@@ -185,3 +185,41 @@ def deployments(flow_prefix: str) -> dict[str, object]:
             if flows.get(d.flow_id, "").startswith(flow_prefix):
                 out[f"{flows[d.flow_id]}/{d.name}"] = d
         return out
+
+
+# pre-commit: session-wide, so that every module shares one hook environment (building one is the slow part)
+SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "build"}
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory) -> tuple[str, str]:
+    """This checkout as pre-commit sees a hook repo: a git repo at a commit (uncommitted edits included)."""
+    dest = tmp_path_factory.mktemp("hook-repo")
+    shutil.copytree(ROOT, dest, dirs_exist_ok=True,
+                    ignore=lambda d, names: [n for n in names if n in SKIP_DIRS or n.endswith(".egg-info")])
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return str(dest), rev
+
+
+def install_pre_commit(repo: Repo, hook_repo: tuple[str, str]) -> None:
+    url, rev = hook_repo
+    repo.write(".pre-commit-config.yaml",
+               f"repos:\n  - repo: {url}\n    rev: {rev}\n    hooks:\n      - id: prefect-push\n")
+    repo.commit("pre-commit config")
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
+                          cwd=repo.path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    # build the hook's environment now (pip installs this checkout into pre-commit's own virtualenv)
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "install-hooks"], cwd=repo.path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def per_tag(r: Repo, extra: str = "") -> None:
+    """The repo's pyproject with tag-deployments (each tag its own deployments) and no release tags: how
+    tags registered before releases (docs/releases.md), for the tests of that behaviour."""
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\ntag-deployments = true\n'
+                              f'release-tags = []\n{extra}')

@@ -18,6 +18,8 @@ class Rule:
     matches: Callable[[str, str], bool]  # (method, path) -> bool
     body_has: bytes = b""  # and the request body contains this
     status: int | None = None
+    body: bytes = b'{"detail": "injected fault"}'  # the answer with `status` (a proxy's HTML page, say)
+    content_type: str = "application/json"
     delay: float = 0.0
     skip: int = 0
     times: int | None = None
@@ -81,8 +83,7 @@ class FaultProxy:
                 if rule is not None and rule.delay:
                     time.sleep(rule.delay)
                 if rule is not None and rule.status is not None:
-                    payload = b'{"detail": "injected fault"}'
-                    self._answer(rule.status, {"content-type": "application/json"}, payload)
+                    self._answer(rule.status, {"content-type": rule.content_type}, rule.body)
                     return
                 conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}

@@ -10,8 +10,13 @@ from typing import Any, Callable, Coroutine
 from . import git, state
 from .base import Row, decide
 from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base, gather, remote_holds
-from .plan import Action, Op, RefPlan, build, build_ref_deletion
+from .plan import GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name
 from .push import short_ref
+
+
+def marker_of(target: Target) -> Target:
+    """The target whose marker records target's registration: a release tag's is the release's, not the tag's."""
+    return replace(target, ref=target.owner, release="") if target.release else target
 
 
 def run(prepared: list[Prepared], cwd: str, *, dry_run: bool) -> Outcome:
@@ -97,7 +102,7 @@ async def _markers(prepared: list[Prepared]) -> list[str | None]:
     check_configured()  # before any client exists, as in _run
     async with Server() as server:
         await server.check_reachable()
-        return [await server.marker(p.target) for p in prepared]
+        return [await server.marker(marker_of(p.target)) for p in prepared]
 
 
 async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: list[bool]) -> Outcome:
@@ -130,17 +135,17 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
                     if p.target.commit is None and not plan.keep_marker:
                         await server.delete_marker(p.target)
                     elif plan.advance_marker:
-                        await server.set_marker(p.target)
+                        await server.set_marker(marker_of(p.target))
                     continue
                 results = await server.apply(plan, p.config)
-                failed = [(a.deployment, err) for a, err in results if err is not None]
+                failed = [((a.flow_name, a.deployment), err) for a, err in results if err is not None]
                 if failed:
                     outcome.errors[i] = failed
                 elif p.target.commit is None:
                     await server.delete_marker(p.target)
                 else:
-                    await server.set_marker(p.target)
-                    outcome.warnings += await _settle_schedules(server, plan, cwd)
+                    await server.set_marker(marker_of(p.target))
+                    outcome.warnings += await _settle_schedules(server, plan, p.config, cwd)
         finally:  # a timeout or a failure halfway is when a busy server matters most
             if adaptive and server.busy:
                 remember_busy(cwd)
@@ -185,10 +190,11 @@ def remember_busy(cwd: str) -> None:
         pass  # a read-only clone: auto tries 4 writers again next time, which costs a retry, not a result
 
 
-async def _settle_schedules(server, plan: RefPlan, cwd: str) -> list[str]:
-    """One live schedule per flow where possible: a tag whose flow now fires switches off that flow's schedule
-    on older tags (their commits are ancestors of this one), so tags do not pile up runs; any other live
-    schedule of the same flow (main and a tag, say) is left alone and named, since both fire."""
+async def _settle_schedules(server, plan: RefPlan, config, cwd: str) -> list[str]:
+    """One live schedule per flow: with schedules-on unset, a release deployment whose flow fires switches off
+    that flow's schedule everywhere else in the repository (main's, from before the first release; old tags');
+    with schedules-on set, a tag switches it off on older tags (their commits are ancestors of this one), and
+    any other live schedule of the same flow (main and a tag, say) is left alone and named, since both fire."""
     target = plan.target
     scheduled = {a.flow_name for a in plan.writes
                  if a.op in (Op.REGISTER, Op.UPDATE) and a.flow and a.flow.settings.schedule and a.schedule_live}
@@ -196,14 +202,18 @@ async def _settle_schedules(server, plan: RefPlan, cwd: str) -> list[str]:
         return []
     warnings = []
     for d, flow_name, ref in await server.live_schedules(target.repository, scheduled):
-        if ref == target.ref:
+        if ref == target.owner:
             continue
-        if (target.is_tag and ref.startswith("refs/tags/") and d.version and target.commit
+        if target.release and config.schedules_on is None:
+            await server.switch_off_schedules(d)
+            plan.actions.append(Action(Op.UNSCHEDULE, flow_name, d.name, f"{flow_name}/{target.release} fires it"))
+        elif (target.is_tag and ref.startswith("refs/tags/") and d.version and target.commit
                 and git.is_ancestor(d.version, target.commit, cwd)):
             await server.switch_off_schedules(d)
             plan.actions.append(Action(Op.UNSCHEDULE, flow_name, d.name, f"superseded by {target.short}"))
         else:
-            warnings.append(f"{flow_name}: its schedule is live on {short_ref(ref)} too ({flow_name}/{d.name}), "
+            where = ref.removeprefix(RELEASE_REF) if ref.startswith(RELEASE_REF) else short_ref(ref)
+            warnings.append(f"{flow_name}: its schedule is live on {where} too ({flow_name}/{d.name}), "
                             "and both fire; keep one with schedules-on in [tool.prefect-push]")
     return warnings
 
@@ -217,33 +227,54 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
                 # registered again since that deletion (by another clone, or CI): those deployments stay
                 return RefPlan(target, note=f"re-registered at {marker[:12]} since it was deleted; kept",
                                keep_marker=True)
-        return build_ref_deletion(target, await server.ref_deployments(target))
-    if not p.all_flows:
-        marker = await server.marker(target)
+        plan = build_ref_deletion(target, await server.ref_deployments(target))
+        if target.is_tag:
+            plan.hints += await _release_on(server, p)
+        return plan
+    if not p.all_flows or target.release:
+        marker = await server.marker(marker_of(target))
         if marker == target.commit:
+            if target.release:
+                return RefPlan(target, note=f"{target.release} is at {target.short} ({target.commit[:12]}) already")
             return RefPlan(target, note=f"already registered at {target.commit[:12]}")
         p = decide_base(p, cwd, marker=marker, fetch=False)  # the shallow clone fetched in _fetch_bases
         assert p.base is not None
+        if p.base.row is Row.RELEASE_BEHIND:
+            return RefPlan(target, note=f"{target.release} not moved: {p.base.why}", hints=[p.base.hint])
         if p.base.repair:
             p = await _repair(server, p, cwd)
     target, wanted = p.target, p.wanted
     from_marker = p.base is not None and p.base.row in (Row.MARKER, Row.MARKER_ELSEWHERE, Row.MARKER_NOT_ON_REMOTE)
     assert wanted is not None
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
-    name_for = p.config.deployment_name_for
-    names = {name_for(target.short, spec.flow_name, spec.path, target.repository) for spec, _ in wanted.upserts}
-    names |= {name_for(target.short, name, path, target.repository) for name, path, _ in wanted.removals}
+    names = {deployment_name(target, p.config, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
+    names |= {deployment_name(target, p.config, name, path) for name, path, _ in wanted.removals}
+    if p.config.schedules_on is None and p.config.is_home(target.repository):
+        names.add(p.config.release_name)  # whether each flow has a release decides where its schedule fires
     if wanted.upserts:
         target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     if p.base is not None and p.base.hint:
         plan.hints.append(p.base.hint)
     if not plan.actions and not plan.problems:
-        if from_marker:
+        if target.release and p.base is not None:
+            plan.note, plan.advance_marker = f"no flow changed ({p.base.why}); {target.release} moves to {target.short}", True
+        elif from_marker:
             plan.note, plan.advance_marker = f"no flow changed ({p.base.why})", True
         else:
             plan.note = "no flow changed"
     return plan
+
+
+async def _release_on(server, p: Prepared) -> list[str]:
+    """A deleted tag that release deployments clone: their runs would fail, so say which (they stay)."""
+    release = replace(p.target, ref=RELEASE_REF + p.config.release_name)
+    tag = GIT_TAG + p.target.short
+    flows = sorted(e.flow_name for e in await server.ref_deployments(release) if tag in e.tags)
+    if not flows:
+        return []
+    return [f"{p.config.release_name} of {', '.join(flows)} clones {p.target.short}, which this push deletes: their "
+            f"runs will fail to clone it; `prefect-push release <tag>` moves them to another tag"]
 
 
 async def _repair(server, p: Prepared, cwd: str) -> Prepared:

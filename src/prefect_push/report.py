@@ -44,7 +44,7 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
                 "action": ("would " + a.op.value) if dry_run and a.op is not Op.SKIP else a.op.value,
                 "flow": a.flow_name, "deployment": a.deployment, "reason": a.reason,
                 "entrypoint": a.flow.entrypoint if a.flow else None,
-                "error": errors.get(a.deployment),
+                "error": errors.get((a.flow_name, a.deployment)),
                 "runtime": a.runtime.name if a.runtime else None,
                 "work_pool": a.runtime.work_pool if a.runtime else None,
                 "schedule": a.schedule or None,
@@ -106,7 +106,8 @@ def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
 
     table = Table(title=f"prefect-push status: {escape(data['repository'])} → {escape(data['api_url'])}",
                   title_justify="left")
-    for col in ("ref", "on remote", "deployment", "commit", "subject", "age", "work pool"):
+    tagged = any(d.get("tag") for r in data["refs"] for d in r["deployments"])  # a release: the tag it is at
+    for col in ("ref", "on remote", "deployment", *(("tag",) if tagged else ()), "commit", "subject", "age", "work pool"):
         table.add_column(col, overflow="fold")
     styles = {True: "green", False: "red", None: "yellow"}
     for r in data["refs"]:
@@ -114,7 +115,8 @@ def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
             first = i == 0  # the ref once per section: the table reads as groups
             table.add_row(escape(r["ref"]) if first else "",
                           f"[{styles[r['on_remote']]}]{remote_word(r['on_remote'])}[/]" if first else "",
-                          escape(f"{d['flow']}/{d['deployment']}"), d["commit"], escape(d["subject"]), d["age"],
+                          escape(f"{d['flow']}/{d['deployment']}"), *((escape(d.get("tag") or ""),) if tagged else ()),
+                          d["commit"], escape(d["subject"]), d["age"],
                           escape(d["work_pool"] or ""))
         table.add_section()
     print_table(table)

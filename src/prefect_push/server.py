@@ -33,7 +33,7 @@ from prefect.settings import PREFECT_API_URL
 from . import compat
 from .config import Config
 from .engine import Blocked
-from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_tags
+from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_description, deployment_tags
 from .schema import parameter_schema
 from .status import Registered
 
@@ -60,18 +60,32 @@ def check_configured() -> None:
                       "in your profile) to the server your workers use")
 
 
+def _marker_digest(repository: str, ref: str) -> str:
+    return hashlib.sha256(f"{repository}\n{ref}".encode()).hexdigest()[:32]
+
+
 def marker_name(repository: str, ref: str) -> str:
-    # Variable names allow letters, digits, - and _ only: hash the (repository, ref) pair.
-    digest = hashlib.sha256(f"{repository}\n{ref}".encode()).hexdigest()[:32]
-    return f"prefect-push-{digest}"
+    # A Variable name for the (repository, ref) pair: lowercase letters, digits and underscores only, the rule
+    # of every 3.x server (3.0.11 to 3.3.7 refuse a hyphen with 422; 3.4.25 allows it).
+    return f"prefect_push_{_marker_digest(repository, ref)}"
+
+
+def legacy_marker_name(repository: str, ref: str) -> str:
+    """The name earlier prefect-push releases wrote: still read, so a ref registered by them keeps its marker,
+    and removed when the new name is written."""
+    return f"prefect-push-{_marker_digest(repository, ref)}"
 
 
 def describe(exc: BaseException) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):  # Prefect's text of one holds the whole answer: short, and logged
+        return write_error(exc)
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-ERROR_LINE = 120  # characters of the server's message in a table row; the whole answer goes to ERROR_LOG
+ERROR_LINE = 80  # characters of the server's message in a table row; the whole answer goes to ERROR_LOG
 ERROR_LOG = "server-errors.log"  # in .git/prefect-push/
 
 
@@ -87,21 +101,40 @@ def _error_log_path() -> str | None:
 
 
 def error_detail(body: str) -> str:
-    """The server's own message: FastAPI's `detail` (a text, or a list of {loc, msg}), else the body's text with
-    tags stripped (a proxy's HTML page); one line."""
+    """The server's own message: FastAPI's `detail` (a text, or a list of {loc, msg}), else an HTML page's title
+    (a proxy's error page) or the body's text with tags stripped; one line."""
     import json
     import re
 
     try:
-        detail = json.loads(body).get("detail")
+        answer = json.loads(body)
+        # FastAPI's, then Prefect's own (a 422 with exception_detail, a 401 with only exception_message)
+        detail = answer.get("detail") or answer.get("exception_detail") or answer.get("exception_message")
     except (ValueError, AttributeError):
         detail = None
-    if isinstance(detail, list):
-        detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', ())[1:])}: {d.get('msg', '')}"
-                           if isinstance(d, dict) else str(d) for d in detail)
-    text = str(detail) if detail else re.sub(r"<[^>]*>", " ", body)
+    more = ""
+    if isinstance(detail, list) and detail:  # a validation error: the first problem, and how many more
+        first = detail[0]
+        more = f" (+{len(detail) - 1} more)" if len(detail) > 1 else ""
+        detail = (f"{'.'.join(str(p) for p in first.get('loc', ())[1:])}: {first.get('msg', '')}"
+                  if isinstance(first, dict) else str(first))
+    title = None if detail else re.search(r"<title[^>]*>(.*?)</title>", body, re.I | re.S)
+    text = str(detail) if detail else title.group(1) if title else re.sub(r"<[^>]*>", " ", body)
     text = " ".join(text.split())
-    return text if len(text) <= ERROR_LINE else text[:ERROR_LINE - 3] + "..."
+    room = ERROR_LINE - len(more)
+    return (text if len(text) <= room else text[:room - 3] + "...") + more
+
+
+def auth_refused(status: int) -> str:
+    """One line for a 401/403: which credential to set, and whether one was sent (never its value)."""
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
+
+    sent = [name for name, setting in (("PREFECT_API_AUTH_STRING", PREFECT_API_AUTH_STRING),
+                                       ("PREFECT_API_KEY", PREFECT_API_KEY)) if setting.value()]
+    what = f"it refused the {' and '.join(sent)} that is set" if sent else "no credentials are set"
+    return (f"Prefect API at {api_url()} answered {status} {'Unauthorized' if status == 401 else 'Forbidden'} "
+            f"({what}): set PREFECT_API_AUTH_STRING to the server's user:password (its "
+            "PREFECT_SERVER_API_AUTH_STRING), or PREFECT_API_KEY for Prefect Cloud")
 
 
 def write_error(exc: BaseException) -> str:
@@ -113,7 +146,9 @@ def write_error(exc: BaseException) -> str:
         return describe(exc)
     response = exc.response
     body = response.text
-    line = f"{response.status_code} {error_detail(body) or response.reason_phrase}".strip()
+    detail = error_detail(body) or response.reason_phrase
+    status = str(response.status_code)
+    line = detail if detail.startswith(status) else f"{status} {detail}".strip()  # "502 Bad Gateway", once
     log = _error_log_path()
     if log:
         try:
@@ -121,7 +156,7 @@ def write_error(exc: BaseException) -> str:
             with open(log, "a", encoding="utf-8") as f:
                 f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc.request.method} {exc.request.url} -> "
                         f"{response.status_code}\n{body}\n\n")
-            line += f" (full answer in {os.path.relpath(log)})"
+            line += f" (full answer: {os.path.relpath(log)})"
         except OSError:
             pass
     return line
@@ -222,6 +257,7 @@ class Server:
         self._pools: dict[str, Any] = {}
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
         self.version: compat.Version | None = None  # the server's, read once in check_reachable; None: unknown
+        self._legacy_markers: set[str] = set()  # markers read under legacy_marker_name: renamed on the next write
 
     @property
     def busy(self) -> bool:
@@ -246,12 +282,19 @@ class Server:
         await self._read_version()
 
     async def _read_version(self) -> None:
-        """The server's version, once per push: writes leave out what it does not accept (compat.FIELDS)."""
+        """The server's version, once per push: writes leave out what it does not accept (compat.FIELDS). The
+        first request that needs credentials (/health does not), so a refused one is said here."""
+        import httpx
+
         text = None
         try:
             response = await self._client.request("GET", "/admin/version")
             text = response.json()
-        except Exception:  # noqa: BLE001 - a server (or proxy) without it: assume it takes all we send
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code in (401, 403):
+                raise Blocked(auth_refused(exc.response.status_code)) from None
+            return  # a server (or proxy) without it: assume it takes all we send
+        except Exception:  # noqa: BLE001 - as above
             return
         self.version = compat.parse_version(text if isinstance(text, str) else None)
         if self.version is not None and self.version[0] < compat.MIN_MAJOR:
@@ -260,7 +303,17 @@ class Server:
 
     # --- marker: the last commit of (repository, ref) whose registration fully succeeded ---
     async def marker(self, target: Target) -> str | None:
-        var = await self._client.read_variable_by_name(marker_name(target.repository, target.ref))
+        """One read for both names: the current one wins; a marker found only under the legacy name counts,
+        and is renamed when the marker is next written."""
+        from prefect.client.schemas.objects import Variable
+
+        name, legacy = marker_name(target.repository, target.ref), legacy_marker_name(target.repository, target.ref)
+        response = await self._client.request(
+            "POST", "/variables/filter", json={"variables": {"name": {"any_": [name, legacy]}}, "limit": 2})
+        found = {v.name: v for v in Variable.model_validate_list(response.json())}
+        if legacy in found:
+            self._legacy_markers.add(legacy)
+        var = found.get(name) or found.get(legacy)
         if var is None or not isinstance(var.value, dict):
             return None
         return var.value.get("commit")
@@ -274,20 +327,32 @@ class Server:
 
         try:  # one call when the ref was registered before
             await self._client.update_variable(VariableUpdate(name=name, value=value))
-            return
         except httpx.HTTPStatusError as exc:  # Prefect's update_variable does not turn a 404 into ObjectNotFound
             if exc.response.status_code != 404:
                 raise
-        try:
-            await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
-        except ObjectAlreadyExists:  # a push of the same ref from another clone created it meanwhile
-            await self._client.update_variable(VariableUpdate(name=name, value=value))
+            try:
+                await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
+            except ObjectAlreadyExists:  # a push of the same ref from another clone created it meanwhile
+                await self._client.update_variable(VariableUpdate(name=name, value=value))
+        legacy = legacy_marker_name(target.repository, target.ref)
+        if legacy in self._legacy_markers:  # migrated: the new name holds it now
+            await self._delete_variable(legacy)
+            self._legacy_markers.discard(legacy)
 
     async def delete_marker(self, target: Target) -> None:
+        await self._delete_variable(marker_name(target.repository, target.ref))
+        await self._delete_variable(legacy_marker_name(target.repository, target.ref))
+
+    async def _delete_variable(self, name: str) -> None:
+        import httpx
+
         try:
-            await self._client.delete_variable_by_name(marker_name(target.repository, target.ref))
+            await self._client.delete_variable_by_name(name)
         except ObjectNotFound:
             pass
+        except httpx.HTTPStatusError as exc:  # a server that refuses the name itself has no such variable
+            if exc.response.status_code != 422:
+                raise
 
     # --- reads ---
     async def _deployments(self, **filters: Any) -> list[Any]:
@@ -531,7 +596,7 @@ class Server:
             schedules=schedules(spec.settings, live=action.schedule_live),
             tags=deployment_tags(target, config, action),
             # "" rather than None: the server stores a None description as the text 'None' (prefect 3.9.1)
-            description=spec.description or "",
+            description=deployment_description(target, spec.description or ""),
             labels={}, path=None, storage_document_id=None, infrastructure_document_id=None,  # as Prefect sends them
             # a limit to set, or one the deployment had and must lose: see _create_deployment
             **({"concurrency_limit": runtime.concurrency, "concurrency_options": None}
@@ -567,7 +632,7 @@ class Server:
         names = await self._flow_names({d.flow_id for d in deployments})
         return [Registered(str(d.id), names.get(d.flow_id, "?"), d.name,
                            next((t[len(REF_TAG):] for t in d.tags or () if t.startswith(REF_TAG)), None),
-                           d.version, d.updated, d.work_pool_name)
+                           d.version, d.updated, d.work_pool_name, tuple(d.tags or ()))
                 for d in deployments]
 
     async def delete_deployment(self, deployment_id: str) -> None:
