@@ -1,4 +1,4 @@
-"""base.decide, row by row: each case here is a row of the README's base table ("What gets registered").
+"""base.decide, row by row: each case here is a row of the base table in docs/what-gets-registered.md.
 
 Pure logic over facts; the same rows are exercised end to end against real git and the real server in
 tests/test_base_rows.py."""
@@ -77,3 +77,40 @@ def test_a_marker_the_remote_lacks_is_never_every_flow():
     for remote_old in (O, None):
         decided = decide(facts(marker=M, marker_here=True, marker_held=False, remote_old=remote_old))
         assert decided.commit is not None and decided.repair
+
+
+# --- releases: a release tag moves the release deployments (docs/releases.md, "Which flows a release moves") ---
+V2 = "refs/tags/v2"
+REL = dict(ref=V2, release="production", commit=F, previous_tag="v1", previous_tag_commit=T1)
+RELEASE_ROWS = [
+    # (facts, row, base, why contains, hint contains)
+    (dict(REL, marker_read=False), Row.UNREAD, T1, "the tag's own changes", ""),
+    (dict(REL), Row.RELEASE, None, "first release: every flow", ""),
+    (dict(REL, marker=M, marker_here=True, descends=True, release_at="v1"), Row.RELEASE, M,
+     "since release v1 (mmmmmmmmmmmm)", ""),
+    (dict(REL, marker=M, marker_here=True, descends=False, release_at="v3"), Row.RELEASE_BEHIND, None,
+     "v2 does not descend from the current release v3 (mmmmmmmmmmmm)", "`prefect-push release v2`"),
+    (dict(REL, marker=M, marker_here=False, descends=None), Row.RELEASE_BEHIND, None, "fetch the tags",
+     "production did not move"),
+    (dict(REL, marker=M, marker_here=True, descends=False, release_at="v3", forced=True), Row.RELEASE_MOVE, M,
+     "differs from release v3", ""),
+    (dict(REL, marker=M, marker_here=False, forced=True), Row.RELEASE_MOVE, None, "not in this clone: every flow", ""),
+    (dict(REL, marker=M, marker_here=True, descends=True, all_flows=True), Row.ALL, None, "--all", ""),
+    (dict(REL, marker=M, marker_here=True, descends=False, all_flows=True), Row.RELEASE_BEHIND, None, "descend", "v2"),
+]
+
+
+@pytest.mark.parametrize("given,row,base,why,hint", RELEASE_ROWS,
+                         ids=[f"{r[1].name}-{i}" for i, r in enumerate(RELEASE_ROWS)])
+def test_each_release_row(given, row, base, why, hint):
+    decided = decide(facts(**given))
+    assert (decided.row, decided.commit) == (row, base)
+    assert why in decided.why
+    assert (hint in decided.hint) if hint else not decided.hint
+
+
+def test_a_tag_behind_the_release_says_so_in_one_line_naming_tag_release_and_command():
+    decided = decide(facts(**dict(REL, marker=M, marker_here=True, descends=False, release_at="v3")))
+    assert decided.hint == ("v2 (ffffffffffff) does not descend from the current release v3 (mmmmmmmmmmmm): "
+                            "production did not move; `prefect-push release v2` moves it there on purpose")
+    assert "\n" not in decided.hint

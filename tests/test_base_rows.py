@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 
-from conftest import Repo, deployments, flow_source
+from conftest import Repo, deployments, flow_source, per_tag
 
 HELPER_FLOW = """from prefect import flow
 
@@ -20,6 +20,7 @@ def {fn}():
 
 def test_a_tag_after_a_helper_change_pins_the_new_helper(hooked: Repo):
     r = hooked
+    per_tag(r)
     hello, other = r.flow("hello"), r.flow("other")
     r.write("flows/__init__.py", "")
     r.write("flows/helpers.py", "def greeting():\n    return 'old'\n")

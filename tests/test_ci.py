@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Repo, deployments, flow_source
+from conftest import Repo, deployments, flow_source, per_tag
 from prefect_push import ci, git
 from prefect_push.ci import CiPush
 
@@ -208,6 +208,7 @@ def test_github_first_push_of_a_branch_in_a_depth_1_clone(repo: Repo, prefect_se
 
 
 def test_gitlab_main_and_tag_pipelines(repo: Repo, prefect_server, tmp_path):
+    per_tag(repo)
     a, b = repo.flow("a"), repo.flow("b")
     repo.write("flows/a.py", flow_source(a))
     repo.write("flows/b.py", flow_source(b))
@@ -276,6 +277,7 @@ def test_history_that_cannot_be_fetched_stops_with_one_line_naming_the_setting(r
 
 
 def test_explicit_arguments_beat_the_environment(repo: Repo, prefect_server, tmp_path):
+    per_tag(repo)
     a = repo.flow("a")
     repo.write("flows/a.py", flow_source(a))
     c1 = repo.commit()
@@ -315,16 +317,16 @@ def test_github_deletion_deletes_the_refs_deployments(repo: Repo, prefect_server
     assert set(deployments(repo.uid)) == {f"{a}/main"}
 
 
-# --- the README's example CI files: what the tests above run is what they set up ---
+# --- the example CI files of docs/ci.md: what the tests above run is what they set up ---
 
 def readme_yaml(after: str) -> dict:
     import re
 
     import yaml
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ci.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", text[text.index(after):], re.S)
-    assert block, f"no yaml block after {after!r} in README.md"
+    assert block, f"no yaml block after {after!r} in docs/ci.md"
     return yaml.safe_load(block.group(1))
 
 

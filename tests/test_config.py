@@ -114,9 +114,12 @@ def test_bad_runtimes_name_the_table_and_key():
         cfg('[tool.prefect-push.runtimes.gpu]\nconcurrency = 0')
 
 
-def test_schedules_live_on_main_and_tags_by_default():
+def test_schedules_live_on_main_by_default_and_where_schedules_on_says():
+    # unset: main (until the flow's first release: plan.schedule_live, tests/test_plan.py), never tags' own
     c = cfg("")
-    assert c.schedules_live("refs/heads/main") and c.schedules_live("refs/tags/v1")
+    assert c.schedules_on is None and c.schedules_live("refs/heads/main")
+    assert not c.schedules_live("refs/tags/v1") and not c.schedules_live("refs/heads/feature/main")
+    c = cfg('schedules-on = ["main", "refs/tags/**"]')
     assert c.schedules_live("refs/tags/release/2") and not c.schedules_live("refs/heads/feature/main")
     c = cfg('schedules-on = ["release/*"]')
     assert c.schedules_live("refs/heads/release/1") and not c.schedules_live("refs/heads/main")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo
+from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo, per_tag
 
 Z40 = "0" * 40
 
@@ -123,7 +123,7 @@ def test_a_ref_name_that_is_not_utf8_is_pushed_and_registers_nothing(hooked: Rep
 def test_sha256_repository_update_push_and_annotated_tag(prefect_server, tmp_path):
     r = sha256_repo(tmp_path)
     assert r.cli("install").returncode == 0
-    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n')
+    per_tag(r)
     a, b = r.flow("a"), r.flow("b")
     r.write("flows/a.py", flow_source(a))
     r.write("flows/b.py", flow_source(b))
@@ -143,6 +143,7 @@ def test_sha256_repository_update_push_and_annotated_tag(prefect_server, tmp_pat
 
 def test_tag_only_pushes_of_commits_the_remote_has_lightweight_annotated_and_tags(hooked: Repo):
     r = hooked
+    per_tag(r)
     a, b = r.flow("a"), r.flow("b")
     r.write("flows/a.py", flow_source(a))
     r.write("flows/b.py", flow_source(b))
@@ -189,6 +190,7 @@ def test_a_tag_of_a_blob_or_tree_is_pushed_and_registers_nothing(hooked: Repo):
 
 def test_push_all_and_push_mirror(hooked: Repo):
     r = hooked
+    per_tag(r)
     a = r.flow("a")
     r.write("flows/a.py", flow_source(a))
     r.commit()
@@ -251,6 +253,7 @@ def test_force_push_rewinding_and_replacing_history(hooked: Repo):
 
 def test_push_from_a_detached_head(hooked: Repo):
     r = hooked
+    per_tag(r)
     a = r.flow("a")
     r.write("flows/a.py", flow_source(a))
     r.commit()

@@ -2,43 +2,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from conftest import BIN, POOL, ROOT, Repo, deployments, flow_source
-
-SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", "build"}
-
-
-@pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory) -> tuple[str, str]:
-    """This checkout as pre-commit sees a hook repo: a git repo at a commit (uncommitted edits included)."""
-    dest = tmp_path_factory.mktemp("hook-repo")
-    shutil.copytree(ROOT, dest, dirs_exist_ok=True,
-                    ignore=lambda d, names: [n for n in names if n in SKIP_DIRS or n.endswith(".egg-info")])
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
-        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True, capture_output=True,
-                         text=True).stdout.strip()
-    return str(dest), rev
-
-
-def install_pre_commit(repo: Repo, hook_repo: tuple[str, str]) -> None:
-    url, rev = hook_repo
-    repo.write(".pre-commit-config.yaml",
-               f"repos:\n  - repo: {url}\n    rev: {rev}\n    hooks:\n      - id: prefect-push\n")
-    repo.commit("pre-commit config")
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
-                          cwd=repo.path, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    # build the hook's environment now (pip installs this checkout into pre-commit's own virtualenv)
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "install-hooks"], cwd=repo.path,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+from conftest import BIN, POOL, Repo, deployments, flow_source, install_pre_commit, per_tag
 
 
 def test_pre_commit_hook_registers_changed_flows_and_shows_the_table(repo: Repo, hook_repo, prefect_server):
@@ -89,6 +56,7 @@ def test_pre_commit_blocks_a_bad_flow(repo: Repo, hook_repo, prefect_server):
 
 
 def test_plain_hook_beside_pre_commit_covers_tags_and_deletions(repo: Repo, hook_repo, prefect_server):
+    per_tag(repo)
     install_pre_commit(repo, hook_repo)
     proc = repo.cli("install")
     assert proc.returncode == 0 and "pre-push.legacy" in proc.stderr
@@ -108,6 +76,7 @@ def test_plain_hook_beside_pre_commit_covers_tags_and_deletions(repo: Repo, hook
 
 def test_process_worker_runs_the_pushed_branch(hooked: Repo, tmp_path: Path):
     r = hooked
+    per_tag(r)  # a tag's own deployment pins it (tests/test_releases.py runs production)
     name = r.flow("greet")
     body = "print('greeting from ' + BRANCH)\n    return BRANCH"
     r.write("flows/greet.py", flow_source(name, body=body, extra="BRANCH = 'main'").replace(

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo
+from conftest import BIN, POOL, Repo, deployments, flow_source, sha256_repo, per_tag
 
 BIN_PP = BIN / "prefect-push"
 
@@ -105,6 +105,7 @@ def test_already_registered_commit_is_skipped(hooked: Repo):
 
 def test_tags_pin_and_register_what_changed_since_the_previous_tag(hooked: Repo):
     r = hooked
+    per_tag(r)
     a, b = r.flow("a"), r.flow("b")
     r.write("flows/a.py", flow_source(a))
     r.write("flows/b.py", flow_source(b))
@@ -261,6 +262,7 @@ def test_token_in_remote_url_and_secret_block_never_stored_nor_printed(repo: Rep
 
 
 def test_build_tag_overrides_the_detected_ref(repo: Repo, prefect_server):
+    per_tag(repo)
     repo.write("flows/a.py", flow_source(repo.flow("a")))
     repo.commit()
     repo.git("tag", "release-7")
@@ -382,6 +384,7 @@ def test_register_all_adopts_an_existing_repo(repo: Repo, prefect_server):
 
 
 def test_register_a_ref_that_is_not_checked_out_uses_that_refs_commit(repo: Repo, prefect_server):
+    per_tag(repo)
     a = repo.flow("a")
     repo.write("flows/a.py", flow_source(a))
     repo.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import POOL, Repo, deployments, flow_source
+from conftest import POOL, Repo, deployments, flow_source, per_tag
 from test_push_registers import assert_blocked
 
 
@@ -111,7 +111,9 @@ def schedules(d) -> list[tuple[str, bool]]:
 
 
 def test_schedules_fire_on_main_and_tags_and_are_off_on_feature_branches(hooked: Repo):
+    # schedules-on set to today's old default, with per-tag deployments: tests/test_releases.py has the default
     r = hooked
+    per_tag(r, 'schedules-on = ["main", "refs/tags/**"]\n')
     a, b = r.flow("a"), r.flow("b")
     r.write("flows/a.py", flow_source(a, params="day: str = 'today'")
             + 'PREFECT_PUSH = {"cron": "0 6 * * *", "timezone": "Europe/Berlin", "parameters": {"day": "yesterday"},'

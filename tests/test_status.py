@@ -7,10 +7,10 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from conftest import BIN, Repo, deployments, flow_source
+from conftest import BIN, Repo, deployments, flow_source, per_tag
 
 from prefect_push.git import parse_ls_remote, repo_key
-from prefect_push.status import NOT_HERE, Registered, age, by_ref, stale, status_rows
+from prefect_push.status import NOT_HERE, Registered, age, beyond_keep, by_ref, stale, status_rows
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 SHA = "a" * 40
@@ -56,6 +56,29 @@ def test_stale_takes_only_branches_and_tags_the_remote_lacks():
     assert stale(by_ref([reg("a", "refs/heads/main")], {})) != []  # an empty remote has no refs at all
 
 
+def test_a_release_is_its_own_section_on_the_remote_while_its_tags_are_and_never_stale():
+    at = lambda flow, tag: Registered(f"id-{flow}", flow, "production", "release:production", SHA,  # noqa: E731
+                                      NOW - timedelta(days=2), "pool", ("prefect-push", f"git-tag:{tag}"))
+    refs = by_ref([reg("a", "refs/heads/main"), at("a", "v2"), at("b", "v1")], {"refs/heads/main": SHA,
+                                                                                "refs/tags/v1": SHA, "refs/tags/v2": SHA})
+    assert [(r.ref, r.release, r.on_remote) for r in refs] == [("refs/heads/main", None, True),
+                                                               ("release:production", "production", True)]
+    rows = status_rows(refs, {SHA: "s"}, NOW)[1]
+    assert [(d["flow"], d["tag"], d["commit"], d["age"]) for d in rows["deployments"]] == [
+        ("a", "v2", SHA[:12], "2d ago"), ("b", "v1", SHA[:12], "2d ago")]
+    lost_v1 = by_ref([at("a", "v2"), at("b", "v1")], {"refs/tags/v2": SHA})
+    assert lost_v1[0].on_remote is False and stale(lost_v1) == []  # shown as gone, never pruned
+
+
+def test_beyond_keep_takes_each_flows_tags_past_the_newest_n():
+    regs = [reg("a", f"refs/tags/v{i}") for i in (1, 2, 3)] + [reg("b", "refs/tags/v1"), reg("a", "refs/tags/old")]
+    remote = {f"refs/tags/v{i}": SHA for i in (1, 2, 3)}  # "old" is gone: stale takes it whole, not counted here
+    newness = {"refs/tags/v1": 1.0, "refs/tags/v2": 2.0, "refs/tags/v3": 3.0}
+    old = beyond_keep(by_ref(regs, remote), 2, newness)
+    assert [(d.flow, r.ref) for r, d in old] == [("a", "refs/tags/v1")]  # b has one tag: kept
+    assert beyond_keep(by_ref(regs, None), 1, newness) == []  # an unknown remote deletes nothing
+
+
 def test_status_rows_name_commits_this_clone_lacks():
     other = "b" * 40
     refs = by_ref([reg("a", "refs/heads/main"), reg("b", "refs/heads/main", other), reg("c", "refs/heads/main", None)],
@@ -98,6 +121,7 @@ def marker(r: Repo, ref: str):
 
 def test_status_shows_refs_and_prune_deletes_what_the_remote_lost(hooked: Repo, tmp_path: Path):
     r = hooked
+    per_tag(r)  # a tag's own deployments (tests/test_releases.py shows a release in status)
     a, b = r.flow("a"), r.flow("b")
     r.write("flows/a.py", flow_source(a))
     r.write("flows/b.py", flow_source(b))

@@ -1,5 +1,5 @@
 """Where a ref's diff starts: one pure rule over facts gathered first (git, the server's marker, this clone's
-record of opted-out pushes). Every row of `decide` is a row of the README's table ("What gets registered") and
+record of opted-out pushes). Every row of `decide` is a row of the table in docs/what-gets-registered.md and
 a case of tests/test_base.py; the engine and the registrar both ask here, and nowhere else decides a base.
 """
 from __future__ import annotations
@@ -19,6 +19,9 @@ class Row(str, Enum):
     FROM = "--from"
     NEW_BRANCH = "new branch"
     NEVER_REGISTERED = "never registered"
+    RELEASE = "release"
+    RELEASE_MOVE = "prefect-push release"
+    RELEASE_BEHIND = "release not ahead"  # moves nothing
     UNREAD = "marker not read yet"  # before the server is asked: the push's own diff (not a row of the table)
 
 
@@ -41,6 +44,11 @@ class Facts:
     all_flows: bool = False  # register --all
     commit: str | None = None  # the pushed commit
     marker_read: bool = True  # False before the server is asked: `marker` is unknown, not absent
+    # releases: the tag moves the release deployments; `marker` is then the release's (its current commit)
+    release: str = ""  # the release deployments' name ("production"); "": not a release
+    forced: bool = False  # `prefect-push release <tag>`: rollback or roll-forward, on purpose
+    descends: bool | None = None  # the tag's commit descends from the release's (None: that commit is not here)
+    release_at: str | None = None  # the current release's tag name, when this clone has one at its commit
 
     @property
     def is_tag(self) -> bool:
@@ -65,7 +73,9 @@ def _name(ref: str) -> str:
 
 
 def decide(f: Facts) -> Base:
-    """The base of one ref's diff, and why (see the README's table; the first matching row wins)."""
+    """The base of one ref's diff, and why (see docs/what-gets-registered.md; the first matching row wins)."""
+    if f.release:
+        return _release(f)
     if f.all_flows:
         return Base(Row.ALL, None, "--all: every flow")
     if f.is_tag:
@@ -115,3 +125,28 @@ def decide(f: Facts) -> Base:
     return Base(Row.NEVER_REGISTERED, fork if fork is not None else f.remote_old, since,
                 hint=f"{f.ref} was never registered: this push registers only what it changed; "
                      f"`prefect-push register --ref {_name(f.ref)} --all` registers the rest")
+
+
+def _release(f: Facts) -> Base:
+    """A release tag moves the release deployments (docs/releases.md): every flow the first time, then what
+    changed since the current release, and never backwards unless asked (`prefect-push release <tag>`)."""
+    tag = _name(f.ref)
+    if not f.marker_read:
+        # the tag's own changes, to find broken flow files before any write; the release's marker decides
+        return Base(Row.UNREAD, f.previous_tag_commit, "the tag's own changes")
+    if f.marker is None:
+        return Base(Row.RELEASE, None, "first release: every flow")
+    current = f"{f.release_at} ({_short(f.marker)})" if f.release_at else _short(f.marker)
+    if f.forced:
+        if not f.marker_here:
+            return Base(Row.RELEASE_MOVE, None, f"current release {current} is not in this clone: every flow")
+        return Base(Row.RELEASE_MOVE, f.marker, f"differs from release {current}")
+    if f.descends is not True:
+        why = ("does not descend from" if f.descends is False
+               else "cannot be compared with (its commit is not in this clone: fetch the tags)")
+        return Base(Row.RELEASE_BEHIND, None, f"{tag} {why} the current release {current}",
+                    hint=f"{tag} ({_short(f.commit)}) {why} the current release {current}: {f.release} did not move; "
+                         f"`prefect-push release {tag}` moves it there on purpose")
+    if f.all_flows:
+        return Base(Row.ALL, None, "--all: every flow")
+    return Base(Row.RELEASE, f.marker, f"since release {current}")

@@ -11,8 +11,8 @@ from typing import Callable
 
 from . import ci, git
 from .config import ConfigError
-from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, missed, pending_deletions, pending_key,
-                     prepare, read_pending, ref_from_env, write_pending)
+from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, pending_deletions,
+                     pending_key, prepare, read_pending, ref_from_env, write_pending)
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import render, say
 
@@ -82,22 +82,27 @@ def hook_updates(argv: list[str], stdin: str) -> tuple[list[RefUpdate], str, str
 
 def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = False, as_json: bool = False,
             always_ask_server: bool = False, all_flows: bool = False, may_defer: bool = False,
-            explicit_from: bool = False) -> int:
+            explicit_from: bool = False, release: bool = False) -> int:
     """One push's path; may_defer: the hook, which hands registration to the background in after-push mode;
-    explicit_from: the updates' remote_sha is a --from the user gave."""
+    explicit_from: the updates' remote_sha is a --from the user gave; release: `prefect-push release`."""
     cwd = git.toplevel()
     pending = read_pending(cwd)
     prepared: list[Prepared] = []
     for update in updates:
-        p = prepare(update, remote, url, cwd)
-        if p.refused:
-            say(p.refused)
+        first = prepare(update, remote, url, cwd)
+        if first.refused:
+            say(first.refused)
             continue
-        p.pending = pending.get(pending_key(p.target))
-        if p.pending is not None and p.pending.startswith(DELETED):
-            p.pending = None  # the ref was deleted, then pushed again: this push decides
-        p.explicit_from, p.all_flows = explicit_from, all_flows
-        prepared.append(decide_base(p, cwd, read=False) if p.target.commit is not None else p)
+        targets = for_tags(first, release=release)  # a tag: its release, its own deployments, or nothing
+        if release and not targets:
+            raise Blocked(f"{first.target.repository} is not the team's repository (the first entry of remotes in "
+                          "[tool.prefect-push]): releases are made there, not from a fork")
+        for p in targets:
+            p.pending = pending.get(pending_key(p.target))
+            if p.pending is not None and p.pending.startswith(DELETED):
+                p.pending = None  # the ref was deleted, then pushed again: this push decides
+            p.explicit_from, p.all_flows = explicit_from, all_flows
+            prepared.append(decide_base(p, cwd, read=False) if p.target.commit is not None else p)
     if not dry_run and prepared:
         # deletions an earlier push could not tell the server (down, on-error = "warn"): replay them now
         config, where = prepared[0].config, prepared[0].config_where
@@ -109,7 +114,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         raise Blocked("\n".join(problems) + "\nnothing was registered")
     todo = [p for p in prepared
             if always_ask_server or p.wanted is None or p.wanted.upserts or p.wanted.removals
-            or p.pending is not None]
+            or p.pending is not None or p.target.release]  # a release's base is the server's to say
     if not todo:
         if as_json:
             render(Outcome(), as_json=True, dry_run=dry_run)
@@ -321,6 +326,28 @@ def _gave_from(args: argparse.Namespace, updates: list[RefUpdate]) -> bool:
     return bool(args.from_) and bool(updates) and not is_zero(updates[0].remote_sha)
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    """Move the release deployments to a tag on purpose (rollback, roll-forward): every flow whose code differs
+    between the current release and the tag; the table says what moved."""
+    cwd = git.toplevel()
+    name = args.tag.removeprefix("refs/tags/")
+    ref = f"refs/tags/{name}"
+    commit = git.commit_of(ref, cwd)
+    if commit is None:
+        raise Blocked(f"{name!r} is not a tag in this clone (`git fetch --tags`, or `git tag` lists them)")
+    remote_refs = git.ls_remote(args.remote, cwd)
+    remote = git.strip_credentials(args.remote)
+    if remote_refs is None:
+        raise Blocked(f"cannot reach remote {remote} (git ls-remote failed): workers clone the tag from it, "
+                      "so the release did not move")
+    if ref not in remote_refs:
+        raise Blocked(f"tag {name} is not on {remote}, and workers clone it from there: `git push {remote} {name}` "
+                      "first (a release tag's push moves the release itself when it descends from it)")
+    update = RefUpdate(ref, git.git("rev-parse", ref, cwd=cwd).strip(), ref, "0" * len(commit))
+    return execute([update], args.remote, git.remote_url(args.remote), dry_run=args.dry_run, as_json=args.json,
+                   always_ask_server=True, release=True)
+
+
 def cmd_install(args: argparse.Namespace) -> int:
     from .install import install
 
@@ -417,6 +444,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(cwd: str):
+    """The checked-out commit's settings, for commands that are not about one pushed commit."""
+    from .config import Config
+    from .engine import config_at
+
+    try:
+        return config_at(None, cwd)[0]
+    except ConfigError:
+        return Config()  # a broken config must not keep anyone from looking at the server (nor prune by it)
+
+
+def _tag_dates(cwd: str) -> dict[str, float]:
+    """refs/tags/x -> its date in this clone (an annotated tag's, else its commit's): newer is larger."""
+    out = git.git("for-each-ref", "--format=%(creatordate:unix) %(refname)", "refs/tags", cwd=cwd, check=False)
+    dates = {}
+    for line in out.splitlines():
+        when, _, ref = line.partition(" ")
+        if when.isdigit():
+            dates[ref] = float(when)
+    return dates
+
+
 def cmd_prune(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -429,9 +478,23 @@ def cmd_prune(args: argparse.Namespace) -> int:
     remote = git.strip_credentials(args.remote)
     actions: list[dict] = []
 
-    async def prune(server) -> None:
+    async def delete(server, ref, d, why: str) -> bool:
+        """One deployment's row in the table, and its deletion unless --dry-run; False when the deletion failed."""
         from .server import describe
 
+        row = {"ref": ref.ref, "flow": d.flow, "deployment": d.deployment, "commit": status.short_sha(d.commit),
+               "action": "would delete" if args.dry_run else "delete", "reason": why, "error": None}
+        actions.append(row)
+        if args.dry_run:
+            return True
+        try:
+            await server.delete_deployment(d.id)
+        except Exception as exc:  # noqa: BLE001 - reported per deployment; the ref's marker stays
+            row["error"] = describe(exc)
+            return False
+        return True
+
+    async def prune(server) -> None:
         registered = await server.repo_deployments(repository)
         # the remote is asked after the server: a push registers before the remote takes the ref, so reading in
         # this order narrows (cannot close) the window in which a ref being pushed right now looks deleted
@@ -441,19 +504,26 @@ def cmd_prune(args: argparse.Namespace) -> int:
                           "remote state is no reason to delete")
         for ref in status.stale(status.by_ref(registered, remote_refs)):
             why = f"{'tag' if ref.ref.startswith('refs/tags/') else 'branch'} no longer on {remote}"
-            failed = False
-            for d in ref.deployments:
-                row = {"ref": ref.ref, "flow": d.flow, "deployment": d.deployment, "commit": status.short_sha(d.commit),
-                       "action": "would delete" if args.dry_run else "delete", "reason": why, "error": None}
-                actions.append(row)
-                if args.dry_run:
-                    continue
-                try:
-                    await server.delete_deployment(d.id)
-                except Exception as exc:  # noqa: BLE001 - reported per deployment; the ref's marker stays
-                    row["error"], failed = describe(exc), True
-            if not args.dry_run and not failed:
+            ok = [await delete(server, ref, d, why) for d in ref.deployments]
+            if not args.dry_run and all(ok):
                 # the ref may be pushed again one day: as a new ref, from its fork point, not from a stale marker
+                await server.delete_marker(Target(repository, ref.ref, None))
+
+        config = _config(cwd)
+        if not config.tag_deployments:
+            return
+        refs = status.by_ref(registered, remote_refs)
+        old = status.beyond_keep(refs, config.keep_tags, _tag_dates(cwd))
+        why = f"older than the newest {config.keep_tags} tags of its flow (keep-tags)"
+        failed_refs: set[str] = set()
+        for ref, d in old:
+            if not await delete(server, ref, d, why):
+                failed_refs.add(ref.ref)
+        pruned = {id(d) for _, d in old}
+        for ref in refs:
+            if not args.dry_run and ref.ref not in failed_refs and ref.deployments and all(
+                    id(d) in pruned for d in ref.deployments):
+                # every deployment of the tag went: `register --ref <tag>` may bring them back
                 await server.delete_marker(Target(repository, ref.ref, None))
 
     _with_server(prune, cwd, lambda: "nothing pruned" if args.dry_run or not actions
@@ -492,6 +562,13 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
         r.set_defaults(func=func)
 
+    rl = sub.add_parser("release", help="move the release deployments to a tag on purpose (rollback, roll-forward)")
+    rl.add_argument("tag", help="the tag to move to (on the remote already), e.g. v1")
+    rl.add_argument("--remote", default="origin", help="remote name or URL the tag lives on (default origin)")
+    rl.add_argument("--dry-run", action="store_true", help="print what would move; writes nothing")
+    rl.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
+    rl.set_defaults(func=cmd_release)
+
     i = sub.add_parser("install", help="install the plain git pre-push hook (full fidelity: tags, deletions)")
     i.add_argument("--force", action="store_true", help="replace a pre-push hook that is not prefect-push's")
     i.set_defaults(func=cmd_install)
@@ -520,7 +597,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command in ("hook", "register", "plan", "install", "status", "prune") and git.locate() is None:
+        if args.command in ("hook", "register", "plan", "install", "status", "prune", "release") and git.locate() is None:
             raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:

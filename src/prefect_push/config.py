@@ -27,8 +27,12 @@ class ConfigError(ValueError):
 
 
 DEFAULT_RUNTIME = "default"
-# where a flow's schedule fires: main and tags; on any other ref it is registered switched off
-DEFAULT_SCHEDULES_ON = ("main", "refs/tags/**")
+# schedules-on unset: one live schedule per flow (schedule_live in plan.py): on the release deployment once the
+# flow has one, else on the default branch; switched off everywhere else
+DEFAULT_BRANCH = "main"
+DEFAULT_RELEASE_TAGS = ("v*",)  # tag names (globs over the short name) that are releases
+DEFAULT_RELEASE_NAME = "production"  # each flow's release deployment: "<flow>/production"
+DEFAULT_KEEP_TAGS = 5
 MODES = ("pre-push", "after-push")
 
 
@@ -58,7 +62,11 @@ class Config:
     timeout: float = 60.0  # seconds without an answer from the server: a hung server must not hang `git push`
     runtimes: tuple[Runtime, ...] = ()  # [tool.prefect-push.runtimes.<name>], in file order
     default_runtime: str | None = None  # for files no runtime's paths match; None: the top-level settings
-    schedules_on: tuple[str, ...] = DEFAULT_SCHEDULES_ON  # refs whose deployments get live schedules
+    schedules_on: tuple[str, ...] | None = None  # refs whose deployments get live schedules; None: the release rule
+    release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS  # () : no tag is a release
+    release_name: str = DEFAULT_RELEASE_NAME
+    tag_deployments: bool = False  # a deployment per flow per tag (named after the tag), beside the release
+    keep_tags: int = DEFAULT_KEEP_TAGS  # with tag_deployments: prune keeps the newest N tags' deployments per flow
     remotes: tuple[str, ...] = ()  # allow-list of repositories (or remote names); empty: every remote
     mode: str = "pre-push"  # "after-push": register in the background once the remote has the commit
     after_push_wait: float = 120.0  # seconds the background registration waits for the remote to have it
@@ -81,9 +89,14 @@ class Config:
                 return r
         return self.runtime_named(self.default_runtime or DEFAULT_RUNTIME)
 
+    def is_release(self, ref: str) -> bool:
+        """A tag whose short name matches release-tags (v* by default: v1, v1.2.3)."""
+        return ref.startswith("refs/tags/") and any(glob_match(g, ref[len("refs/tags/"):]) for g in self.release_tags)
+
     def schedules_live(self, ref: str) -> bool:
-        """Patterns starting with refs/ match the full ref; others match branch names (main, release/*)."""
-        for pattern in self.schedules_on:
+        """schedules-on, when set: patterns starting with refs/ match the full ref; others match branch names
+        (main, release/*). Unset, only the default branch matches here (plan.schedule_live has the whole rule)."""
+        for pattern in (DEFAULT_BRANCH,) if self.schedules_on is None else self.schedules_on:
             if pattern.startswith("refs/"):
                 if glob_match(pattern, ref):
                     return True
@@ -141,7 +154,8 @@ def load(pyproject: bytes | None, where: str = "pyproject.toml") -> Config:
 def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
-             "after-push-wait", "write-concurrency", "data-dependencies"}
+             "after-push-wait", "write-concurrency", "data-dependencies", "release-tags", "release-name",
+             "tag-deployments", "keep-tags"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -209,10 +223,29 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if default_runtime is not None and default_runtime not in {r.name for r in runtimes} | {DEFAULT_RUNTIME}:
         raise ConfigError(f"{setting('default-runtime')}: no runtime {default_runtime!r} "
                           f"(defined: {', '.join(r.name for r in runtimes) or 'none'})")
+    release_name = opt_str("release-name") or DEFAULT_RELEASE_NAME
+    if _FORBIDDEN.search(release_name):
+        raise ConfigError(f"{setting('release-name')}: {release_name!r} may not contain / % & > < "
+                          "(Prefect rejects them in deployment names)")
+    tag_deployments = section.get("tag-deployments", False)
+    if not isinstance(tag_deployments, bool):
+        raise ConfigError(f"{setting('tag-deployments')} must be true or false, not {tag_deployments!r}")
+    keep = section.get("keep-tags", DEFAULT_KEEP_TAGS)
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ConfigError(f"{setting('keep-tags')} must be a whole number of tags, 1 or more, not {keep!r}")
+    release_tags = section.get("release-tags", list(DEFAULT_RELEASE_TAGS))
+    release_tags = [release_tags] if isinstance(release_tags, str) else release_tags
+    if not isinstance(release_tags, list) or not all(isinstance(v, str) and v for v in release_tags):
+        raise ConfigError(f"{setting('release-tags')} must be a glob or a list of globs of tag names (\"v*\"), "
+                          "[] for none")
     return Config(
+        release_tags=tuple(release_tags),
+        release_name=release_name,
+        tag_deployments=tag_deployments,
+        keep_tags=keep,
         runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables) for r in runtimes),
         default_runtime=default_runtime,
-        schedules_on=str_list("schedules-on", DEFAULT_SCHEDULES_ON),
+        schedules_on=str_list("schedules-on", ()) if "schedules-on" in section else None,
         remotes=_repositories(str_list("remotes", ()), setting("remotes")),
         mode=mode,
         after_push_wait=float(wait),

@@ -52,7 +52,8 @@ def etl(day: date | None = None, limit: int = 100) -> int:
     return len(extract(day))
 
 
-# read by prefect-push without importing this file: live on main and tags, switched off on feature branches
+# read by prefect-push without importing this file: live on main until the first release, then on
+# nightly-etl/production only; switched off on feature branches
 PREFECT_PUSH = {"cron": "0 2 * * *", "timezone": "UTC", "parameters": {"limit": 500}}
 '''
 
@@ -172,10 +173,13 @@ def main(keep: bool = False) -> int:
         _run(["git", "push", "-q", "origin", "feature/greeting"], repo, env)
         print(f"(push took {time.monotonic() - started:.2f}s; nothing to register, so nothing printed)")
 
-        _step("Tags pin: the plain git hook (beside pre-commit's) registers a pushed tag at the tag")
+        _step("A release: tag v1 (the plain git hook, beside pre-commit's, sees tags) moves every flow's "
+              "<flow>/production deployment to v1; nightly-etl's schedule moves there from main")
         _run(["prefect-push", "install"], repo, env)
-        _run(["git", "tag", "v0.1", "main"], repo, env)
-        _run(["git", "push", "-q", "origin", "v0.1"], repo, env)
+        _run(["git", "tag", "v1", "main"], repo, env)
+        _run(["git", "push", "-q", "origin", "v1"], repo, env)
+        print("Anything that runs hello/production (run_deployment, automations, the UI) gets v1's code; the next "
+              "release tag moves it, `prefect-push release v1` moves it back.")
 
         _step("Run the feature branch's deployment with a real process worker (it git-clones the branch)")
         run = _run(["prefect", "deployment", "run", "hello/feature-greeting"], repo, env, capture=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from . import git, state
 from .base import Base, Facts, Row, decide
 from .config import Config, ConfigError, load
-from .plan import FileChange, RefPlan, Target, Wanted, wanted_changes
+from .plan import FileChange, RefPlan, Target, Wanted, deployment_name, wanted_changes
 from .push import Kind, RefUpdate
 
 
@@ -35,12 +35,14 @@ class Prepared:
     remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
     explicit_from: bool = False  # register --from: the update's remote_sha is what the user named
     base: Base | None = None  # how target.base was decided (base.decide)
+    forced: bool = False  # `prefect-push release <tag>`: move the release there even backwards
 
 
 @dataclass
 class Outcome:
     plans: list[RefPlan] = field(default_factory=list)
-    errors: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # plan index -> (deployment, error)
+    # plan index -> ((flow, deployment), error): every flow's deployment of a ref has the same name
+    errors: dict[int, list[tuple[tuple[str, str], str]]] = field(default_factory=dict)
     api_url: str | None = None
     warnings: list[str] = field(default_factory=list)  # said after the table: nothing failed, but look
 
@@ -105,6 +107,21 @@ def prepare(update: RefUpdate, remote: str, url: str, cwd: str) -> Prepared:
     return prepared
 
 
+def for_tags(p: Prepared, *, release: bool = False) -> list[Prepared]:
+    """What a ref update registers as: a branch (or a deletion) as itself; a pushed tag moves the release
+    deployments when it is a release tag of the team's repository, and has its own deployments only with
+    tag-deployments (docs/releases.md). release: `prefect-push release <tag>`, the release only."""
+    t = p.target
+    if not t.is_tag or t.commit is None or p.refused:
+        return [p]
+    out = []
+    if (release or p.config.is_release(t.ref)) and p.config.is_home(t.repository):
+        out.append(replace(p, target=replace(t, release=p.config.release_name), forced=release))
+    if p.config.tag_deployments and not release:
+        out.append(p)
+    return out
+
+
 def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True,
                 fetch: bool = True) -> Prepared:
     """p with its base decided (base.decide over the facts gathered here) and its changed flows read from
@@ -114,7 +131,10 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
     decided = decide(facts)
     target = replace(p.target, base=decided.commit)
     why = "" if decided.row is Row.ALL else decided.why
-    if p.base is not None and p.wanted is not None and p.base.commit == decided.commit:
+    if decided.row is Row.RELEASE_BEHIND:
+        return replace(p, target=target, base=decided, wanted=Wanted((), ()))
+    if p.base is not None and p.wanted is not None and p.base.commit == decided.commit and not (
+            target.release and decided.commit is None):
         # the same diff: read once, its reasons now naming the row that decided
         def said(reason: str) -> str:
             reason = reason.removesuffix(f", {p.base.why}") if p.base else reason
@@ -123,8 +143,18 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
         wanted = replace(p.wanted, upserts=tuple((spec, said(r)) for spec, r in p.wanted.upserts))
         return replace(p, target=target, base=decided, wanted=wanted)
     since = facts.previous_tag if decided.commit is not None else None
-    return replace(p, target=target, base=decided, since=since,
-                   wanted=changed_flows(target, p.config, cwd, since=since, why=why))
+    if decided.row in (Row.RELEASE, Row.RELEASE_MOVE):
+        since = (facts.release_at or decided.commit[:12]) if decided.commit is not None else None
+    wanted = changed_flows(target, p.config, cwd, since=since, why=why)
+    if decided.commit is None and target.release:
+        wanted = replace(wanted, upserts=tuple((spec, decided.why) for spec, _ in wanted.upserts))
+    return replace(p, target=target, base=decided, since=since, wanted=wanted)
+
+
+def release_tag_at(commit: str, config: Config, cwd: str) -> str | None:
+    """A release tag of this clone at `commit` (the newest by name), to name the current release by."""
+    out = git.git("tag", "--points-at", commit, "--sort=-version:refname", cwd=cwd, check=False).split()
+    return next((t for t in out if config.is_release(f"refs/tags/{t}")), out[0] if out else None)
 
 
 def gather(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True, fetch: bool = True) -> Facts:
@@ -136,13 +166,21 @@ def gather(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = Tru
     facts = Facts(ref=target.ref, remote=git.strip_credentials(remote), all_flows=p.all_flows, commit=commit,
                   marker_read=read,
                   fork_point=lambda: fork_point(commit, remote, target.ref, cwd, fetch=fetch))
-    if p.all_flows:
+    if p.all_flows and not target.release:
         return facts
     if target.is_tag:
         if fetch:
             full_history(target.ref, remote, cwd, tags=True, why="the previous tag")
         since = git.previous_tag(commit, cwd)
-        return replace(facts, previous_tag=since, previous_tag_commit=git.commit_of(since, cwd) if since else None)
+        facts = replace(facts, previous_tag=since, previous_tag_commit=git.commit_of(since, cwd) if since else None)
+        if not target.release:
+            return facts
+        facts = replace(facts, release=target.release, forced=p.forced)
+        if marker is None:
+            return facts
+        here = have_commit(marker, remote, cwd, fetch=fetch) is not None
+        return replace(facts, marker=marker, marker_here=here, release_at=release_tag_at(marker, p.config, cwd),
+                       descends=git.is_ancestor(marker, commit, cwd) if here else None)
     remote_old = None if update.is_new else have_commit(update.remote_sha, remote, cwd, fetch=fetch)
     if remote_old is None and not update.is_new and git.is_remote_name(remote, cwd):
         # the remote moved on since this clone fetched (another clone pushed): what this clone last saw of the
@@ -237,13 +275,18 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     files, problems = [], []
     if picked:
         from .flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
+
+    def modules(paths: list[str]) -> dict[str, bytes]:
+        # repository modules a flow's signature imports models from, at the pushed commit (flows.read_flows)
+        got = git.read_blobs([f"{target.commit}:{p}" for p in paths if "\n" not in p], cwd)
+        return {p: got[f"{target.commit}:{p}"] for p in paths if f"{target.commit}:{p}" in got}
     for c in picked:
         new: list | BadFlow = []
         if c in wanted_new:
             if c.new_blob not in src:
                 problems.append(f"{c.path}: cannot be read from {target.short} at {target.commit[:12]}")
                 continue
-            new = read_flows(c.path, src[c.new_blob])
+            new = read_flows(c.path, src[c.new_blob], modules)
             if new and not isinstance(new, BadFlow) and not git.is_utf8(c.path):
                 new = BadFlow(git.shown(c.path), new[0].line, "the file name is not valid UTF-8, and Prefect stores "
                                                              "entrypoints as text: rename the file")
@@ -256,7 +299,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
             old = []  # what was there before can't be read: nothing to delete from it
         if new or old:
             files.append(FileChange(c.status, c.path, c.old_path, old_flows=tuple(old), new_flows=tuple(new)))
-    wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag)
+    wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag,
+                            name_of=lambda flow, path: deployment_name(target, config, flow, path))
     if reasons or why:
         def reason(spec, default: str) -> str:
             said = reasons.get(spec.path, default)
@@ -300,7 +344,7 @@ def write_pending(cwd: str, pending: dict[str, str]) -> None:
 
 
 def pending_key(target: Target) -> str:
-    return f"{target.repository} {target.ref}"
+    return f"{target.repository} {target.owner}"
 
 
 DELETED = "-"  # pending value prefix: the ref was deleted at the commit that follows, its deployments remain

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from .config import Config, Runtime
+from .config import DEFAULT_BRANCH, Config, Runtime, glob_match
 
 if TYPE_CHECKING:
     from .flows import FlowSpec
 from .push import short_ref
+from .status import GIT_TAG, RELEASE_REF  # noqa: F401  (the release deployments' tags; registrar imports them here)
 
 REF_TAG = "git-ref:"
 REPO_TAG = "git-repo:"
@@ -37,10 +38,16 @@ class Target:
     base: str | None = None  # None with a commit: every file is new (first push, first tag)
     message: str = ""
     clone_url: str = ""  # what workers git_clone: the remote URL without credentials, or repository-url
+    release: str = ""  # the tag moves the release deployments of this name ("production"), not its own
 
     @property
     def short(self) -> str:
         return short_ref(self.ref)
+
+    @property
+    def owner(self) -> str:
+        """What owns the deployments this target writes (git-ref tag, marker): the ref, or the release."""
+        return RELEASE_REF + self.release if self.release else self.ref
 
     @property
     def is_tag(self) -> bool:
@@ -121,28 +128,43 @@ class Wanted:
     problems: tuple[str, ...] = ()
 
 
-def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = None, tag: bool = False) -> Wanted:
-    """Flows to (re)register and flow names whose deployment for this ref must go, from the changed files."""
-    upserts: dict[str, tuple[FlowSpec, str]] = {}
+def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = None, tag: bool = False,
+                   name_of: Callable[[str, str], str] = lambda flow_name, path: "") -> Wanted:
+    """Flows to (re)register and flow names whose deployment for this ref must go, from the changed files.
+
+    name_of(flow name, path): the deployment name the template gives. Prefect keys deployments by (flow name,
+    deployment name), so two files defining flow `hello` collide only when their deployment names are equal too
+    (deployment-name = "{ref}-{file}" keeps them apart); the default keys by flow name alone."""
+    upserts: dict[tuple[str, str], tuple[FlowSpec, str]] = {}
     problems: list[str] = []
-    old_names: dict[str, str] = {}
+    old_keys: dict[tuple[str, str], str] = {}
     for f in files:
         for spec in f.old_flows:
-            old_names.setdefault(spec.flow_name, f.old_path or f.path)
+            old_path = f.old_path or f.path
+            old_keys.setdefault((spec.flow_name, name_of(spec.flow_name, old_path)), old_path)
         for spec in f.new_flows:
-            if spec.flow_name in upserts:
-                other = upserts[spec.flow_name][0]
-                problems.append(f"{spec.path}:{spec.line}: flow name {spec.flow_name!r} is also defined at "
-                                f"{other.path}:{other.line}; give one of them @flow(name=...)")
+            key = (spec.flow_name, name_of(spec.flow_name, spec.path))
+            if key in upserts:
+                problems.append(_collision(spec, upserts[key][0], key[1]))
                 continue
-            upserts[spec.flow_name] = (spec, _reason(f, spec, first=first, since=since, tag=tag))
+            upserts[key] = (spec, _reason(f, spec, first=first, since=since, tag=tag))
     removals = []
-    for name, path in sorted(old_names.items()):
-        if name not in upserts:
+    for (name, _), path in sorted(old_keys.items()):
+        if (name, name_of(name, path)) not in upserts:
             gone = next((f for f in files if (f.old_path or f.path) == path), None)
             why = "file deleted" if gone is not None and gone.status == "D" else f"flow no longer in {path}"
             removals.append((name, path, why))
     return Wanted(tuple(upserts.values()), tuple(removals), tuple(problems))
+
+
+def _collision(spec: FlowSpec, other: FlowSpec, deployment: str) -> str:
+    """Both files, then the two fixes, one line each."""
+    which = f"deployment {spec.flow_name}/{deployment}" if deployment else f"deployments of flow {spec.flow_name!r}"
+    return (f"{spec.path}:{spec.line}: flow {spec.flow_name!r} is also defined at {other.path}:{other.line}; both would "
+            f"register {which}. Either:\n"
+            f"  give one of them its own flow name: @flow(name=...)\n"
+            f"  or set deployment-name in [tool.prefect-push] with {{file}} in it, e.g. \"{{ref}}-{{file}}\" "
+            f"({{flow}} alone keeps them equal: the flow names are)")
 
 
 def _reason(f: FileChange, spec: FlowSpec, *, first: bool, since: str | None, tag: bool) -> str:
@@ -157,11 +179,35 @@ def _reason(f: FileChange, spec: FlowSpec, *, first: bool, since: str | None, ta
     return "changed" if since is None else f"changed since {since}"
 
 
+def deployment_name(target: Target, config: Config, flow_name: str, path: str) -> str:
+    return target.release or config.deployment_name_for(target.short, flow_name, path, target.repository)
+
+
+def released(target: Target, config: Config, existing: list[Existing]) -> set[str]:
+    """The flows of target's repository that have a release deployment (among `existing`)."""
+    owner = RELEASE_REF + config.release_name
+    return {e.flow_name for e in existing
+            if e.name == config.release_name and (e.ref, e.repository) == (owner, target.repository)}
+
+
+def schedule_live(config: Config, target: Target, has_release: bool) -> bool:
+    """Whether a flow's schedule fires on the deployment target writes: the table in docs/releases.md.
+
+    schedules-on set: where it matches (a release deployment matches as its tag and as its name). Unset: one
+    live schedule per flow, on its release deployment once it has one, else on the default branch."""
+    if config.schedules_on is not None:
+        return config.schedules_live(target.ref) or bool(
+            target.release and any(glob_match(p, target.release) for p in config.schedules_on))
+    if target.release:
+        return True
+    return target.ref == "refs/heads/" + DEFAULT_BRANCH and not has_release
+
+
 def build(target: Target, wanted: Wanted, config: Config, existing: list[Existing]) -> RefPlan:
     """Turn what the files want into actions against what the server has."""
     plan = RefPlan(target, problems=list(wanted.problems))
     by_key = {(e.flow_name, e.name): e for e in existing}
-    live = config.schedules_live(target.ref)
+    has_release = released(target, config, existing)
     for spec, reason in wanted.upserts:
         runtime = config.runtime_for(spec.path, spec.settings.runtime)
         if runtime is None:
@@ -170,9 +216,10 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
                 f"[tool.prefect-push.runtimes] does not define (defined: "
                 f"{', '.join(r.name for r in config.runtimes) or 'none'})")
             continue
-        name = config.deployment_name_for(target.short, spec.flow_name, spec.path, target.repository)
+        name = deployment_name(target, config, spec.flow_name, spec.path)
+        live = schedule_live(config, target, spec.flow_name in has_release)
         have = by_key.get((spec.flow_name, name))
-        if have is not None and have.ref is not None and (have.ref, have.repository) != (target.ref, target.repository):
+        if have is not None and have.ref is not None and (have.ref, have.repository) != (target.owner, target.repository):
             plan.problems.append(
                 f"deployment {spec.flow_name}/{name} already belongs to {have.owner()}; {target.ref} would overwrite it "
                 f"(names replace / % & > < with -): rename the branch, or set deployment-name in [tool.prefect-push] "
@@ -187,9 +234,9 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
             reason += "; takes over a deployment made without prefect-push"
         plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live))
     for flow_name, path, reason in wanted.removals:
-        name = config.deployment_name_for(target.short, flow_name, path, target.repository)
+        name = deployment_name(target, config, flow_name, path)
         have = by_key.get((flow_name, name))
-        if (have is not None and (have.ref, have.repository) == (target.ref, target.repository)
+        if (have is not None and (have.ref, have.repository) == (target.owner, target.repository)
                 and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
             plan.actions.append(Action(Op.DELETE, flow_name, name, reason, existing_id=have.id))
     return plan
@@ -210,4 +257,14 @@ def build_ref_deletion(target: Target, ref_deployments: list[Existing]) -> RefPl
 def deployment_tags(target: Target, config: Config, action: Action | None = None) -> list[str]:
     extra = [*(action.runtime.tags if action and action.runtime else ()),
              *(action.flow.settings.tags if action and action.flow else ())]
-    return list(dict.fromkeys([TOOL_TAG, REF_TAG + target.ref, REPO_TAG + target.repository, *config.tags, *extra]))
+    release = [GIT_TAG + target.short] if target.release else []
+    return list(dict.fromkeys([TOOL_TAG, REF_TAG + target.owner, REPO_TAG + target.repository, *release, *config.tags,
+                               *extra]))
+
+
+def deployment_description(target: Target, description: str) -> str:
+    """The flow's docstring; a release deployment says which release it is at, first (the UI shows it)."""
+    if not target.release or target.commit is None:
+        return description
+    at = f"Release {target.short} ({target.commit[:12]}), moved by prefect-push."
+    return f"{at}\n\n{description}" if description else at

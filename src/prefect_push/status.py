@@ -10,6 +10,10 @@ from datetime import datetime, timezone
 
 from .push import short_ref
 
+GIT_TAG = "git-tag:"  # on a release deployment: the tag it is at
+# the release deployments' owner in git-ref tags and markers: no git ref, so prune and tag deletions never take them
+RELEASE_REF = "release:"
+
 NO_REF = "(no git-ref tag)"  # a deployment of ours whose git-ref tag someone removed: shown, never pruned
 NOT_HERE = "(not in this clone)"
 
@@ -24,6 +28,12 @@ class Registered:
     commit: str | None  # the deployment's version: the full sha it was registered at
     updated: datetime | None
     work_pool: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def tag(self) -> str | None:
+        """A release deployment's tag: the release it is at."""
+        return next((t[len(GIT_TAG):] for t in self.tags if t.startswith(GIT_TAG)), None)
 
 
 @dataclass
@@ -35,6 +45,10 @@ class RefStatus:
     @property
     def short(self) -> str:
         return short_ref(self.ref)
+
+    @property
+    def release(self) -> str | None:
+        return self.ref[len(RELEASE_REF):] if self.ref.startswith(RELEASE_REF) else None
 
 
 def by_ref(deployments: list[Registered], remote_refs: dict[str, str] | None) -> list[RefStatus]:
@@ -48,6 +62,10 @@ def by_ref(deployments: list[Registered], remote_refs: dict[str, str] | None) ->
             groups[ref] = RefStatus(ref, (ref in remote_refs) if known else None)  # type: ignore[operator]
         groups[ref].deployments.append(d)
     for g in groups.values():
+        if g.release is not None and remote_refs is not None:
+            # a release is on the remote while every tag its deployments clone is
+            g.on_remote = all(d.tag is not None and f"refs/tags/{d.tag}" in remote_refs for d in g.deployments)
+    for g in groups.values():
         g.deployments.sort(key=lambda d: (d.flow, d.deployment))
     return [groups[ref] for ref in sorted(groups)]
 
@@ -58,6 +76,24 @@ def stale(refs: list[RefStatus]) -> list[RefStatus]:
     Only branches and tags: prefect-push registers nothing else, so any other ref tag was not its doing.
     """
     return [r for r in refs if r.on_remote is False and r.ref.startswith(("refs/heads/", "refs/tags/"))]
+
+
+def beyond_keep(refs: list[RefStatus], keep: int, newness: dict[str, float]) -> list[tuple[RefStatus, Registered]]:
+    """With tag-deployments: per flow, the deployments of tags older than its newest `keep` tags, which prune
+    deletes. `newness` ranks tags (larger is newer: the tag's date in this clone, else the deployment's update).
+    Only tags the remote has: the ones it lost go whole (`stale`), and an unknown state deletes nothing."""
+    by_flow: dict[str, list[tuple[float, RefStatus, Registered]]] = {}
+    for r in refs:
+        if not r.ref.startswith("refs/tags/") or r.on_remote is not True:
+            continue  # gone tags are stale (all their deployments go); unknown ones stay
+        for d in r.deployments:
+            when = newness.get(r.ref, d.updated.timestamp() if d.updated else 0.0)
+            by_flow.setdefault(d.flow, []).append((when, r, d))
+    out = []
+    for flow in sorted(by_flow):
+        ranked = sorted(by_flow[flow], key=lambda x: (x[0], x[1].ref), reverse=True)
+        out += [(r, d) for _, r, d in ranked[keep:]]
+    return out
 
 
 def age(updated: datetime | None, now: datetime) -> str:
@@ -84,9 +120,11 @@ def status_rows(refs: list[RefStatus], subjects: dict[str, str | None], now: dat
     return [{
         "ref": r.ref,
         "on_remote": r.on_remote,
+        "release": r.release,
         "deployments": [{
             "flow": d.flow,
             "deployment": d.deployment,
+            "tag": d.tag,
             "commit": short_sha(d.commit),
             "sha": d.commit,
             "subject": _subject(d.commit, subjects),
