@@ -126,6 +126,15 @@ def test_schedules_live_on_main_by_default_and_where_schedules_on_says():
     assert not c.schedules_live("refs/tags/v1")
 
 
+def test_default_branch_is_a_branch_name():
+    assert cfg("").default_branch == "main"
+    assert cfg('default-branch = "refs/heads/master"').default_branch == "master"
+    assert cfg('default-branch = "trunk"').schedules_live("refs/heads/trunk")
+    for bad in ('"release/*"', '"refs/tags/v1"', '""', "1"):
+        with pytest.raises(ConfigError, match=r"pyproject.toml at abc: \[tool.prefect-push\] default-branch must be"):
+            cfg(f"default-branch = {bad}")
+
+
 def test_remotes_allow_list_and_fork_names():
     c = cfg('remotes = ["github.com/acme/flows", "github.com/*/flows"]')
     assert c.allows("github.com/acme/flows") and c.allows("github.com/alice/flows")

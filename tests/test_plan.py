@@ -153,6 +153,8 @@ SCHEDULE_ROWS = [
     (parse({"schedules-on": ["production"]}), RELEASE, False, True),  # ... and as its name
     (parse({"schedules-on": ["main"]}), RELEASE, False, False),
     (parse({"schedules-on": []}), MAIN, False, False),  # [] : no schedule fires anywhere
+    (parse({"default-branch": "master"}), Target(REPO, "refs/heads/master", "c" * 40), False, True),  # a master repo
+    (parse({"default-branch": "master"}), MAIN, False, False),  # ... where main is just another branch
 ]
 
 

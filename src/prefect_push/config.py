@@ -28,7 +28,8 @@ class ConfigError(ValueError):
 
 DEFAULT_RUNTIME = "default"
 # schedules-on unset: one live schedule per flow (schedule_live in plan.py): on the release deployment once the
-# flow has one, else on the default branch; switched off everywhere else
+# flow has one, else on the default branch (default-branch); switched off everywhere else. A setting, not the
+# clone's origin/HEAD: every clone and CI runner must agree on which deployment fires
 DEFAULT_BRANCH = "main"
 DEFAULT_RELEASE_TAGS = ("v*",)  # tag names (globs over the short name) that are releases
 DEFAULT_RELEASE_NAME = "production"  # each flow's release deployment: "<flow>/production"
@@ -63,6 +64,7 @@ class Config:
     runtimes: tuple[Runtime, ...] = ()  # [tool.prefect-push.runtimes.<name>], in file order
     default_runtime: str | None = None  # for files no runtime's paths match; None: the top-level settings
     schedules_on: tuple[str, ...] | None = None  # refs whose deployments get live schedules; None: the release rule
+    default_branch: str = DEFAULT_BRANCH  # the branch whose schedules fire until a flow's first release
     release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS  # () : no tag is a release
     release_name: str = DEFAULT_RELEASE_NAME
     tag_deployments: bool = False  # a deployment per flow per tag (named after the tag), beside the release
@@ -95,8 +97,8 @@ class Config:
 
     def schedules_live(self, ref: str) -> bool:
         """schedules-on, when set: patterns starting with refs/ match the full ref; others match branch names
-        (main, release/*). Unset, only the default branch matches here (plan.schedule_live has the whole rule)."""
-        for pattern in (DEFAULT_BRANCH,) if self.schedules_on is None else self.schedules_on:
+        (main, release/*). Unset, only default-branch matches here (plan.schedule_live has the whole rule)."""
+        for pattern in (self.default_branch,) if self.schedules_on is None else self.schedules_on:
             if pattern.startswith("refs/"):
                 if glob_match(pattern, ref):
                     return True
@@ -155,7 +157,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
              "after-push-wait", "write-concurrency", "data-dependencies", "release-tags", "release-name",
-             "tag-deployments", "keep-tags"}
+             "tag-deployments", "keep-tags", "default-branch"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -238,7 +240,12 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if not isinstance(release_tags, list) or not all(isinstance(v, str) and v for v in release_tags):
         raise ConfigError(f"{setting('release-tags')} must be a glob or a list of globs of tag names (\"v*\"), "
                           "[] for none")
+    default_branch = (opt_str("default-branch") or DEFAULT_BRANCH).strip().removeprefix("refs/heads/")
+    if default_branch.startswith("refs/") or any(c in default_branch for c in "*?[ "):
+        raise ConfigError(f"{setting('default-branch')} must be a branch name (\"main\", \"master\"), "
+                          f"not {default_branch!r}")
     return Config(
+        default_branch=default_branch,
         release_tags=tuple(release_tags),
         release_name=release_name,
         tag_deployments=tag_deployments,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
-from .config import DEFAULT_BRANCH, Config, Runtime, glob_match
+from .config import Config, Runtime, glob_match
 
 if TYPE_CHECKING:
     from .flows import FlowSpec
@@ -200,7 +200,7 @@ def schedule_live(config: Config, target: Target, has_release: bool) -> bool:
             target.release and any(glob_match(p, target.release) for p in config.schedules_on))
     if target.release:
         return True
-    return target.ref == "refs/heads/" + DEFAULT_BRANCH and not has_release
+    return target.ref == "refs/heads/" + config.default_branch and not has_release
 
 
 def build(target: Target, wanted: Wanted, config: Config, existing: list[Existing]) -> RefPlan:
