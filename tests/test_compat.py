@@ -46,7 +46,7 @@ def test_unknown_version_sends_everything():
 
 
 def test_error_detail_is_one_short_line():
-    from prefect_push.server import ERROR_LINE, error_detail
+    from prefect_push.errors import ERROR_LINE, error_detail
 
     assert error_detail('{"detail": "Flow not found"}') == "Flow not found"
     assert "version_info" in error_detail('{"detail": [{"loc": ["body", "version_info"], "msg": "Extra inputs '

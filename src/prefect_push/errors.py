@@ -1,0 +1,96 @@
+"""What a server's refusal looks like to the user: one short line (status and the server's own message, cut), the
+whole answer appended to .git/prefect-push/server-errors.log, which the line names. No prefect import at module
+level: server.py imports this, and the hook's no-flow path imports neither.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+
+def describe(exc: BaseException) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):  # Prefect's text of one holds the whole answer: short, and logged
+        return write_error(exc)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+ERROR_LINE = 80  # characters of the server's message in a table row; the whole answer goes to ERROR_LOG
+ERROR_LOG = "server-errors.log"  # in .git/prefect-push/
+
+
+def _error_log_path() -> str | None:
+    import subprocess
+
+    try:
+        git_dir = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return os.path.join(git_dir, "prefect-push", ERROR_LOG) if git_dir else None
+
+
+def error_detail(body: str) -> str:
+    """The server's own message: FastAPI's `detail` (a text, or a list of {loc, msg}), else an HTML page's title
+    (a proxy's error page) or the body's text with tags stripped; one line."""
+    import json
+    import re
+
+    try:
+        answer = json.loads(body)
+        # FastAPI's, then Prefect's own (a 422 with exception_detail, a 401 with only exception_message)
+        detail = answer.get("detail") or answer.get("exception_detail") or answer.get("exception_message")
+    except (ValueError, AttributeError):
+        detail = None
+    more = ""
+    if isinstance(detail, list) and detail:  # a validation error: the first problem, and how many more
+        first = detail[0]
+        more = f" (+{len(detail) - 1} more)" if len(detail) > 1 else ""
+        detail = (f"{'.'.join(str(p) for p in first.get('loc', ())[1:])}: {first.get('msg', '')}"
+                  if isinstance(first, dict) else str(first))
+    title = None if detail else re.search(r"<title[^>]*>(.*?)</title>", body, re.I | re.S)
+    text = str(detail) if detail else title.group(1) if title else re.sub(r"<[^>]*>", " ", body)
+    text = " ".join(text.split())
+    room = ERROR_LINE - len(more)
+    return (text if len(text) <= room else text[:room - 3] + "...") + more
+
+
+def auth_refused(status: int) -> str:
+    """One line for a 401/403: which credential to set, and whether one was sent (never its value)."""
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
+
+    from .server import api_url
+
+    sent = [name for name, setting in (("PREFECT_API_AUTH_STRING", PREFECT_API_AUTH_STRING),
+                                       ("PREFECT_API_KEY", PREFECT_API_KEY)) if setting.value()]
+    what = f"it refused the {' and '.join(sent)} that is set" if sent else "no credentials are set"
+    return (f"Prefect API at {api_url()} answered {status} {'Unauthorized' if status == 401 else 'Forbidden'} "
+            f"({what}): set PREFECT_API_AUTH_STRING to the server's user:password (its "
+            "PREFECT_SERVER_API_AUTH_STRING), or PREFECT_API_KEY for Prefect Cloud")
+
+
+def write_error(exc: BaseException) -> str:
+    """One short line for a failed write's table row; an error status's whole answer is appended to the log,
+    which the line names."""
+    import httpx
+
+    if not isinstance(exc, httpx.HTTPStatusError):
+        return describe(exc)
+    response = exc.response
+    body = response.text
+    detail = error_detail(body) or response.reason_phrase
+    status = str(response.status_code)
+    line = detail if detail.startswith(status) else f"{status} {detail}".strip()  # "502 Bad Gateway", once
+    log = _error_log_path()
+    if log:
+        try:
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc.request.method} {exc.request.url} -> "
+                        f"{response.status_code}\n{body}\n\n")
+            line += f" (full answer: {os.path.relpath(log)})"
+        except OSError:
+            pass
+    return line
