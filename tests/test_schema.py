@@ -154,3 +154,26 @@ def test_names_bound_twice_are_not_guessed():
         def f(job: Job): ...
     ''')["properties"]
     assert props["job"] == {"position": 0, "title": "job"}
+
+
+@pytest.mark.parametrize("annotation", [
+    'list["__import__(\'pathlib\').Path(MARK).touch() or int"]',
+    '"\'__import__(\\"pathlib\\").Path(MARK).touch() or int\'"',
+])
+def test_a_string_inside_an_annotation_is_never_evaluated(tmp_path, annotation):
+    # pydantic evals a string it finds where a type goes, with full builtins: the pushed file's code would run
+    mark = tmp_path / "ran"
+    source = (f"from prefect import flow\nMARK = {str(mark)!r}\n"
+              f"@flow\ndef f(x: {annotation} = 1):\n    pass\n")
+    (spec,) = read_flows("flows/x.py", source.encode())
+    assert parameter_schema(spec)["properties"]["x"].get("type") is None
+    assert not mark.exists()
+
+
+def test_a_constraint_helper_gets_literal_arguments_only(tmp_path):
+    source = ("from typing import Annotated\nfrom prefect import flow\nfrom pydantic import Field\nLOW = 1\n"
+              "@flow\ndef f(a: Annotated[int, Field(json_schema_extra=exit)] = 1, b: Annotated[int, Field(ge=LOW)] = 2):"
+              "\n    pass\n")
+    (spec,) = read_flows("flows/x.py", source.encode())
+    props = parameter_schema(spec)["properties"]
+    assert props["a"].get("type") is None and props["b"]["minimum"] == 1

@@ -204,6 +204,8 @@ class Namespace:
                 return self._annotation(ast.parse(value, mode="eval"), 1)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return inspect.Parameter.empty
+        if not _typed(value):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
+            return inspect.Parameter.empty
         return value
 
     # --- module-level definitions ---
@@ -419,4 +421,51 @@ def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
             if not any(func is a for a in allowed) or any(k.arg is None for k in node.keywords) or any(
                     isinstance(a, ast.Starred) for a in node.args):
                 return False
+            # a helper's arguments are literals only: Field(json_schema_extra=exit) would have pydantic call exit
+            # (a positional argument may be a type: conlist(Item, min_length=1))
+            if not all(_literal(a, ns) or isinstance(a, ast.Name) and isinstance(ns.get(a.id), type)
+                       for a in node.args) or not all(_literal(k.value, ns) for k in node.keywords):
+                return False
+    whole = isinstance(tree.body, ast.Constant) and isinstance(tree.body.value, str)  # "Config": re-read by us
+    return whole or _no_forward_refs(tree.body)
+
+
+def _typed(value: Any, depth: int = 0) -> bool:
+    """No str or ForwardRef in an evaluated annotation outside Literal[...] (e.g. an alias bound to one)."""
+    import typing
+
+    if isinstance(value, (str, typing.ForwardRef)) or depth > 20:
+        return False
+    if typing.get_origin(value) is typing.Literal:
+        return True
+    return all(_typed(a, depth + 1) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
+                                                                                          type(None))))
+
+
+def _literal(node: ast.AST, ns: dict[str, Any]) -> bool:
+    """Literals, or module constants bound to plain data (le=SMALL): nothing pydantic could call."""
+    plain = (str, int, float, bool, bytes, type(None), tuple, list, dict, set, frozenset)
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            if not (n.id in ns and isinstance(ns[n.id], plain)):
+                return False
+        elif not isinstance(n, (ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.UnaryOp, ast.USub,
+                                ast.UAdd, ast.Load)):
+            return False
     return True
+
+
+def _no_forward_refs(node: ast.AST) -> bool:
+    """No string where a type goes: pydantic evaluates a string inside an annotation (list["..."]) with eval and
+    full builtins, which would run the pushed file's code. Strings stay allowed as Literal[...] values and as a
+    helper's literal arguments (checked above)."""
+    if isinstance(node, ast.Constant):
+        return not isinstance(node.value, str)
+    if isinstance(node, ast.Subscript):
+        name = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+        if name == "Literal":
+            return True
+        return _no_forward_refs(node.value) and _no_forward_refs(node.slice)
+    if isinstance(node, ast.Call):
+        return True  # its arguments: literals, checked in _harmless
+    return all(_no_forward_refs(child) for child in ast.iter_child_nodes(node))
