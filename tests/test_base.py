@@ -1,4 +1,5 @@
-"""base.decide, row by row: each case here is a row of the base table in docs/what-gets-registered.md.
+"""base.decide, row by row: each case here is a row of the base table in docs/what-gets-registered.md; then
+base.newest_release and base.apply_order, the rows of "Several release tags in one push" in docs/releases.md.
 
 Pure logic over facts; the same rows are exercised end to end against real git and the real server in
 tests/test_base_rows.py."""
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from prefect_push.base import Facts, Row, decide
+from prefect_push.base import Facts, PushedRelease, Row, apply_order, decide, newest_release, version_key
 
 M, O, F, P, FORK, T1 = "m" * 40, "o" * 40, "f" * 40, "p" * 40, "k" * 40, "t" * 40
 
@@ -114,3 +115,52 @@ def test_a_tag_behind_the_release_says_so_in_one_line_naming_tag_release_and_com
     assert decided.hint == ("v2 (ffffffffffff) does not descend from the current release v3 (mmmmmmmmmmmm): "
                             "production did not move; `prefect-push release v2` moves it there on purpose")
     assert "\n" not in decided.hint
+
+
+# --- several release tags in one push: docs/releases.md, "Several release tags in one push" ---
+
+V18, V19, V191, V110, V111 = (PushedRelease(t, t.ljust(40, "0")) for t in ("v1.8", "v1.9", "v1.9.1", "v1.10", "v1.11"))
+
+
+def test_tags_sort_as_versions_not_as_text():
+    tags = ["v1.10", "v2", "v1.9", "v1.10.1", "v1.9.1", "v10", "v1.10-rc1"]
+    assert sorted(tags, key=version_key) == ["v1.9", "v1.9.1", "v1.10", "v1.10-rc1", "v1.10.1", "v2", "v10"]
+
+
+def never(old: str, new: str) -> bool:
+    raise AssertionError("one line of history: nothing to ask")
+
+
+def test_one_line_the_newest_moves_the_others_are_named_whatever_the_order_git_gave():
+    for pushed in ([V110, V19, V18], [V18, V19, V110]):
+        newest, lines = newest_release(pushed, {V110.commit}, "production", never)
+        assert newest is V110
+        assert lines == ["v1.8 is pushed with v1.10, which descends from it: production moves to v1.10 only",
+                         "v1.9 is pushed with v1.10, which descends from it: production moves to v1.10 only"]
+
+
+def test_two_tags_of_one_commit_the_higher_name_moves():
+    v2 = PushedRelease("v2", V110.commit)
+    newest, lines = newest_release([v2, V110], {V110.commit}, "production", never)
+    assert newest is v2 and lines == ["v1.10 is pushed with v2, which descends from it: production moves to v2 only"]
+
+
+def test_two_lines_the_highest_head_moves_and_a_tag_off_its_line_names_the_command():
+    # v1.9.1 a hotfix on v1.9, v1.11 on main after v1.10 after v1.9: heads v1.9.1 and v1.11
+    line = {(V19.commit, V111.commit), (V110.commit, V111.commit), (V19.commit, V191.commit)}
+    newest, lines = newest_release([V191, V19, V110, V111], {V191.commit, V111.commit}, "production",
+                                   lambda old, new: (old, new) in line)
+    assert newest is V111
+    assert lines == [
+        "v1.9 is pushed with v1.11, which descends from it: production moves to v1.11 only",
+        "v1.9.1 is pushed with v1.11, which does not descend from it: production moves to v1.11 only; "
+        "`prefect-push release v1.9.1` moves it there on purpose",
+        "v1.10 is pushed with v1.11, which descends from it: production moves to v1.11 only"]
+
+
+def test_branches_first_then_tags_oldest_first_then_the_release():
+    refs = [("v1.10", True, True), ("main", False, False), ("v1.10", True, False), ("v1.9", True, False),
+            ("feature", False, False)]
+    ordered = sorted(refs, key=lambda r: apply_order(r[1], r[2], r[0]))
+    assert ordered == [("main", False, False), ("feature", False, False), ("v1.9", True, False),
+                       ("v1.10", True, False), ("v1.10", True, True)]

@@ -205,3 +205,59 @@ def test_a_worker_runs_production_by_name_new_code_after_a_release_old_after_rol
     assert proc.returncode == 0, proc.stderr
     out = run_production()
     assert "greeting from release one" in out and "release two" not in out, out[-3000:]
+
+
+def test_several_release_tags_in_one_push_move_production_once_to_the_newest(hooked: Repo):
+    """`git push --tags` (plain hook, CI) hands over every tag at once, git's order (v1.10 before v1.9): the
+    release moves once, to the newest, never back to an older tag of the same push."""
+    r = hooked
+    a, b = two_flows(r)
+    r.git("tag", "v1.8")
+    assert r.push("v1.8").returncode == 0
+    r.write("flows/a.py", flow_source(a, body="return 9"))
+    r.commit("a returns 9")
+    r.git("tag", "v1.9")
+    r.write("flows/b.py", flow_source(b, body="return 10"))
+    v110 = r.commit("b returns 10")
+    r.git("tag", "-a", "v1.10", "-m", "release 1.10")
+    assert r.push("main").returncode == 0
+    proc = r.push("--tags")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    # both flows changed since v1.8 (a in v1.9, b in v1.10): both at the newest tag, whatever git's order
+    assert at(got[f"{a}/production"]) == at(got[f"{b}/production"]) == ("v1.10", v110), proc.stderr
+    said = [line for line in proc.stderr.splitlines() if line.startswith("prefect-push: ")]
+    assert said == ["prefect-push: v1.9 is pushed with v1.10, which descends from it: production moves to v1.10 "
+                    "only"], proc.stderr
+
+    # two lines in one push (a hotfix tag beside a new main-line tag): the highest moves, the other says why
+    r.git("checkout", "-q", "-b", "hotfix", "v1.9")
+    r.write("flows/b.py", flow_source(b, body="return 91"))
+    r.commit("hotfix on the v1.9 line")
+    r.git("tag", "v1.9.1")
+    r.git("checkout", "-q", "main")
+    r.write("flows/a.py", flow_source(a, body="return 11"))
+    v111 = r.commit("a returns 11")
+    r.git("tag", "v1.11")
+    assert r.push("main").returncode == 0
+    proc = r.push("v1.9.1", "v1.11")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert at(got[f"{a}/production"]) == ("v1.11", v111) and at(got[f"{b}/production"]) == ("v1.10", v110)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("prefect-push: ")]
+    assert said == ["prefect-push: v1.9.1 is pushed with v1.11, which does not descend from it: production moves "
+                    "to v1.11 only; `prefect-push release v1.9.1` moves it there on purpose"], proc.stderr
+
+
+def test_a_release_pushed_with_main_leaves_one_live_schedule(hooked: Repo):
+    """`git push origin v1 main`: the first release and main's new scheduled flow in one push, the tag first."""
+    r = hooked
+    n = r.flow("nightly")
+    r.write("flows/n.py", flow_source(n) + '\nPREFECT_PUSH = {"cron": "0 2 * * *"}\n')
+    r.commit()
+    r.git("tag", "v1")
+    proc = r.push("v1", "main")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert live(got[f"{n}/production"]) and not live(got[f"{n}/main"]), proc.stderr
+    assert "both fire" not in proc.stderr

@@ -1,12 +1,14 @@
 """Where a ref's diff starts: one pure rule over facts gathered first (git, the server's marker, this clone's
 record of opted-out pushes). Every row of `decide` is a row of the table in docs/what-gets-registered.md and
 a case of tests/test_base.py; the engine and the registrar both ask here, and nowhere else decides a base.
+Also here: which of one push's release tags moves the release, and the order a push's refs are applied in.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
+from typing import Callable, Collection, Sequence
 
 
 class Row(str, Enum):
@@ -150,3 +152,44 @@ def _release(f: Facts) -> Base:
     if f.all_flows:
         return Base(Row.ALL, None, "--all: every flow")
     return Base(Row.RELEASE, f.marker, f"since release {current}")
+
+
+# --- several release tags in one push (`git push --tags` through the plain hook, CI): the release moves once ---
+
+@dataclass(frozen=True)
+class PushedRelease:
+    tag: str  # v1.10
+    commit: str
+
+
+def version_key(tag: str) -> tuple:
+    """Tags in version order, as `git tag --sort=v:refname` reads them: v1.9 < v1.10 < v1.10.1."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", tag) if part)
+
+
+def newest_release(pushed: Sequence[PushedRelease], heads: Collection[str], release: str,
+                   behind: Callable[[str, str], bool]) -> tuple[PushedRelease, list[str]]:
+    """Which of one push's release tags of one repository moves the release, and a line for each other one
+    (docs/releases.md, "Several release tags in one push"). heads: the pushed commits no other pushed commit
+    descends from (git merge-base --independent); behind(old, new): whether commit old is an ancestor of new,
+    asked only when the push holds more than one line. The others are never applied after it: a push must not
+    end at an older tag because git listed it last."""
+    newest = max((p for p in pushed if p.commit in heads), key=lambda p: version_key(p.tag))
+    lines = []
+    for p in sorted(pushed, key=lambda p: version_key(p.tag)):
+        if p is newest:
+            continue
+        if p.commit == newest.commit or len(set(heads)) == 1 or behind(p.commit, newest.commit):
+            lines.append(f"{p.tag} is pushed with {newest.tag}, which descends from it: {release} moves to "
+                         f"{newest.tag} only")
+        else:
+            lines.append(f"{p.tag} is pushed with {newest.tag}, which does not descend from it: {release} moves to "
+                         f"{newest.tag} only; `prefect-push release {p.tag}` moves it there on purpose")
+    return newest, lines
+
+
+def apply_order(is_tag: bool, is_release: bool, name: str) -> tuple:
+    """The order one push's refs are applied in: branches and deletions, then tags' own deployments oldest
+    first, then the release. What is applied later sees what came before: a release switches off the schedule
+    main registered in the same push, a newer tag's the older one's."""
+    return (2 if is_release else 1 if is_tag else 0, version_key(name) if is_tag else ())

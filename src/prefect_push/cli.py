@@ -10,8 +10,8 @@ import sys
 
 from . import ci, git
 from .config import ConfigError
-from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, pending_deletions,
-                     pending_key, prepare, read_pending, ref_from_env, write_pending)
+from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, one_release_each,
+                     pending_deletions, pending_key, prepare, read_pending, ref_from_env, write_pending)
 from .housekeeping import cmd_prune, cmd_status, start_prefect
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
 from .report import render, say
@@ -87,22 +87,27 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
     explicit_from: the updates' remote_sha is a --from the user gave; release: `prefect-push release`."""
     cwd = git.toplevel()
     pending = read_pending(cwd)
-    prepared: list[Prepared] = []
+    targets: list[Prepared] = []
     for update in updates:
         first = prepare(update, remote, url, cwd)
         if first.refused:
             say(first.refused)
             continue
-        targets = for_tags(first, release=release)  # a tag: its release, its own deployments, or nothing
-        if release and not targets:
+        these = for_tags(first, release=release)  # a tag: its release, its own deployments, or nothing
+        if release and not these:
             raise Blocked(f"{first.target.repository} is not the team's repository (the first entry of remotes in "
                           "[tool.prefect-push]): releases are made there, not from a fork")
-        for p in targets:
-            p.pending = pending.get(pending_key(p.target))
-            if p.pending is not None and p.pending.startswith(DELETED):
-                p.pending = None  # the ref was deleted, then pushed again: this push decides
-            p.explicit_from, p.all_flows = explicit_from, all_flows
-            prepared.append(decide_base(p, cwd, read=False) if p.target.commit is not None else p)
+        targets += these
+    targets, superseded = one_release_each(targets, cwd)  # `git push --tags`: the release moves once
+    for line in superseded:
+        say(line)
+    prepared: list[Prepared] = []
+    for p in targets:
+        p.pending = pending.get(pending_key(p.target))
+        if p.pending is not None and p.pending.startswith(DELETED):
+            p.pending = None  # the ref was deleted, then pushed again: this push decides
+        p.explicit_from, p.all_flows = explicit_from, all_flows
+        prepared.append(decide_base(p, cwd, read=False) if p.target.commit is not None else p)
     if not dry_run and prepared:
         # deletions an earlier push could not tell the server (down, on-error = "warn"): replay them now
         config, where = prepared[0].config, prepared[0].config_where

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from . import git, state
-from .base import Base, Facts, Row, decide
+from .base import Base, Facts, PushedRelease, Row, apply_order, decide, newest_release
 from .config import Config, ConfigError, load
 from .plan import FileChange, RefPlan, Target, Wanted, deployment_name, wanted_changes
 from .push import Kind, RefUpdate
@@ -120,6 +120,28 @@ def for_tags(p: Prepared, *, release: bool = False) -> list[Prepared]:
     if p.config.tag_deployments and not release:
         out.append(p)
     return out
+
+
+def one_release_each(prepared: list[Prepared], cwd: str) -> tuple[list[Prepared], list[str]]:
+    """One push's targets in the order they are applied (base.apply_order), with several release tags of one
+    repository collapsed to the one that moves the release (base.newest_release), and a line for each other."""
+    groups: dict[tuple[str, str], list[Prepared]] = {}
+    for p in prepared:
+        if p.target.release and p.target.commit is not None:
+            groups.setdefault((p.target.repository, p.target.owner), []).append(p)
+    lines: list[str] = []
+    dropped: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        pushed = [PushedRelease(p.target.short, p.target.commit) for p in group]
+        heads = git.independent(sorted({r.commit for r in pushed}), cwd)
+        newest, said = newest_release(pushed, heads, group[0].target.release,
+                                      lambda old, new: git.is_ancestor(old, new, cwd))
+        lines += said
+        dropped |= {id(p) for p, r in zip(group, pushed) if r is not newest}
+    kept = [p for p in prepared if id(p) not in dropped]
+    return sorted(kept, key=lambda p: apply_order(p.target.is_tag, bool(p.target.release), p.target.short)), lines
 
 
 def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True,

@@ -100,6 +100,11 @@ def is_ancestor(old: str, new: str, cwd: str | None = None) -> bool:
     return ok("merge-base", "--is-ancestor", old, new, cwd=cwd)
 
 
+def independent(commits: list[str], cwd: str | None = None) -> set[str]:
+    """The commits none of the others descends from (one git call for any number of commits)."""
+    return set(git("merge-base", "--independent", *commits, cwd=cwd).split())
+
+
 def on_remote(sha: str, remote: str, cwd: str | None = None) -> bool:
     """Whether one of the remote-tracking branches of `remote` (as this clone last saw them) holds `sha`."""
     prefix = f"refs/remotes/{remote}/" if is_remote_name(remote, cwd) else "refs/remotes/"
