@@ -56,6 +56,9 @@ def test_error_detail_is_one_short_line():
     assert "\n" not in line and len(line) <= ERROR_LINE and line.startswith("502 Bad Gateway")
     assert error_detail("<html><title>503 Service Unavailable</title><body>" + "y" * 900) == "503 Service Unavailable"
     assert error_detail('{"exception_message": "Unauthorized"}') == "Unauthorized"  # Prefect's 401
+    # a proxy's or plugin's validation list without FastAPI's loc list: its message, never a crash
+    assert error_detail('{"detail": [{"loc": null, "msg": "bad body"}]}') == "bad body"
+    assert error_detail('{"detail": [{"loc": "body", "msg": "bad body"}]}') == "bad body"
     assert error_detail(PREFECT_422.decode()) == "flows: Input should be a valid dictionary (+1 more)"
     many = json.dumps({"detail": [{"loc": ["body", "x" * 200], "msg": "bad"}] * 5})
     assert error_detail(many).endswith("... (+4 more)") and len(error_detail(many)) <= ERROR_LINE
@@ -370,6 +373,13 @@ def test_a_server_behind_basic_auth(hooked, auth_server):
                 in out), out
         assert "Traceback" not in out and wrong not in out and key not in out and AUTH not in out, out
         assert not _auth_deployments(auth_server.url, r.uid)
+    # a password inside PREFECT_API_URL: the line names the server without it, the error log neither keeps it
+    in_url = auth_server.url.replace("://", f"://{wrong}@", 1)
+    pushed = r.push("main", env={"PREFECT_API_URL": in_url})
+    out = pushed.stdout + pushed.stderr
+    assert pushed.returncode != 0 and f"Prefect API at {auth_server.url} answered 401" in out, out
+    assert "wrong-Pa55" not in out + "".join(
+        p.read_text(errors="replace") for p in (r.path / ".git").rglob("*") if p.is_file()), out
     pushed = r.push("main", env={**url, "PREFECT_API_AUTH_STRING": AUTH})
     out = pushed.stdout + pushed.stderr
     assert pushed.returncode == 0, out

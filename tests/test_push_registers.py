@@ -228,6 +228,9 @@ def test_server_down_blocks_by_default_and_warn_lets_it_pass_then_catches_up(hoo
     assert proc.returncode != 0
     assert "http://127.0.0.1:9/api" in proc.stderr and "unreachable" in proc.stderr
     assert "nothing registered" in proc.stderr and "Traceback" not in proc.stderr
+    proc = r.push("main", env={"PREFECT_API_URL": "http://team:s3cr3t-pw@127.0.0.1:9/api"})
+    assert proc.returncode != 0 and "http://127.0.0.1:9/api" in proc.stderr, proc.stderr
+    assert "s3cr3t-pw" not in proc.stdout + proc.stderr  # a password in the URL is never printed
 
     r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\non-error = "warn"\n')
     r.commit("warn")

@@ -14,6 +14,8 @@ import tempfile
 import textwrap
 import time
 
+from .git import strip_credentials
+
 POOL = "demo-pool"
 
 HELLO = '''\
@@ -118,7 +120,7 @@ def main(keep: bool = False) -> int:
             env.update(server.env())
             print(f"server up at {server.url} in {time.monotonic() - started:.1f}s")
         else:
-            print(f"using the Prefect server at {env['PREFECT_API_URL']}")
+            print(f"using the Prefect server at {strip_credentials(env['PREFECT_API_URL'])}")
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         _run(["prefect", "work-pool", "create", POOL, "--type", "process", "--overwrite"], tmp, env, capture=True)
 

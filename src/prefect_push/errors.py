@@ -7,14 +7,23 @@ from __future__ import annotations
 import os
 import time
 
+from .git import strip_credentials
+
 
 def describe(exc: BaseException) -> str:
     import httpx
 
     if isinstance(exc, httpx.HTTPStatusError):  # Prefect's text of one holds the whole answer: short, and logged
         return write_error(exc)
-    text = str(exc).strip().splitlines()
+    text = _no_credentials(str(exc)).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _no_credentials(text: str) -> str:
+    """An exception's text with any URL's user:password@ cut out (httpx names the URL it failed on)."""
+    import re
+
+    return re.sub(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]*@", r"\1", text, flags=re.I)
 
 
 ERROR_LINE = 80  # characters of the server's message in a table row; the whole answer goes to ERROR_LOG
@@ -48,8 +57,9 @@ def error_detail(body: str) -> str:
     if isinstance(detail, list) and detail:  # a validation error: the first problem, and how many more
         first = detail[0]
         more = f" (+{len(detail) - 1} more)" if len(detail) > 1 else ""
-        detail = (f"{'.'.join(str(p) for p in first.get('loc', ())[1:])}: {first.get('msg', '')}"
-                  if isinstance(first, dict) else str(first))
+        loc = first.get("loc") if isinstance(first, dict) else None
+        where = ".".join(str(p) for p in loc[1:]) if isinstance(loc, (list, tuple)) else ""
+        detail = (f"{where}: {first.get('msg', '')}".removeprefix(": ") if isinstance(first, dict) else str(first))
     title = None if detail else re.search(r"<title[^>]*>(.*?)</title>", body, re.I | re.S)
     text = str(detail) if detail else title.group(1) if title else re.sub(r"<[^>]*>", " ", body)
     text = " ".join(text.split())
@@ -88,7 +98,8 @@ def write_error(exc: BaseException) -> str:
         try:
             os.makedirs(os.path.dirname(log), exist_ok=True)
             with open(log, "a", encoding="utf-8") as f:
-                f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc.request.method} {exc.request.url} -> "
+                f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc.request.method} "
+                        f"{strip_credentials(str(exc.request.url))} -> "
                         f"{response.status_code}\n{body}\n\n")
             line += f" (full answer: {os.path.relpath(log)})"
         except OSError:

@@ -30,7 +30,7 @@ from prefect.client.schemas.objects import VersionInfo
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
-from . import compat
+from . import compat, git
 from .errors import auth_refused, describe, write_error
 from .config import Config
 from .engine import Blocked
@@ -46,8 +46,10 @@ class ServerError(RuntimeError):
 
 
 def api_url(strict: bool = False) -> str:
+    """The API URL as printed: never a user:password@ it may carry."""
     try:
-        return PREFECT_API_URL.value() or "(no PREFECT_API_URL: Prefect's ephemeral local server)"
+        url = PREFECT_API_URL.value()
+        return git.strip_credentials(url) if url else "(no PREFECT_API_URL: Prefect's ephemeral local server)"
     except Exception:
         if strict:
             raise
