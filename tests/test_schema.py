@@ -1,4 +1,5 @@
 """The parameter schema is Prefect's own, built without importing the flow's file."""
+import json
 import textwrap
 from pathlib import Path
 
@@ -176,3 +177,34 @@ def test_a_constraint_helper_gets_literal_arguments_only(tmp_path):
     (spec,) = read_flows("flows/x.py", source.encode())
     props = parameter_schema(spec)["properties"]
     assert props["a"].get("type") is None and props["b"]["minimum"] == 1
+
+
+BOMB = '''\
+from prefect import flow
+
+A = [0] * 1000
+B = [A] * 1000
+C = [B] * 100
+
+
+@flow
+def bomb(x: list = (C, C, C), y: int = 1):
+    return y
+'''
+
+
+def test_constants_that_share_values_cannot_build_a_huge_default():
+    """A few lines whose names share one list would be 3 * 10**8 items once written out: the default is
+    refused (as any unreadable default), the rest of the schema is read, in a second and a bounded memory."""
+    import subprocess
+    import sys
+
+    code = ("import json, resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))\n"
+            "from prefect_push.flows import read_flows\nfrom prefect_push.schema import parameter_schema\n"
+            "(spec,) = read_flows('flows/bomb.py', sys.stdin.buffer.read())\n"
+            "print(json.dumps(parameter_schema(spec)['properties']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], input=BOMB.encode(), capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    props = json.loads(proc.stdout)
+    assert props["y"]["default"] == 1 and props["x"]["type"] == "array" and props["x"].get("default") is None

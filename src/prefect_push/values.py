@@ -68,11 +68,12 @@ def _value(node: ast.expr, constants: dict[str, Any], budget: list[int], resolve
         if any(isinstance(e, ast.Starred) for e in node.elts):
             raise Unsafe("unpacking")
         items = [sub(e) for e in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else items if isinstance(node, ast.List) else set(items)
+        return _check_weight(tuple(items) if isinstance(node, ast.Tuple) else items if isinstance(node, ast.List)
+                             else set(items))
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise Unsafe("unpacking")
-        return {sub(k): sub(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+        return _check_weight({sub(k): sub(v) for k, v in zip(node.keys, node.values)})  # type: ignore[arg-type]
     if isinstance(node, ast.JoinedStr):
         return _check_size("".join(_formatted(v, sub) for v in node.values))
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "set"
@@ -132,6 +133,25 @@ def _check_size(value: Any) -> Any:
     if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS or isinstance(value, _SIZED) and (
             len(value) > _MAX_LEN):
         raise Unsafe("result too big")
+    return _check_weight(value)
+
+
+_MAX_WEIGHT = 1_000_000  # items of a container counted through its nested ones, as a copy or a literal holds them
+
+
+def _check_weight(value: Any) -> Any:
+    """Refuse a container whose nested items, counted as written out, pass _MAX_WEIGHT: constants share their
+    values (`A = [0] * 1000; B = [A] * 1000; C = [B] * 100` is a few lines and 10**8 items once copied)."""
+    if not isinstance(value, (list, tuple, set, dict)):
+        return value
+    left, stack = _MAX_WEIGHT, [value]
+    while stack:  # stops as soon as the budget is spent: never walks more than _MAX_WEIGHT items
+        item = stack.pop()
+        items = list(item.keys()) + list(item.values()) if isinstance(item, dict) else item
+        left -= len(items)
+        if left < 0:
+            raise Unsafe("too many items once written out")
+        stack.extend(v for v in items if isinstance(v, (list, tuple, set, dict)))
     return value
 
 
