@@ -458,7 +458,8 @@ def _literal(node: ast.AST, ns: dict[str, Any]) -> bool:
 def _no_forward_refs(node: ast.AST) -> bool:
     """No string where a type goes: pydantic evaluates a string inside an annotation (list["..."]) with eval and
     full builtins, which would run the pushed file's code. Strings stay allowed as Literal[...] values and as a
-    helper's literal arguments (checked above)."""
+    helper's literal arguments (checked above). Before eval, as _typed is after it: subscripting a class
+    (a generic model: Page["..."]) may hand the string to pydantic during the eval itself."""
     if isinstance(node, ast.Constant):
         return not isinstance(node.value, str)
     if isinstance(node, ast.Subscript):
