@@ -226,6 +226,7 @@ def test_several_release_tags_in_one_push_move_production_once_to_the_newest(hoo
     got = deployments(r.uid)
     # both flows changed since v1.8 (a in v1.9, b in v1.10): both at the newest tag, whatever git's order
     assert at(got[f"{a}/production"]) == at(got[f"{b}/production"]) == ("v1.10", v110), proc.stderr
+    assert "changed since release v1.8 (" in proc.stderr and ", since release" not in proc.stderr, proc.stderr
     said = [line for line in proc.stderr.splitlines() if line.startswith("prefect-push: ")]
     assert said == ["prefect-push: v1.9 is pushed with v1.10, which descends from it: production moves to v1.10 "
                     "only"], proc.stderr

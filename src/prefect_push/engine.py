@@ -160,7 +160,7 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
         # the same diff: read once, its reasons now naming the row that decided
         def said(reason: str) -> str:
             reason = reason.removesuffix(f", {p.base.why}") if p.base else reason
-            return f"{reason}, {why}" if why and decided.commit is not None and why not in reason else reason
+            return _with_why(reason, why, p.since) if decided.commit is not None else reason
 
         wanted = replace(p.wanted, upserts=tuple((spec, said(r)) for spec, r in p.wanted.upserts))
         return replace(p, target=target, base=decided, wanted=wanted)
@@ -326,12 +326,22 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     if reasons or why:
         def reason(spec, default: str) -> str:
             said = reasons.get(spec.path, default)
-            return f"{said}, {why}" if why and target.base is not None and why not in said else said
+            return _with_why(said, why, since) if target.base is not None else said
 
         wanted = replace(wanted, upserts=tuple((spec, reason(spec, r)) for spec, r in wanted.upserts))
     if problems:
         wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
     return wanted
+
+
+def _with_why(reason: str, why: str, since: str | None) -> str:
+    """A flow's reason and the row's why, said once: "changed since release v1 (3f2a…)", not "changed since v1,
+    since release v1 (3f2a…)"."""
+    if not why or why in reason:
+        return reason
+    if since and reason.endswith(f" since {since}") and why.startswith("since "):
+        return f"{reason.removesuffix(f' since {since}')} {why}"
+    return f"{reason}, {why}"
 
 
 def _config_changed(changes: list[git.Change], config: Config, cwd: str) -> bool:
