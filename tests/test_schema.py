@@ -204,7 +204,11 @@ def test_constants_that_share_values_cannot_build_a_huge_default():
             "from prefect_push.flows import read_flows\nfrom prefect_push.schema import parameter_schema\n"
             "(spec,) = read_flows('flows/bomb.py', sys.stdin.buffer.read())\n"
             "print(json.dumps(parameter_schema(spec)['properties']))\n")
-    proc = subprocess.run([sys.executable, "-c", code], input=BOMB.encode(), capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    props = json.loads(proc.stdout)
-    assert props["y"]["default"] == 1 and props["x"]["type"] == "array" and props["x"].get("default") is None
+    # the second: a constant just under the bound, named 500 times (each name a copy: 5 * 10**8 items)
+    copies = BOMB.replace("C = [B] * 100", "B = [A] * 999\nC = [" + ", ".join(["B"] * 500) + "]").replace(
+        "B = [A] * 1000\n", "")
+    for source in (BOMB, copies):
+        proc = subprocess.run([sys.executable, "-c", code], input=source.encode(), capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        props = json.loads(proc.stdout)
+        assert props["y"]["default"] == 1 and props["x"]["type"] == "array" and props["x"].get("default") is None

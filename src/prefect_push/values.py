@@ -34,7 +34,7 @@ def literal_value(node: ast.expr, constants: dict[str, Any] | None = None, resol
     dicts, set(), f-strings of those, and names in `constants` (already evaluated). A call, an attribute or an
     unknown name goes to `resolve` when given (it raises Unsafe for what it does not know). Raises Unsafe for
     anything else and for what would be too big to build (`"x" * 10**9`, `9 ** 9 ** 9`)."""
-    budget = [_MAX_NODES]
+    budget = [_MAX_NODES, _MAX_WEIGHT]  # nodes evaluated; items of the constants written out (copied) so far
     try:
         return _value(node, constants or {}, budget, resolve)
     except Unsafe:
@@ -54,7 +54,11 @@ def _value(node: ast.expr, constants: dict[str, Any], budget: list[int], resolve
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name) and node.id in constants:
-        return _copy(constants[node.id])
+        value = constants[node.id]
+        budget[1] -= _weight(value, budget[1])  # before the copy: `[B, B, ...]` of a big B copies it each time
+        if budget[1] < 0:
+            raise Unsafe("too many items once written out")
+        return _copy(value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = sub(node.operand)
         if isinstance(operand, bool) or not isinstance(operand, (int, float, complex)) and resolve is None:
@@ -142,17 +146,23 @@ _MAX_WEIGHT = 1_000_000  # items of a container counted through its nested ones,
 def _check_weight(value: Any) -> Any:
     """Refuse a container whose nested items, counted as written out, pass _MAX_WEIGHT: constants share their
     values (`A = [0] * 1000; B = [A] * 1000; C = [B] * 100` is a few lines and 10**8 items once copied)."""
-    if not isinstance(value, (list, tuple, set, dict)):
-        return value
-    left, stack = _MAX_WEIGHT, [value]
-    while stack:  # stops as soon as the budget is spent: never walks more than _MAX_WEIGHT items
-        item = stack.pop()
-        items = list(item.keys()) + list(item.values()) if isinstance(item, dict) else item
-        left -= len(items)
-        if left < 0:
-            raise Unsafe("too many items once written out")
-        stack.extend(v for v in items if isinstance(v, (list, tuple, set, dict)))
+    if _weight(value, _MAX_WEIGHT) > _MAX_WEIGHT:
+        raise Unsafe("too many items once written out")
     return value
+
+
+def _weight(value: Any, limit: int) -> int:
+    """The items of `value` counted through its nested containers, as written out; past `limit` the walk stops
+    (so it never walks more than `limit` items) and the count returned is only known to exceed it."""
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        if not isinstance(item, (list, tuple, set, dict)):
+            continue
+        items = list(item.keys()) + list(item.values()) if isinstance(item, dict) else item
+        count += len(items)
+        stack.extend(v for v in items if isinstance(v, (list, tuple, set, dict)))
+    return count
 
 
 def _copy(value: Any) -> Any:
