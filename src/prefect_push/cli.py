@@ -222,7 +222,7 @@ def cmd_after_push_worker(args: argparse.Namespace) -> int:
 def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]:
     """--from/--to/--ref as a ref update; what the CI job runs for (ci.py) fills in what they leave out, then
     BUILD_TAG / GIT_BRANCH; --to defaults to the ref's own commit, never to whatever is checked out."""
-    from .engine import have_commit
+    from .facts import have_commit, in_history
 
     cwd = git.toplevel()
     detected = _ci_push(args)
@@ -268,6 +268,13 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
             else:
                 say(f"{what} {frm[:12]} is not in this clone (force push, or a shallow checkout: fetch-depth: 0 "
                     "fetches it); diffing against the remote's other branches instead")
+            frm = ""
+        elif not in_history(resolved, [to], args.remote, cwd):
+            # a force push: the old commit may still be served by id (a shallow clone gets it, a complete clone
+            # made since has not), but the branch no longer holds it; every clone diffs alike, as above
+            what = f"the {detected.source} push's before" if detected and not args.from_ else "--from"
+            say(f"{what} {frm[:12]} is not in the history of {to[:12]} (a force push replaced it); diffing "
+                "against the remote's other branches instead")
             frm = ""
         else:
             frm = resolved

@@ -11,12 +11,9 @@ from dataclasses import dataclass, field, replace
 from . import git, state
 from .base import Base, Facts, PushedRelease, Row, apply_order, decide, newest_release
 from .config import Config, ConfigError, load
+from .facts import Blocked, gather, in_history
 from .plan import FileChange, RefPlan, Target, Wanted, deployment_name, wanted_changes
 from .push import Kind, RefUpdate
-
-
-class Blocked(Exception):
-    """The push must stop; the message is one line per problem."""
 
 
 @dataclass
@@ -137,7 +134,7 @@ def one_release_each(prepared: list[Prepared], cwd: str) -> tuple[list[Prepared]
         pushed = [PushedRelease(p.target.short, p.target.commit) for p in group]
         heads = git.independent(sorted({r.commit for r in pushed}), cwd)
         newest, said = newest_release(pushed, heads, group[0].target.release,
-                                      lambda old, new: git.is_ancestor(old, new, cwd))
+                                      lambda old, new: in_history(old, [new], group[0].remote, cwd))
         lines += said
         dropped |= {id(p) for p, r in zip(group, pushed) if r is not newest}
     kept = [p for p in prepared if id(p) not in dropped]
@@ -171,90 +168,6 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
     if decided.commit is None and target.release:
         wanted = replace(wanted, upserts=tuple((spec, decided.why) for spec, _ in wanted.upserts))
     return replace(p, target=target, base=decided, since=since, wanted=wanted)
-
-
-def release_tag_at(commit: str, config: Config, cwd: str) -> str | None:
-    """A release tag of this clone at `commit` (the newest by name), to name the current release by."""
-    out = git.git("tag", "--points-at", commit, "--sort=-version:refname", cwd=cwd, check=False).split()
-    return next((t for t in out if config.is_release(f"refs/tags/{t}")), out[0] if out else None)
-
-
-def gather(p: Prepared, cwd: str, *, marker: str | None = None, read: bool = True, fetch: bool = True) -> Facts:
-    """The facts base.decide needs about one ref, from git (fetching into a shallow clone when `fetch`);
-    read: the server's marker was read (`marker` None means the ref has none)."""
-    update, target = p.update, p.target
-    assert target.commit is not None
-    commit, remote = target.commit, p.remote
-    facts = Facts(ref=target.ref, remote=git.strip_credentials(remote), all_flows=p.all_flows, commit=commit,
-                  marker_read=read,
-                  fork_point=lambda: fork_point(commit, remote, target.ref, cwd, fetch=fetch))
-    if p.all_flows and not target.release:
-        return facts
-    if target.is_tag:
-        if fetch:
-            full_history(target.ref, remote, cwd, tags=True, why="the previous tag")
-        since = git.previous_tag(commit, cwd)
-        facts = replace(facts, previous_tag=since, previous_tag_commit=git.commit_of(since, cwd) if since else None)
-        if not target.release:
-            return facts
-        facts = replace(facts, release=target.release, forced=p.forced)
-        if marker is None:
-            return facts
-        here = have_commit(marker, remote, cwd, fetch=fetch) is not None
-        return replace(facts, marker=marker, marker_here=here, release_at=release_tag_at(marker, p.config, cwd),
-                       descends=git.is_ancestor(marker, commit, cwd) if here else None)
-    remote_old = None if update.is_new else have_commit(update.remote_sha, remote, cwd, fetch=fetch)
-    if remote_old is None and not update.is_new and git.is_remote_name(remote, cwd):
-        # the remote moved on since this clone fetched (another clone pushed): what this clone last saw of the
-        # branch is where its own commits begin; the rest was pushed, and registered, from elsewhere
-        remote_old = git.commit_of(f"refs/remotes/{remote}/{target.ref.removeprefix('refs/heads/')}", cwd)
-    facts = replace(facts, is_new=update.is_new, remote_old=remote_old, pending=p.pending,
-                    explicit_from=remote_old if p.explicit_from else None)
-    if marker is None:
-        return facts
-    here = have_commit(marker, remote, cwd, fetch=fetch) is not None
-    return replace(facts, marker=marker, marker_here=here, marker_held=remote_holds(marker, p, cwd))
-
-
-def remote_holds(sha: str, p: Prepared, cwd: str) -> bool:
-    """Whether the remote's branch (its commit in this push's input) holds `sha`. A commit this clone lacks is
-    held only when it is that very commit: a complete clone that fetched has whatever the remote has."""
-    old = p.update.remote_sha
-    if p.update.is_new or p.explicit_from:
-        return git.on_remote(sha, p.remote, cwd)
-    if sha == old or git.is_ancestor(sha, old, cwd):
-        return True
-    # a shallow clone (a CI checkout) lacks the history between: a commit the remote serves is one it holds
-    # (a rejected push's commit it does not have; hooks, where pushes are rejected, run in complete clones)
-    return git.is_shallow(cwd) and have_commit(sha, p.remote, cwd) is not None
-
-
-def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str | None:
-    """The commit `sha` names, fetched from `remote` (that one commit, no history) when this clone is shallow
-    and lacks it; None when it is not to be had. A complete clone never fetches: a hook on a laptop stays
-    offline, and a commit a complete clone lacks was dropped by a force push, not cut off by a depth."""
-    found = git.commit_of(sha, cwd)
-    if found is None and fetch and git.is_shallow(cwd) and git.fetch_commit(remote, sha, cwd):
-        found = git.commit_of(sha, cwd)
-    return found
-
-
-def full_history(ref: str, remote: str, cwd: str, *, tags: bool, why: str) -> None:
-    """Make a shallow clone complete (tags=True: with every tag) before looking for `why`, which needs history;
-    one line naming the setting when that fails: a guessed base would register the wrong flows."""
-    if git.is_shallow(cwd) and not git.unshallow(remote, cwd, tags=tags):
-        from .ci import depth_hint
-
-        raise Blocked(f"{ref}: finding {why} needs history this shallow clone lacks, and fetching it from "
-                      f"{git.strip_credentials(remote)} failed: {depth_hint(os.environ)}")
-
-
-def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = True) -> str | None:
-    """Where a branch left the remote's other branches (git.first_unpushed_parent), with the history and the
-    remote's branches fetched first in a shallow clone, where the walk would stop at the depth instead."""
-    if fetch:
-        full_history(ref, remote, cwd, tags=False, why="where the branch forked")
-    return git.first_unpushed_parent(commit, remote, ref, cwd)
 
 
 def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) -> None:

@@ -105,14 +105,6 @@ def independent(commits: list[str], cwd: str | None = None) -> set[str]:
     return set(git("merge-base", "--independent", *commits, cwd=cwd).split())
 
 
-def on_remote(sha: str, remote: str, cwd: str | None = None) -> bool:
-    """Whether one of the remote-tracking branches of `remote` (as this clone last saw them) holds `sha`."""
-    prefix = f"refs/remotes/{remote}/" if is_remote_name(remote, cwd) else "refs/remotes/"
-    proc = subprocess.run(("git", "for-each-ref", "--count=1", "--format=%(refname)", f"--contains={sha}", prefix),
-                          cwd=cwd, env=_env(), capture_output=True)
-    return proc.returncode == 0 and bool(proc.stdout.strip())
-
-
 # --- shallow clones (CI checkouts: actions/checkout fetch-depth 1, GitLab GIT_DEPTH 20..50) ---
 # Called only once a commit is found missing (or a fork point / previous tag is about to be looked for), and
 # they fetch only when the clone is shallow: a complete clone never touches the network here.
@@ -137,6 +129,16 @@ def fetch_commit(remote: str, sha: str, cwd: str | None = None, timeout: float =
     have by id; False when the remote has no such commit (a force push dropped it) or cannot be reached.
     """
     return _fetch(("--no-tags", "--depth=1", remote, sha), cwd, timeout)
+
+
+def fetch_since(remote: str, shas: list[str], since: int, cwd: str | None = None, timeout: float = 900) -> bool:
+    """Deepen a shallow clone's history of some commits back to a date (unix time): what lies between them and a
+    commit of that date, and not the whole history."""
+    return _fetch(("--no-tags", f"--shallow-since={max(since, 1)}", remote, *shas), cwd, timeout)
+
+
+def commit_time(sha: str, cwd: str | None = None) -> int:
+    return int(git("show", "-s", "--format=%ct", sha, cwd=cwd).strip() or 0)
 
 
 def unshallow(remote: str, cwd: str | None = None, *, tags: bool = False, timeout: float = 900) -> bool:
@@ -329,6 +331,16 @@ def ls_remote(remote: str, cwd: str | None = None, timeout: float = 60) -> dict[
     if proc.returncode != 0:
         return None
     return parse_ls_remote(proc.stdout.decode("utf-8", "surrogateescape"))
+
+
+def ls_remote_ref(remote: str, ref: str, cwd: str | None = None, timeout: float = 60) -> str | None:
+    """The commit the remote's `ref` is at now (one `git ls-remote`); None when it has none or cannot be reached."""
+    try:
+        proc = subprocess.run(("git", "ls-remote", "--end-of-options", remote, ref), cwd=cwd, env=_env(),
+                              capture_output=True, timeout=timeout)
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    return parse_ls_remote(proc.stdout.decode("utf-8", "surrogateescape")).get(ref) if proc.returncode == 0 else None
 
 
 def parse_ls_remote(text: str) -> dict[str, str]:

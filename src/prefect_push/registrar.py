@@ -9,7 +9,8 @@ from typing import Any, Callable, Coroutine
 
 from . import git, state
 from .base import Row, decide
-from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base, gather, remote_holds
+from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base
+from .facts import gather, in_history, remote_holds
 from .plan import GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name
 from .push import short_ref
 
@@ -145,7 +146,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
                     await server.delete_marker(p.target)
                 else:
                     await server.set_marker(marker_of(p.target))
-                    outcome.warnings += await _settle_schedules(server, plan, p.config, cwd)
+                    outcome.warnings += await _settle_schedules(server, plan, p.config, cwd, p.remote)
         finally:  # a timeout or a failure halfway is when a busy server matters most
             if adaptive and server.busy:
                 remember_busy(cwd)
@@ -190,7 +191,7 @@ def remember_busy(cwd: str) -> None:
         pass  # a read-only clone: auto tries 4 writers again next time, which costs a retry, not a result
 
 
-async def _settle_schedules(server, plan: RefPlan, config, cwd: str) -> list[str]:
+async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str) -> list[str]:
     """One live schedule per flow: with schedules-on unset, a release deployment whose flow fires switches off
     that flow's schedule everywhere else in the repository (main's, from before the first release; old tags');
     with schedules-on set, a tag switches it off on older tags (their commits are ancestors of this one), and
@@ -208,7 +209,7 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str) -> list[str
             await server.switch_off_schedules(d)
             plan.actions.append(Action(Op.UNSCHEDULE, flow_name, d.name, f"{flow_name}/{target.release} fires it"))
         elif (target.is_tag and ref.startswith("refs/tags/") and d.version and target.commit
-                and git.is_ancestor(d.version, target.commit, cwd)):
+                and in_history(d.version, [target.commit], remote, cwd, fetch=False)):  # a tag's clone is complete
             await server.switch_off_schedules(d)
             plan.actions.append(Action(Op.UNSCHEDULE, flow_name, d.name, f"superseded by {target.short}"))
         else:
