@@ -105,3 +105,81 @@ def write_error(exc: BaseException) -> str:
         except OSError:
             pass
     return line
+
+
+# --- an exception nobody expected (a bug of prefect-push's): one line, the traceback in a log file ---
+
+INTERNAL_LOG = "errors.log"  # in .git/prefect-push/, else a temp file
+SECRET_SETTINGS = ("PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
+
+
+def internal_error(exc: BaseException, *, hook: bool = False) -> str:
+    """The line for an unexpected exception: its type and first line, where its traceback went, and for the hook
+    how to push anyway. Never raises: it runs when something already went wrong."""
+    import traceback
+
+    try:
+        text = _redact("".join(traceback.format_exception(exc)))
+    except Exception:  # noqa: BLE001 - a traceback that cannot be formatted: its type still says something
+        text = f"{type(exc).__name__} (its traceback could not be formatted)\n"
+    log = _keep_log(text)
+    lines = _redact(_safe_str(exc)).strip().splitlines()
+    what = f"{type(exc).__name__}{': ' + lines[0] if lines else ''}"
+    line = f"internal error: {what} (details in {log})" if log else f"internal error: {what} (no log could be written)"
+    if hook:
+        line += ("; nothing was registered and the push stops: push again with PREFECT_PUSH_SKIP=1 to push without "
+                 "registering, `prefect-push register` catches up once fixed")
+    return line
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _redact(text: str) -> str:
+    """No URL's user:password@, and no value of a credential setting of this environment."""
+    text = _no_credentials(text)
+    for name in SECRET_SETTINGS:
+        value = os.environ.get(name, "")
+        if len(value) >= 4:
+            text = text.replace(value, f"<{name}>")
+    return text
+
+
+def _keep_log(text: str) -> str | None:
+    """Appends the traceback to .git/prefect-push/errors.log inside a repository, else to a new temp file; its
+    path (relative to here when it is below here), None when neither could be written."""
+    import tempfile
+
+    stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} prefect-push {_version()}\n"
+    try:
+        from . import git, state
+
+        if git.locate() is not None:
+            log = state.path(git.toplevel(), INTERNAL_LOG)
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{stamp}{text}\n")
+            rel = os.path.relpath(log)
+            return log if rel.startswith("..") else rel
+    except Exception:  # noqa: BLE001 - a read-only clone, no git: the temp file below
+        pass
+    try:
+        fd, log = tempfile.mkstemp(prefix="prefect-push-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{stamp}{text}\n")
+        return log
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _version() -> str:
+    try:
+        from .fast import version
+
+        return version()
+    except Exception:  # noqa: BLE001 - broken metadata: the log still gets the traceback
+        return "(version unknown)"
