@@ -152,3 +152,29 @@ def test_credential_settings_never_reach_the_line_or_the_log(secret_var: str, re
     line = _one_line(capsys.readouterr().err)
     assert "pnu_verysecretkey" not in line and f"Bearer <{secret_var}>" in line
     assert "pnu_verysecretkey" not in (r.path / ".git" / "prefect-push" / "errors.log").read_text()
+
+
+def test_a_bug_met_while_registering_is_said_as_one_and_recorded_like_an_outage(hooked: Repo, monkeypatch, capsys):
+    """Inside the registration a bug is not "Prefect API … failed": it says internal error and names the log; the
+    refs are recorded as missed as for an outage (the next push catches up), and on-error decides as for one."""
+    from prefect_push import cli, registrar
+
+    r = hooked
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    monkeypatch.chdir(r.path)
+    monkeypatch.setattr(registrar, "writers_for", _boom)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"refs/heads/main {r.sha()} refs/heads/main {'0' * 40}\n"))
+    assert cli.main(["hook", "origin", r.url]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("prefect-push: internal error: RuntimeError: boom while reading "
+                           "https://git.example.invalid/r.git (details in .git/prefect-push/errors.log); "
+                           "nothing registered, markers did not move"), line
+    _log(r)
+    assert "refs/heads/main" in (r.path / ".git" / "prefect-push" / "pending.json").read_text()
+    monkeypatch.undo()
+    proc = r.push("main")  # the bug gone (fixed), the next push registers what was missed
+    assert proc.returncode == 0, proc.stderr
+    from conftest import deployments
+
+    assert f"{r.flow('a')}/main" in deployments(r.uid)

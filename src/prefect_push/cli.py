@@ -143,11 +143,14 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
     except (Blocked, ConfigError, git.GitError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
-        from .errors import describe
+    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect), or a bug of ours: one line
+        from .errors import describe, from_outside, internal_error
 
+        # a bug is said as one (the traceback in the log) but handled as an outage: the refs are recorded as
+        # missed and on-error decides, so a bug met while registering never blocks more than an outage would
         msg = (str(exc) if isinstance(exc, server.ServerError)
-               else f"Prefect API at {server.api_url()} failed: {describe(exc)}")
+               else f"Prefect API at {server.api_url()} failed: {describe(exc)}" if from_outside(exc)
+               else internal_error(exc))
         done = "nothing registered" if getattr(exc, "nothing_written", False) else "registration incomplete"
         if dry_run:
             raise Blocked(msg) from None
