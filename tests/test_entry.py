@@ -178,3 +178,24 @@ def test_a_bug_met_while_registering_is_said_as_one_and_recorded_like_an_outage(
     from conftest import deployments
 
     assert f"{r.flow('a')}/main" in deployments(r.uid)
+
+
+def test_a_bug_in_the_background_worker_is_a_failed_result_the_next_push_shows(repo: Repo, monkeypatch, capsys):
+    import json
+
+    from prefect_push import afterpush, cli
+
+    r = repo
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    sha = r.commit()
+    monkeypatch.chdir(r.path)
+    monkeypatch.setattr(afterpush, "wait_for_remote", _boom)
+    payload = {"updates": [{"local_ref": "refs/heads/main", "local_sha": sha, "remote_ref": "refs/heads/main",
+                            "remote_sha": "0" * 40}], "remote": "origin", "url": r.url, "wait": 1}
+    assert cli.main(["after-push-worker", json.dumps(payload)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and SECRET not in err and "internal error: RuntimeError: boom" in err
+    _log(r)
+    shown = afterpush.announce_last(str(r.path))  # not "still running" for ever
+    assert shown is not None and shown.startswith("last background registration of refs/heads/main: failed: "
+                                                  "internal error: RuntimeError: boom"), shown
