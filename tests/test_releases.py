@@ -75,6 +75,7 @@ def test_release_tags_move_one_production_deployment_per_flow(hooked: Repo):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["actions"]
     assert [(x["flow"], x["deployment"], x["action"]) for x in rows] == [(b, "production", "update")]
+    assert rows[0]["reason"] == f"differs from release v2 ({v2[:12]})"  # said once, not "changed since v2, differs…"
     back = deployments(r.uid)
     assert at(back[f"{b}/production"]) == ("v1", v1) and at(back[f"{a}/production"]) == ("v1", v1)
     # and v2 again, a roll-forward: v2 descends from v1 now, but it was pushed already: the command does it

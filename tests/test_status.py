@@ -79,6 +79,13 @@ def test_beyond_keep_takes_each_flows_tags_past_the_newest_n():
     assert beyond_keep(by_ref(regs, None), 1, newness) == []  # an unknown remote deletes nothing
 
 
+def test_beyond_keep_ranks_tags_of_one_date_in_version_order():
+    tags = ("v1.8", "v1.10", "v1.9")
+    refs = by_ref([reg("a", f"refs/tags/{t}") for t in tags], {f"refs/tags/{t}": SHA for t in tags})
+    old = beyond_keep(refs, 2, {f"refs/tags/{t}": 1.0 for t in tags})  # tagged within one second
+    assert [r.short for r, _ in old] == ["v1.8"]  # not v1.10, which sorts first as a string
+
+
 def test_status_rows_name_commits_this_clone_lacks():
     other = "b" * 40
     refs = by_ref([reg("a", "refs/heads/main"), reg("b", "refs/heads/main", other), reg("c", "refs/heads/main", None)],
@@ -230,3 +237,29 @@ def test_nothing_registered_and_server_trouble_are_one_line(repo: Repo, prefect_
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     proc = subprocess.run([str(BIN / "prefect-push"), "status"], cwd=r.path, capture_output=True, text=True, env=env)
     assert proc.returncode == 1 and "no Prefect API configured" in proc.stderr
+
+
+def test_prune_keeps_the_highest_versions_of_tags_made_within_one_second(hooked: Repo):
+    """keep-tags = 2 after v1.8, v1.9 and v1.10 share their date (tagged, or committed, in one second): v1.9 and
+    v1.10 stay, v1.8 goes."""
+    r = hooked
+    per_tag(r, "keep-tags = 2\n")
+    a = r.flow("a")
+    same_second = {**os.environ, "GIT_COMMITTER_DATE": "2024-05-01T12:00:00+0000",
+                   "GIT_AUTHOR_DATE": "2024-05-01T12:00:00+0000"}
+    for i, tag in enumerate(("v1.8", "v1.9", "v1.10")):
+        r.write("flows/a.py", flow_source(a, body=f"return {i}"))
+        r.git("add", "-A")
+        r.git("commit", "-qm", tag, env=same_second)
+        r.git("tag", "-a", tag, "-m", tag, env=same_second)
+        proc = r.push("main", tag)
+        assert proc.returncode == 0, proc.stderr
+    dates = r.git("for-each-ref", "--format=%(creatordate:unix)", "refs/tags").stdout.split()
+    assert len(dates) == 3 and len(set(dates)) == 1  # one date: only the names can tell them apart
+    assert {f"{a}/v1.8", f"{a}/v1.9", f"{a}/v1.10"} <= set(deployments(r.uid))
+    proc = r.cli("prune", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [(x["deployment"], x["reason"]) for x in json.loads(proc.stdout)["actions"]] == [
+        ("v1.8", "older than the newest 2 tags of its flow (keep-tags)")]
+    left = set(deployments(r.uid))
+    assert f"{a}/v1.8" not in left and {f"{a}/v1.9", f"{a}/v1.10", f"{a}/main"} <= left

@@ -110,7 +110,15 @@ def worker(payload_json: str) -> int:
     refs = [u.remote_ref for u in updates]
     say(f"{time.strftime('%Y-%m-%d %H:%M:%S')} waiting up to {payload['wait']:g}s for "
         f"{git.strip_credentials(payload['url'])} to have {', '.join(refs)}")
-    seen, missing = wait_for_remote(payload["url"], updates, payload["wait"], cwd)
+    try:
+        seen, missing = wait_for_remote(payload["url"], updates, payload["wait"], cwd)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the result must not stay "running" for ever
+        from .errors import internal_error
+
+        said = internal_error(exc)
+        say(said)
+        write_result(cwd, Result("failed", refs, said, finished=time.time()))
+        return 1
     message = ""
     if missing:
         message = (f"{', '.join(missing)} not on the remote at the pushed commit after {payload['wait']:g}s "
@@ -121,9 +129,15 @@ def worker(payload_json: str) -> int:
         try:
             rc = execute(seen, payload["remote"], payload["url"])
         except Exception as exc:  # noqa: BLE001 - the log gets one line; the next push catches up (pending)
-            say(f"{type(exc).__name__}: {str(exc).strip()}")
+            from .config import ConfigError
+            from .engine import Blocked
+            from .errors import internal_error
+
+            said = (str(exc).strip() if isinstance(exc, (Blocked, ConfigError, git.GitError))
+                    else internal_error(exc))  # a bug: its traceback in errors.log, which the line names
+            say(said if said.startswith("internal error") else f"{type(exc).__name__}: {said}")
             rc = 1
-            message = (message + "; " if message else "") + (str(exc).strip().splitlines() or ["failed"])[0]
+            message = (message + "; " if message else "") + (said.splitlines() or ["failed"])[0]
     status = "failed" if rc else ("not on remote" if missing and not seen else "registered")
     if rc and not message:
         message = "see the log"

@@ -143,11 +143,14 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         outcome = registrar.run(todo, cwd, dry_run=dry_run)
     except (Blocked, ConfigError, git.GitError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
-        from .errors import describe
+    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect), or a bug of ours: one line
+        from .errors import describe, from_outside, internal_error
 
+        # a bug is said as one (the traceback in the log) but handled as an outage: the refs are recorded as
+        # missed and on-error decides, so a bug met while registering never blocks more than an outage would
         msg = (str(exc) if isinstance(exc, server.ServerError)
-               else f"Prefect API at {server.api_url()} failed: {describe(exc)}")
+               else f"Prefect API at {server.api_url()} failed: {describe(exc)}" if from_outside(exc)
+               else internal_error(exc))
         done = "nothing registered" if getattr(exc, "nothing_written", False) else "registration incomplete"
         if dry_run:
             raise Blocked(msg) from None
@@ -364,6 +367,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="prefect-push", description=(
         "Register the Prefect flows a git push changed, as deployments that git_clone the pushed ref."))
+    p.add_argument("--version", action=_Version, help="print prefect-push's version and exit")
     sub = p.add_subparsers(dest="command", required=True)
 
     h = sub.add_parser("hook", help="what the pre-push hooks call (reads git's pre-push input or pre-commit's env)")
@@ -395,7 +399,9 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="replace a pre-push hook that is not prefect-push's")
     i.set_defaults(func=cmd_install)
 
-    w = sub.add_parser("after-push-worker", help="internal: the detached registration of mode = \"after-push\"")
+    # internal: the detached registration of mode = "after-push". No help: argparse lists a subcommand only when
+    # it has one (3.11 prints help=SUPPRESS as "==SUPPRESS=="), and the metavar below leaves it out of the usage
+    w = sub.add_parser("after-push-worker")
     w.add_argument("payload")
     w.set_defaults(func=cmd_after_push_worker)
 
@@ -413,7 +419,24 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--dry-run", action="store_true", help="list what would be deleted; writes nothing")
     pr.add_argument("--json", action="store_true", help="print what was deleted as JSON on stdout")
     pr.set_defaults(func=cmd_prune)
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name not in HIDDEN) + "}"
     return p
+
+
+HIDDEN = ("after-push-worker",)  # commands prefect-push runs itself; --help does not list them
+
+
+class _Version(argparse.Action):
+    """--version, asked of the package's metadata only when given (fast.main answers it before this parser)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from .fast import version
+
+        print(f"prefect-push {version()}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted; nothing after this point was registered, the next push catches up")
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback in a log (docs/troubleshooting.md)
+        from .errors import internal_error
+
+        say(internal_error(exc, hook=args.command == "hook"))
+        return 1
 
 
 if __name__ == "__main__":

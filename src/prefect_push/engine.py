@@ -249,11 +249,16 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
 
 def _with_why(reason: str, why: str, since: str | None) -> str:
     """A flow's reason and the row's why, said once: "changed since release v1 (3f2a…)", not "changed since v1,
-    since release v1 (3f2a…)"."""
+    since release v1 (3f2a…)"; and a rollback's "differs from release v3 (…)" alone, not "changed since v3,
+    differs from release v3 (…)"."""
     if not why or why in reason:
         return reason
-    if since and reason.endswith(f" since {since}") and why.startswith("since "):
-        return f"{reason.removesuffix(f' since {since}')} {why}"
+    if since and reason.endswith(f" since {since}"):
+        head = reason.removesuffix(f" since {since}")
+        if why.startswith("since "):
+            return f"{head} {why}"
+        if head == "changed":
+            return why  # the why names the same comparison, and says it better
     return f"{reason}, {why}"
 
 

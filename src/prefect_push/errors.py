@@ -11,12 +11,36 @@ from .git import strip_credentials
 
 
 def describe(exc: BaseException) -> str:
+    """One line for an exception at the server edge. One that no server or network raises (a bug of ours met
+    while talking to it) also names the log its traceback went to, as internal_error does."""
     import httpx
 
     if isinstance(exc, httpx.HTTPStatusError):  # Prefect's text of one holds the whole answer: short, and logged
         return write_error(exc)
-    text = _no_credentials(str(exc)).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    text = _redact(_safe_str(exc)).strip().splitlines()
+    line = f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    if from_outside(exc):
+        return line
+    log = _keep_log(_traceback(exc))
+    return f"{line} (details in {log})" if log else line
+
+
+def from_outside(exc: BaseException) -> bool:
+    """What a server, a proxy or the network causes: an HTTP or socket error, a timeout, Prefect's own exceptions,
+    an answer that is not the JSON expected. Anything else while talking to the server is a bug of ours."""
+    import json
+
+    import httpx
+
+    try:
+        from prefect.exceptions import PrefectException
+        from pydantic import ValidationError
+
+        from .server import ServerError
+    except Exception:  # noqa: BLE001 - prefect cannot even be imported: nothing more to say about the exception
+        return True
+    return isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, TimeoutError,
+                            PrefectException, ServerError, ValidationError, json.JSONDecodeError))
 
 
 def _no_credentials(text: str) -> str:
@@ -105,3 +129,84 @@ def write_error(exc: BaseException) -> str:
         except OSError:
             pass
     return line
+
+
+# --- an exception nobody expected (a bug of prefect-push's): one line, the traceback in a log file ---
+
+INTERNAL_LOG = "errors.log"  # in .git/prefect-push/, else a temp file
+SECRET_SETTINGS = ("PREFECT_API_KEY", "PREFECT_API_AUTH_STRING")
+
+
+def internal_error(exc: BaseException, *, hook: bool = False) -> str:
+    """The line for an unexpected exception: its type and first line, where its traceback went, and for the hook
+    how to push anyway. Never raises: it runs when something already went wrong."""
+    log = _keep_log(_traceback(exc))
+    lines = _redact(_safe_str(exc)).strip().splitlines()
+    what = f"{type(exc).__name__}{': ' + lines[0] if lines else ''}"
+    line = f"internal error: {what} (details in {log})" if log else f"internal error: {what} (no log could be written)"
+    if hook:
+        line += ("; nothing was registered and the push stops: push again with PREFECT_PUSH_SKIP=1 to push without "
+                 "registering, `prefect-push register` catches up once fixed")
+    return line
+
+
+def _traceback(exc: BaseException) -> str:
+    import traceback
+
+    try:
+        return _redact("".join(traceback.format_exception(exc)))
+    except Exception:  # noqa: BLE001 - a traceback that cannot be formatted: its type still says something
+        return f"{type(exc).__name__} (its traceback could not be formatted)\n"
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _redact(text: str) -> str:
+    """No URL's user:password@, and no value of a credential setting of this environment."""
+    text = _no_credentials(text)
+    for name in SECRET_SETTINGS:
+        value = os.environ.get(name, "")
+        if len(value) >= 4:
+            text = text.replace(value, f"<{name}>")
+    return text
+
+
+def _keep_log(text: str) -> str | None:
+    """Appends the traceback to .git/prefect-push/errors.log inside a repository, else to a new temp file; its
+    path (relative to here when it is below here), None when neither could be written."""
+    import tempfile
+
+    stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} prefect-push {_version()}\n"
+    try:
+        from . import git, state
+
+        if git.locate() is not None:
+            log = state.path(git.toplevel(), INTERNAL_LOG)
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{stamp}{text}\n")
+            rel = os.path.relpath(log)
+            return log if rel.startswith("..") else rel
+    except Exception:  # noqa: BLE001 - a read-only clone, no git: the temp file below
+        pass
+    try:
+        fd, log = tempfile.mkstemp(prefix="prefect-push-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{stamp}{text}\n")
+        return log
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _version() -> str:
+    try:
+        from .fast import version
+
+        return version()
+    except Exception:  # noqa: BLE001 - broken metadata: the log still gets the traceback
+        return "(version unknown)"

@@ -25,6 +25,11 @@ def run() -> None:
         code = main()
     except SystemExit as exc:  # argparse's usage errors, --help
         code = exc.code
+    except Exception as exc:  # noqa: BLE001 - a bug of ours before cli.main's own guard: the same one line
+        from .errors import internal_error
+
+        print(f"prefect-push: {internal_error(exc, hook=sys.argv[1:2] == ['hook'])}", file=sys.stderr)
+        code = 1
     if "prefect" not in sys.modules:
         sys.exit(code)  # nothing heavy loaded: the usual exit costs nothing
     import atexit
@@ -45,6 +50,9 @@ def run() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The fast path for `hook`, else cli.main."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:
+        print(f"prefect-push {version()}")
+        return 0
     if argv[:1] == ["hook"]:
         stdin = _stdin()
         if nothing_to_do(argv[1:], stdin, os.environ):
@@ -55,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     from .cli import main as cli_main
 
     return cli_main(argv)
+
+
+def version() -> str:
+    """The installed distribution's version: its metadata, read without importing the package's modules."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("prefect-push")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _stdin() -> str:

@@ -53,9 +53,11 @@ def with_server(work, cwd: str, what: Callable[[], str]):
                       f"[tool.prefect-push]); {what()}") from None
     except server.ServerError as exc:
         raise Blocked(f"{exc}; {what()}") from None
-    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect): one line, never a traceback
-        from .errors import describe
+    except Exception as exc:  # noqa: BLE001 - the server edge (httpx, Prefect), or a bug of ours: one line
+        from .errors import describe, from_outside, internal_error
 
+        if not from_outside(exc):
+            raise Blocked(f"{internal_error(exc)}; {what()}") from None
         raise Blocked(f"Prefect API at {server.api_url()} failed: {describe(exc)}; {what()}") from None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .base import version_key
 from .push import short_ref
 
 GIT_TAG = "git-tag:"  # on a release deployment: the tag it is at
@@ -80,7 +81,8 @@ def stale(refs: list[RefStatus]) -> list[RefStatus]:
 
 def beyond_keep(refs: list[RefStatus], keep: int, newness: dict[str, float]) -> list[tuple[RefStatus, Registered]]:
     """With tag-deployments: per flow, the deployments of tags older than its newest `keep` tags, which prune
-    deletes. `newness` ranks tags (larger is newer: the tag's date in this clone, else the deployment's update).
+    deletes. `newness` ranks tags (larger is newer: the tag's date in this clone, else the deployment's update),
+    version order among equals.
     Only tags the remote has: the ones it lost go whole (`stale`), and an unknown state deletes nothing."""
     by_flow: dict[str, list[tuple[float, RefStatus, Registered]]] = {}
     for r in refs:
@@ -91,7 +93,8 @@ def beyond_keep(refs: list[RefStatus], keep: int, newness: dict[str, float]) -> 
             by_flow.setdefault(d.flow, []).append((when, r, d))
     out = []
     for flow in sorted(by_flow):
-        ranked = sorted(by_flow[flow], key=lambda x: (x[0], x[1].ref), reverse=True)
+        # ties (tags made within one second share a date) in version order: v1.10 is newer than v1.9
+        ranked = sorted(by_flow[flow], key=lambda x: (x[0], version_key(x[1].short)), reverse=True)
         out += [(r, d) for _, r, d in ranked[keep:]]
     return out
 
