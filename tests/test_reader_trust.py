@@ -76,3 +76,116 @@ def x(settings: Settings, window: Window = Window(), n: int = 1):
     ours = registered_schema(r, name)
     assert ours == theirs
     assert ours["definitions"]["Settings"]["properties"]["retries"]["minimum"] == 0  # the model was built
+
+
+def fallback_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if "schema fallback" in line]
+
+
+NOTIFY_MODULE = '''def notify(fn):
+    """Runs the flow, then says so; the inner function takes its own parameters."""
+    def inner(x: int = 0, dry_run: bool = False):
+        return fn(x, dry_run=dry_run)
+    return inner
+'''
+
+
+def test_a_decorator_below_flow_falls_back_and_says_so(hooked: Repo):
+    r = hooked
+    name = r.flow("notified")
+    r.write("orchestration/__init__.py", "")
+    r.write("orchestration/alerts.py", NOTIFY_MODULE)
+    r.write("flows/run.py", f'''from prefect import flow
+from orchestration.alerts import notify
+
+
+@flow(name={name!r})
+@notify
+def run(x: int, dry_run=None):
+    return x
+''')
+    r.commit("a flow under a repository decorator")
+    proc = r.push("main")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    theirs = prefects(r, "flows/run.py:run")["flows/run.py:run"]["schema"]
+    ours = registered_schema(r, name)
+    # Prefect builds the flow from what @notify returns: dry_run=False, x=0; prefect-push cannot know it
+    assert theirs["properties"]["dry_run"]["default"] is False
+    assert ours != theirs
+    (line,) = fallback_lines(proc)
+    assert f"flows/run.py:6: flow {name!r}: schema fallback" in line and "@notify below @flow" in line
+    # ...and registers what it says: the def's parameters, untyped
+    assert ours["properties"] == {"x": {"position": 0, "title": "x"},
+                                  "dry_run": {"default": None, "position": 1, "title": "dry_run"}}
+
+
+def test_a_default_or_annotation_prefect_push_cannot_rebuild_is_said_and_the_rest_is_prefects(hooked: Repo):
+    r = hooked
+    name = r.flow("calls")
+    r.write("flows/calls.py", f'''import os
+from prefect import flow
+
+
+@flow(name={name!r})
+def calls(n: int = 1, region: str = os.environ.get("REGION", "eu")):
+    return n
+''')
+    r.commit("a default computed by a call")
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    theirs = prefects(r, "flows/calls.py:calls")["flows/calls.py:calls"]["schema"]
+    ours = registered_schema(r, name)
+    differing = {k for k in theirs["properties"] if theirs["properties"][k] != ours["properties"].get(k)}
+    assert differing == {"region"}
+    (line,) = fallback_lines(proc)
+    assert f"flows/calls.py:6: flow {name!r}: schema fallback" in line
+    assert "region=os.environ.get('REGION', 'eu') is not evaluated (None)" in line
+
+
+# a bug of ours, injected into the hook's own process: every flow's signature reader raises
+INJECTED = '''
+import prefect_push.context
+
+def _broken(self, nodes):
+    raise RuntimeError("injected reader failure")
+
+prefect_push.context.Context.of = _broken
+'''
+
+
+def test_an_internal_error_reading_a_flow_never_blocks_the_push(hooked: Repo, tmp_path):
+    import os
+
+    r = hooked
+    a, b = r.flow("a"), r.flow("b")
+    r.write("flows/a.py", f'''from datetime import date
+from prefect import flow
+
+
+@flow(name={a!r})
+def a(day: date, n: int = 1, tags: list[str] = ["x"]):
+    return n
+''')
+    r.write("flows/b.py", f"from prefect import flow\n\n\n@flow(name={b!r})\ndef b():\n    return 1\n")
+    r.commit("two valid flows")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(INJECTED)
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    proc = r.push("main", env={"PYTHONPATH": path})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "injected" not in proc.stderr
+    assert set(deployments(r.uid)) == {f"{a}/main", f"{b}/main"}
+    log = ".git/prefect-push/reader-errors.log"
+    lines = fallback_lines(proc)
+    assert sorted(lines) == sorted([
+        f"prefect-push: flows/a.py:6: flow {a!r}: schema fallback, as `prefect deploy` reads a file it cannot import: "
+        f"its signature (an internal error) (traceback in {log})",
+        f"prefect-push: flows/b.py:5: flow {b!r}: schema fallback, as `prefect deploy` reads a file it cannot import: "
+        f"its signature (an internal error) (traceback in {log})"])
+    text = (r.path / log).read_text()
+    assert "RuntimeError: injected reader failure" in text and "flows/a.py:a" in text
+    # as Prefect registers a flow it cannot import: the def's parameters, untyped, literal defaults
+    assert registered_schema(r, a)["properties"] == {
+        "day": {"position": 0, "title": "day"}, "n": {"default": 1, "position": 1, "title": "n"},
+        "tags": {"default": ["x"], "position": 2, "title": "tags"}}

@@ -5,6 +5,7 @@ Pure: bytes in, FlowSpec / BadFlow out.
 from __future__ import annotations
 
 import ast
+import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -12,8 +13,8 @@ from .config import FORBIDDEN_NAME_CHARS
 from .context import Context, Declared, Modules, signature_nodes
 from .values import Constants, Unsafe, literal_value, substituted, written_out
 
-__all__ = ["BadFlow", "Declared", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe", "literal_value",
-           "read_flows"]
+__all__ = ["BadFlow", "Declared", "Fallback", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe",
+           "literal_value", "read_flows"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ class FlowSettings:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """Something of a flow's file prefect-push could not follow. The flow is still registered, as `prefect deploy`
+    registers a flow whose file it cannot import (its parameters untyped where they cannot be read), and one line
+    says so (schema.fallback_line)."""
+    line: int
+    what: str  # "the decorator @notify below @flow may change the signature Prefect sees"
+    detail: str = ""  # an internal error's traceback, for the log file; "" for a shape known to be unreadable
+
+
+@dataclass(frozen=True)
 class FlowSpec:
     path: str
     function: str
@@ -69,6 +80,8 @@ class FlowSpec:
     # source of the module-level classes, aliases and constants the signature refers to (transitively), in file
     # order: schema.py builds models and aliases from them, without running the file
     context: tuple[Declared, ...] = field(default=(), compare=False)
+    # what could not be followed: params were read as Prefect's own AST fallback reads them (untyped)
+    fallbacks: tuple[Fallback, ...] = field(default=(), compare=False)
 
     @property
     def entrypoint(self) -> str:
@@ -80,6 +93,7 @@ class BadFlow:
     path: str
     line: int
     message: str
+    detail: str = ""  # an internal error's traceback, for the log file the caller names
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -114,29 +128,124 @@ def read_flows(path: str, source: bytes, modules: Modules | None = None) -> list
             return []
         return BadFlow(path, 1, f"cannot be parsed: {exc}")
 
-    decorated = _flow_functions(tree)
+    try:
+        decorated = _flow_functions(tree)
+    except Exception:  # noqa: BLE001 - a bug of ours must not block valid code: Prefect's own fallback, said
+        decorated, lost = _flows_as_prefect_reads_them(tree), Fallback(1, "which functions are flows (an internal "
+                                                                          "error)", traceback.format_exc())
+        return _fallback_file(path, decorated, lost)
     if not decorated:
         return []
-    imports = tuple(_module_imports(tree))
+    try:
+        flows = _read_flows(path, text, tree, decorated, modules)
+    except Exception:  # noqa: BLE001 - as above, for what no flow-level guard caught
+        return _fallback_file(path, decorated, Fallback(1, "the file (an internal error)", traceback.format_exc()))
+    if isinstance(flows, BadFlow):
+        return flows
+    try:
+        return _with_settings(path, tree, flows)
+    except Exception:  # noqa: BLE001 - registered without its settings, and said
+        lost = Fallback(1, f"{SETTINGS_NAME} (an internal error): registered without its settings",
+                        traceback.format_exc())
+        return [replace(f, fallbacks=(*f.fallbacks, lost)) for f in flows]
+
+
+_Found = tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.expr, str, int]  # function, flow decorator, name, line
+
+
+def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found], modules: Modules | None
+                ) -> list[FlowSpec] | BadFlow:
     constants = Constants(tree, text)
+    # an import rebinding a name the module binds otherwise holds what running the file decides: not read
+    imports = tuple(i for i in _module_imports(tree) if constants.bindings[i[0]] == 1)
     context = Context(tree, constants, path, modules)
     flows: list[FlowSpec] = []
     for node, deco, entry, line in decorated:
         def known(node: ast.stmt = node) -> dict[str, Any]:
             return constants.before(node)  # computed only for a flow that uses a name (most never do)
 
-        flow_name = _flow_name(deco, node.name, known, lambda expr: _imported_value(context, expr))
+        try:
+            flow_name = _flow_name(deco, node.name, known, lambda expr: _imported_value(context, expr))
+        except Exception:  # noqa: BLE001 - the name as Prefect's AST fallback gives it, or one line
+            flow_name = _plain_flow_name(path, deco, node.name, traceback.format_exc())
         if isinstance(flow_name, BadFlow):
-            return BadFlow(path, deco.lineno, flow_name.message)
+            return replace(flow_name, path=path, line=deco.lineno)
         bad = FORBIDDEN_NAME_CHARS.intersection(flow_name)
         if bad:
             return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
                                               "which Prefect does not allow")
         doc = ast.get_docstring(node)
-        flows.append(FlowSpec(path, entry, flow_name, line, tuple(_params(node.args, known)),
-                              doc, _literal_kwarg(deco, "description") or doc, imports,
-                              context=context.of(signature_nodes(node.args))))
-    return _with_settings(path, tree, flows)
+        spec = FlowSpec(path, entry, flow_name, line, (), doc, _literal_kwarg(deco, "description") or doc, imports)
+        below = _below_flow(node, deco)
+        if below is not None:
+            # Prefect builds the flow from what that decorator returns, which may take other parameters
+            said = ast.unparse(below.func if isinstance(below, ast.Call) else below)
+            flows.append(_untyped(spec, node, Fallback(below.lineno, f"the decorator @{said} below @flow may "
+                                                                     "change the signature Prefect sees"), known))
+            continue
+        try:
+            flows.append(replace(spec, params=tuple(_params(node.args, known)),
+                                 context=context.of(signature_nodes(node.args))))
+        except Exception:  # noqa: BLE001 - this flow's signature as Prefect's own AST fallback reads it, said
+            flows.append(_untyped(spec, node, Fallback(line, "its signature (an internal error)",
+                                                       traceback.format_exc())))
+    return flows
+
+
+def _below_flow(node: ast.FunctionDef | ast.AsyncFunctionDef, deco: ast.expr) -> ast.expr | None:
+    """The first decorator applied before prefect's flow (written below it), which hands flow another function:
+    a wrapper's parameters are its own (functools.wraps or not, its signature is not read here)."""
+    decorators = node.decorator_list
+    below = decorators[decorators.index(deco) + 1:] if deco in decorators else decorators  # `etl = flow(run)`
+    return below[0] if below else None
+
+
+def _untyped(spec: FlowSpec, node: ast.FunctionDef | ast.AsyncFunctionDef, why: Fallback,
+             constants: Callable[[], dict[str, Any]] = dict) -> FlowSpec:
+    """The flow as Prefect's AST fallback reads a file it cannot import: the def's parameters, no annotation, and
+    defaults evaluated only where they are literals or constants (None otherwise)."""
+    params = tuple(replace(p, annotation=None) for p in _params(node.args, constants))
+    return replace(spec, params=params, imports=(), context=(), fallbacks=(*spec.fallbacks, why))
+
+
+def _flows_as_prefect_reads_them(tree: ast.Module) -> list[_Found]:
+    """Module-level functions decorated with `flow`, `flow(...)` or `<x>.flow`: the reader of last resort, when
+    _flow_functions failed (a bug of ours); no binding is tracked."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(target, ast.Name) and target.id == "flow" or (
+                        isinstance(target, ast.Attribute) and target.attr == "flow"):
+                    out.append((node, deco, node.name, node.lineno))
+                    break
+    return out
+
+
+def _fallback_file(path: str, decorated: list[_Found], lost: Fallback) -> list[FlowSpec] | BadFlow:
+    """Every flow of the file as Prefect's AST fallback reads it, each saying what could not be followed."""
+    flows = []
+    for node, deco, entry, line in decorated:
+        name = _plain_flow_name(path, deco, node.name, lost.detail)
+        if isinstance(name, BadFlow):
+            return name
+        doc = ast.get_docstring(node)
+        spec = FlowSpec(path, entry, name, line, (), doc, _literal_kwarg(deco, "description") or doc)
+        flows.append(_untyped(spec, node, replace(lost, line=line)))
+    return flows
+
+
+def _plain_flow_name(path: str, deco: ast.expr, function: str, detail: str) -> str | BadFlow:
+    """The flow's name when reading it failed: a literal name=..., or Prefect's default; a computed one is not
+    guessed (a wrong name would register another flow)."""
+    if isinstance(deco, ast.Call) and any(kw.arg == "name" for kw in deco.keywords):
+        literal = _literal_kwarg(deco, "name")
+        if literal is None:
+            return BadFlow(path, deco.lineno, "the flow name could not be read (an internal error of prefect-push: "
+                                              "please report it)", detail)
+        return literal
+    return function.replace("_", "-")
 
 
 def _with_settings(path: str, tree: ast.Module, flows: list[FlowSpec]) -> list[FlowSpec] | BadFlow:
@@ -278,7 +387,7 @@ class _FlowNames:
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _flow_functions(tree: ast.Module) -> list[tuple[_Function, ast.expr, str, int]]:
+def _flow_functions(tree: ast.Module) -> list[_Found]:
     """Module-level flows: (function, the flow decorator or call, the entrypoint's name, line). A function
     decorated with prefect's flow, or a module-level `etl = flow(run_etl)` / `flow(name=...)(run_etl)` of a
     module-level function (the entrypoint is `file.py:etl`). Names are bound as Python binds them: in order, so a
