@@ -189,3 +189,69 @@ def a(day: date, n: int = 1, tags: list[str] = ["x"]):
     assert registered_schema(r, a)["properties"] == {
         "day": {"position": 0, "title": "day"}, "n": {"default": 1, "position": 1, "title": "n"},
         "tags": {"default": ["x"], "position": 2, "title": "tags"}}
+
+
+# --- unit tests of the guards, each with a real counterpart above (the injected push) ---
+
+FILE = b'''from prefect import flow
+
+PREFECT_PUSH = {"cron": "0 * * * *"}
+
+
+@flow(name="etl")
+def etl(n: int = 1, when=None):
+    return n
+'''
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("a bug of ours")
+
+
+def test_a_failing_flow_discovery_reads_the_file_as_prefects_fallback(monkeypatch):
+    from prefect_push import flows
+
+    monkeypatch.setattr(flows, "_flow_functions", _boom)
+    (spec,) = flows.read_flows("flows/etl.py", FILE)
+    assert (spec.flow_name, spec.function, spec.line) == ("etl", "etl", 7)
+    assert [(p.name, p.annotation, p.default) for p in spec.params] == [("n", None, "1"), ("when", None, "None")]
+    (lost,) = spec.fallbacks
+    assert lost.what == "which functions are flows (an internal error)" and "RuntimeError: a bug of ours" in lost.detail
+
+
+def test_a_failing_settings_reader_registers_without_settings_and_says_so(monkeypatch):
+    from prefect_push import flows
+
+    monkeypatch.setattr(flows, "_settings", _boom)
+    (spec,) = flows.read_flows("flows/etl.py", FILE)
+    assert spec.settings.cron is None and spec.params[0].annotation == "int"  # the signature is still read
+    assert spec.fallbacks[0].what.startswith("PREFECT_PUSH (an internal error)")
+
+
+def test_a_failing_schema_builder_falls_back_to_the_untyped_schema(monkeypatch):
+    from prefect_push import models, schema
+    from prefect_push.flows import read_flows
+
+    (spec,) = read_flows("flows/etl.py", FILE.replace(b"n: int = 1", b"n: int = 2"))  # not in the cache
+    monkeypatch.setattr(models.Namespace, "__init__", _boom)
+    got = schema.checked(spec)
+    assert got.notes == ("its parameter schema (an internal error)",) and "a bug of ours" in got.detail
+    assert got.schema["properties"]["n"] == {"default": 2, "position": 0, "title": "n"}
+
+
+def test_what_really_is_broken_still_blocks():
+    from prefect_push.flows import BadFlow, read_flows
+
+    assert isinstance(read_flows("f.py", b"from prefect import flow\n@flow\ndef f(:\n"), BadFlow)
+    assert isinstance(read_flows("f.py", FILE.replace(b'"cron"', b'"kron"')), BadFlow)
+
+
+def test_the_decorator_rule_spares_decorators_above_flow_and_flows_without_any():
+    from prefect_push.flows import read_flows
+
+    (plain,) = read_flows("f.py", b"from prefect import flow\n@flow\ndef f(n: int = 1): ...\n")
+    assert plain.fallbacks == () and plain.params[0].annotation == "int"
+    (wrapped,) = read_flows("f.py", b"from prefect import flow\nimport w\n@flow(retries=1)\n@w.retry(3)\n"
+                                    b"def f(n: int = 1): ...\n")
+    assert wrapped.fallbacks[0].what == "the decorator @w.retry below @flow may change the signature Prefect sees"
+    assert wrapped.fallbacks[0].line == 4 and wrapped.params[0].annotation is None

@@ -26,7 +26,7 @@ from .flows import FlowSpec
 from .models import Namespace, Unsafe
 from .values import literal_value
 
-FALLBACK = "schema fallback"  # every line of a flow whose schema is not surely Prefect's starts with this
+FALLBACK = "schema fallback"  # the words in every line of a flow whose schema is not surely Prefect's
 
 
 class Checked(NamedTuple):
@@ -102,8 +102,8 @@ def fallback_line(spec: FlowSpec, notes: tuple[str, ...], log: str | None = None
     and where the traceback of an internal error went."""
     line = spec.fallbacks[0].line if spec.fallbacks else spec.line
     where = f" (traceback in {log})" if log else ""
-    return (f"{spec.path}:{line}: flow {spec.flow_name!r}: {FALLBACK}, as `prefect deploy` reads a file it cannot "
-            f"import: {'; '.join(notes)}{where}")
+    return (f"{spec.path}:{line}: flow {spec.flow_name!r}: schema fallback, as `prefect deploy` reads a file it "
+            f"cannot import: {'; '.join(notes)}{where}")
 
 
 def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
