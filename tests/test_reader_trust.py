@@ -220,9 +220,9 @@ def test_a_failing_flow_discovery_reads_the_file_as_prefects_fallback(monkeypatc
 
 
 def test_a_failing_settings_reader_registers_without_settings_and_says_so(monkeypatch):
-    from prefect_push import flows
+    from prefect_push import flows, settings
 
-    monkeypatch.setattr(flows, "_settings", _boom)
+    monkeypatch.setattr(settings, "_settings", _boom)
     (spec,) = flows.read_flows("flows/etl.py", FILE)
     assert spec.settings.cron is None and spec.params[0].annotation == "int"  # the signature is still read
     assert spec.fallbacks[0].what.startswith("PREFECT_PUSH (an internal error)")
