@@ -225,7 +225,7 @@ def test_a_failing_settings_reader_registers_without_settings_and_says_so(monkey
     monkeypatch.setattr(settings, "_settings", _boom)
     (spec,) = flows.read_flows("flows/etl.py", FILE)
     assert spec.settings.cron is None and spec.params[0].annotation == "int"  # the signature is still read
-    assert spec.fallbacks[0].what.startswith("PREFECT_PUSH (an internal error)")
+    assert spec.fallbacks[0].what.startswith("PREFECT_PUSH (an internal error)") and spec.fallbacks[0].line == 3
 
 
 def test_a_failing_schema_builder_falls_back_to_the_untyped_schema(monkeypatch):

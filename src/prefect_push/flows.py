@@ -36,6 +36,7 @@ class Fallback:
     line: int
     what: str  # "the decorator @notify below @flow may change the signature Prefect sees"
     detail: str = ""  # an internal error's traceback, for the log file; "" for a shape known to be unreadable
+    untyped: bool = True  # the parameters were read as Prefect's fallback reads them (False: the settings only)
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,10 @@ def read_flows(path: str, source: bytes, modules: Modules | None = None) -> list
     try:
         return with_settings(path, tree, flows)
     except Exception:  # noqa: BLE001 - registered without its settings, and said
-        lost = Fallback(1, f"{SETTINGS_NAME} (an internal error): registered without its settings",
-                        traceback.format_exc())
+        line = next((n.lineno for n in tree.body if SETTINGS_NAME in {t.id for t in ast.walk(n)
+                                                                     if isinstance(t, ast.Name)}), 1)
+        lost = Fallback(line, f"{SETTINGS_NAME} (an internal error): registered without its settings",
+                        traceback.format_exc(), untyped=False)
         return [replace(f, fallbacks=(*f.fallbacks, lost)) for f in flows]
 
 

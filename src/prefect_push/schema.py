@@ -92,7 +92,7 @@ def checked(spec: FlowSpec) -> Checked:
         detail += traceback.format_exc()
         schema, dropped = _untyped_schema(spec), ()
         notes.append("its parameter schema (an internal error)")
-    if not spec.fallbacks:  # a fallback's defaults are Prefect's fallback's: said once, by the fallback
+    if not any(f.untyped for f in spec.fallbacks):  # a fallback's defaults are Prefect's fallback's: said by it
         notes += dropped
     return Checked(copy.deepcopy(schema), tuple(notes), detail)
 
