@@ -134,3 +134,17 @@ def test_schema_is_prefects_own(path, prefects, registered):
 def test_parity_over_the_corpus(prefects, registered):
     equal = [e for e in prefects if registered[e][1] == prefects[e]["schema"]]
     assert len(equal) == len(prefects) - len(LIMITS) and len(equal) >= 0.85 * len(prefects)
+
+
+def test_every_difference_is_said_in_one_line(corpus, prefects, registered):
+    """Never a silent difference: a flow whose schema is not Prefect's has its `schema fallback` line, naming its
+    file, and the flows whose schema is Prefect's have none."""
+    said = [line for proc in corpus.pushes for line in proc.stderr.splitlines() if "schema fallback" in line]
+    for entrypoint in prefects:
+        path, function = entrypoint.split(":")
+        flow = registered[entrypoint][0].split("/")[0]
+        lines = [line for line in said if line.startswith(f"prefect-push: {path}:") and f"flow {flow!r}" in line]
+        if registered[entrypoint][1] != prefects[entrypoint]["schema"]:
+            assert len(lines) == 1, entrypoint
+        else:
+            assert lines == [], entrypoint

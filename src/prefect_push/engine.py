@@ -209,6 +209,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     src = git.read_blobs(sorted(b for b in blobs if b), cwd)
     files, problems = [], []
     if picked:
+        from .errors import log_detail
         from .flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
 
     def modules(paths: list[str]) -> dict[str, bytes]:
@@ -228,7 +229,9 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         old_path = c.old_path or c.path
         old = read_flows(old_path, src[c.old_blob]) if c.old_blob in src else []
         if isinstance(new, BadFlow):
-            problems.append(f"{new} (in {target.short} at {target.commit[:12]})")
+            log = log_detail(cwd, str(new), new.detail) if new.detail else None
+            problems.append(f"{new} (in {target.short} at {target.commit[:12]})"
+                            + (f" (traceback in {log})" if log else ""))
             continue
         if isinstance(old, BadFlow):
             old = []  # what was there before can't be read: nothing to delete from it

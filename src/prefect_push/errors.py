@@ -1,13 +1,20 @@
 """What a server's refusal looks like to the user: one short line (status and the server's own message, cut), the
-whole answer appended to .git/prefect-push/server-errors.log, which the line names. No prefect import at module
-level: server.py imports this, and the hook's no-flow path imports neither.
+whole answer appended to .git/prefect-push/server-errors.log, which the line names. The same for what the readers
+could not follow in a flow's file (reader_lines): one line per flow, a traceback in .git/prefect-push/
+reader-errors.log. No prefect import at module level: server.py imports this, and the hook's no-flow path imports
+neither.
 """
 from __future__ import annotations
 
 import os
 import time
 
+from typing import TYPE_CHECKING, Iterable
+
 from .git import strip_credentials
+
+if TYPE_CHECKING:
+    from .flows import FlowSpec
 
 
 def describe(exc: BaseException) -> str:
@@ -210,3 +217,38 @@ def _version() -> str:
         return version()
     except Exception:  # noqa: BLE001 - broken metadata: the log still gets the traceback
         return "(version unknown)"
+
+
+READER_LOG = "reader-errors.log"  # in .git/prefect-push/: tracebacks of the file readers' internal errors
+
+
+def log_detail(cwd: str, what: str, detail: str) -> str | None:
+    """Append an internal error's traceback to READER_LOG; the path to name in the line (relative to the current
+    directory, as the user runs git there), None when it cannot be written."""
+    from . import state
+
+    log = state.path(cwd, READER_LOG)
+    try:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {what}\n{detail.rstrip()}\n\n")
+    except OSError:
+        return None
+    return os.path.relpath(log)
+
+
+def reader_lines(specs: Iterable[FlowSpec], cwd: str) -> list[str]:
+    """One line for each flow whose registered schema is not surely the one `prefect deploy` stores (schema.Checked
+    notes), its traceback logged when an internal error caused it."""
+    from .schema import checked, fallback_line
+
+    lines: list[str] = []
+    for spec in specs:
+        result = checked(spec)
+        if not result.notes:
+            continue
+        log = log_detail(cwd, f"{spec.entrypoint} (flow {spec.flow_name!r})", result.detail) if result.detail else None
+        line = fallback_line(spec, result.notes, log)
+        if line not in lines:  # a flow written for two refs of one push: said once
+            lines.append(line)
+    return lines

@@ -5,15 +5,17 @@ Pure: bytes in, FlowSpec / BadFlow out.
 from __future__ import annotations
 
 import ast
+import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from .config import FORBIDDEN_NAME_CHARS
 from .context import Context, Declared, Modules, signature_nodes
+from .settings import SETTINGS_NAME, FlowSettings, with_settings
 from .values import Constants, Unsafe, literal_value, substituted, written_out
 
-__all__ = ["BadFlow", "Declared", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe", "literal_value",
-           "read_flows"]
+__all__ = ["BadFlow", "Declared", "Fallback", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe",
+           "literal_value", "read_flows"]
 
 
 @dataclass(frozen=True)
@@ -26,32 +28,15 @@ class Param:
     default: str | None
 
 
-SETTINGS_NAME = "PREFECT_PUSH"  # module-level literal dict: a flow's deployment settings, read without importing
-SETTING_KEYS = ("cron", "interval", "rrule", "timezone", "parameters", "tags", "runtime")
-
-
 @dataclass(frozen=True)
-class FlowSettings:
-    """What a flow file says about its own deployment (keys named as in Prefect's flow.deploy())."""
-    cron: str | None = None
-    interval: float | None = None  # seconds
-    rrule: str | None = None
-    timezone: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)  # default parameter values of the deployment
-    tags: tuple[str, ...] = ()
-    runtime: str | None = None  # a [tool.prefect-push.runtimes.<name>]
-
-    @property
-    def schedule(self) -> str:
-        """The schedule in words, for the table ("" when the flow has none)."""
-        tz = f" ({self.timezone})" if self.timezone else ""
-        if self.cron:
-            return f"cron {self.cron}{tz}"
-        if self.interval:
-            return f"every {self.interval:g}s"
-        if self.rrule:
-            return f"rrule {self.rrule}{tz}"
-        return ""
+class Fallback:
+    """Something of a flow's file prefect-push could not follow. The flow is still registered, as `prefect deploy`
+    registers a flow whose file it cannot import (its parameters untyped where they cannot be read), and one line
+    says so (schema.fallback_line)."""
+    line: int
+    what: str  # "the decorator @notify below @flow may change the signature Prefect sees"
+    detail: str = ""  # an internal error's traceback, for the log file; "" for a shape known to be unreadable
+    untyped: bool = True  # the parameters were read as Prefect's fallback reads them (False: the settings only)
 
 
 @dataclass(frozen=True)
@@ -69,6 +54,8 @@ class FlowSpec:
     # source of the module-level classes, aliases and constants the signature refers to (transitively), in file
     # order: schema.py builds models and aliases from them, without running the file
     context: tuple[Declared, ...] = field(default=(), compare=False)
+    # what could not be followed: params were read as Prefect's own AST fallback reads them (untyped)
+    fallbacks: tuple[Fallback, ...] = field(default=(), compare=False)
 
     @property
     def entrypoint(self) -> str:
@@ -80,6 +67,7 @@ class BadFlow:
     path: str
     line: int
     message: str
+    detail: str = ""  # an internal error's traceback, for the log file the caller names
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -114,128 +102,126 @@ def read_flows(path: str, source: bytes, modules: Modules | None = None) -> list
             return []
         return BadFlow(path, 1, f"cannot be parsed: {exc}")
 
-    decorated = _flow_functions(tree)
+    try:
+        decorated = _flow_functions(tree)
+    except Exception:  # noqa: BLE001 - a bug of ours must not block valid code: Prefect's own fallback, said
+        decorated, lost = _flows_as_prefect_reads_them(tree), Fallback(1, "which functions are flows (an internal "
+                                                                          "error)", traceback.format_exc())
+        return _fallback_file(path, decorated, lost)
     if not decorated:
         return []
-    imports = tuple(_module_imports(tree))
+    try:
+        flows = _read_flows(path, text, tree, decorated, modules)
+    except Exception:  # noqa: BLE001 - as above, for what no flow-level guard caught
+        return _fallback_file(path, decorated, Fallback(1, "the file (an internal error)", traceback.format_exc()))
+    if isinstance(flows, BadFlow):
+        return flows
+    try:
+        return with_settings(path, tree, flows)
+    except Exception:  # noqa: BLE001 - registered without its settings, and said
+        line = next((n.lineno for n in tree.body if SETTINGS_NAME in {t.id for t in ast.walk(n)
+                                                                     if isinstance(t, ast.Name)}), 1)
+        lost = Fallback(line, f"{SETTINGS_NAME} (an internal error): registered without its settings",
+                        traceback.format_exc(), untyped=False)
+        return [replace(f, fallbacks=(*f.fallbacks, lost)) for f in flows]
+
+
+_Found = tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.expr, str, int]  # function, flow decorator, name, line
+
+
+def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found], modules: Modules | None
+                ) -> list[FlowSpec] | BadFlow:
     constants = Constants(tree, text)
+    # an import rebinding a name the module binds otherwise holds what running the file decides: not read
+    imports = tuple(i for i in _module_imports(tree) if constants.bindings[i[0]] == 1)
     context = Context(tree, constants, path, modules)
     flows: list[FlowSpec] = []
     for node, deco, entry, line in decorated:
         def known(node: ast.stmt = node) -> dict[str, Any]:
             return constants.before(node)  # computed only for a flow that uses a name (most never do)
 
-        flow_name = _flow_name(deco, node.name, known, lambda expr: _imported_value(context, expr))
+        try:
+            flow_name = _flow_name(deco, node.name, known, lambda expr: _imported_value(context, expr))
+        except Exception:  # noqa: BLE001 - the name as Prefect's AST fallback gives it, or one line
+            flow_name = _plain_flow_name(path, deco, node.name, traceback.format_exc())
         if isinstance(flow_name, BadFlow):
-            return BadFlow(path, deco.lineno, flow_name.message)
+            return replace(flow_name, path=path, line=deco.lineno)
         bad = FORBIDDEN_NAME_CHARS.intersection(flow_name)
         if bad:
             return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
                                               "which Prefect does not allow")
         doc = ast.get_docstring(node)
-        flows.append(FlowSpec(path, entry, flow_name, line, tuple(_params(node.args, known)),
-                              doc, _literal_kwarg(deco, "description") or doc, imports,
-                              context=context.of(signature_nodes(node.args))))
-    return _with_settings(path, tree, flows)
+        spec = FlowSpec(path, entry, flow_name, line, (), doc, _literal_kwarg(deco, "description") or doc, imports)
+        below = _below_flow(node, deco)
+        if below is not None:
+            # Prefect builds the flow from what that decorator returns, which may take other parameters
+            said = ast.unparse(below.func if isinstance(below, ast.Call) else below)
+            flows.append(_untyped(spec, node, Fallback(below.lineno, f"the decorator @{said} below @flow may "
+                                                                     "change the signature Prefect sees"), known))
+            continue
+        try:
+            flows.append(replace(spec, params=tuple(_params(node.args, known)),
+                                 context=context.of(signature_nodes(node.args))))
+        except Exception:  # noqa: BLE001 - this flow's signature as Prefect's own AST fallback reads it, said
+            flows.append(_untyped(spec, node, Fallback(line, "its signature (an internal error)",
+                                                       traceback.format_exc())))
+    return flows
 
 
-def _with_settings(path: str, tree: ast.Module, flows: list[FlowSpec]) -> list[FlowSpec] | BadFlow:
-    """Attach PREFECT_PUSH = {...}: keys for every flow of the file, or per flow under its function name."""
-    node = next((n for n in reversed(tree.body)
-                 if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == SETTINGS_NAME
-                                                      for t in n.targets)
-                 or isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
-                 and n.target.id == SETTINGS_NAME and n.value is not None), None)
-    if node is None or not flows:
-        return flows
-    line = node.lineno
-    try:
-        value = ast.literal_eval(node.value)  # type: ignore[arg-type]
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return BadFlow(path, line, f"{SETTINGS_NAME} must be a literal dict (strings, numbers, lists, dicts): "
-                                   "prefect-push reads it without importing the file")
-    if not isinstance(value, dict):
-        return BadFlow(path, line, f"{SETTINGS_NAME} must be a dict")
-    by_function = {f.function: f for f in flows}
-    shared = {k: v for k, v in value.items() if k in SETTING_KEYS}
-    for key in value:
-        if key not in SETTING_KEYS and key not in by_function:
-            return BadFlow(path, line, f"{SETTINGS_NAME}: unknown key {key!r} (settings: {', '.join(SETTING_KEYS)}; "
-                                       f"or a flow function of this file: {', '.join(by_function)})")
+def _below_flow(node: ast.FunctionDef | ast.AsyncFunctionDef, deco: ast.expr) -> ast.expr | None:
+    """The first decorator applied before prefect's flow (written below it), which hands flow another function:
+    a wrapper's parameters are its own (functools.wraps or not, its signature is not read here)."""
+    decorators = node.decorator_list
+    below = decorators[decorators.index(deco) + 1:] if deco in decorators else decorators  # `etl = flow(run)`
+    return below[0] if below else None
+
+
+def _untyped(spec: FlowSpec, node: ast.FunctionDef | ast.AsyncFunctionDef, why: Fallback,
+             constants: Callable[[], dict[str, Any]] = dict) -> FlowSpec:
+    """The flow as Prefect's AST fallback reads a file it cannot import: the def's parameters, no annotation, and
+    defaults evaluated only where they are literals or constants (None otherwise)."""
+    params = tuple(replace(p, annotation=None) for p in _params(node.args, constants))
+    return replace(spec, params=params, imports=(), context=(), fallbacks=(*spec.fallbacks, why))
+
+
+def _flows_as_prefect_reads_them(tree: ast.Module) -> list[_Found]:
+    """Module-level functions decorated with `flow`, `flow(...)` or `<x>.flow`: the reader of last resort, when
+    _flow_functions failed (a bug of ours); no binding is tracked."""
     out = []
-    for spec in flows:
-        own = value.get(spec.function, {})
-        if not isinstance(own, dict):
-            return BadFlow(path, line, f"{SETTINGS_NAME}[{spec.function!r}] must be a dict")
-        unknown = sorted(set(own) - set(SETTING_KEYS))
-        if unknown:
-            return BadFlow(path, line, f"{SETTINGS_NAME}[{spec.function!r}]: unknown key {unknown[0]!r} "
-                                       f"(settings: {', '.join(SETTING_KEYS)})")
-        merged = dict(shared)
-        if any(k in own for k in ("cron", "interval", "rrule")):  # a flow's own schedule replaces the file's
-            for k in ("cron", "interval", "rrule"):
-                merged.pop(k, None)
-        settings = _settings({**merged, **own}, spec)
-        if isinstance(settings, str):
-            return BadFlow(path, line, f"{SETTINGS_NAME} for flow {spec.flow_name!r}: {settings}")
-        out.append(replace(spec, settings=settings))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(target, ast.Name) and target.id == "flow" or (
+                        isinstance(target, ast.Attribute) and target.attr == "flow"):
+                    out.append((node, deco, node.name, node.lineno))
+                    break
     return out
 
 
-def _settings(raw: dict[str, Any], spec: FlowSpec) -> FlowSettings | str:
-    """Checked settings, or what is wrong with them: everything a server would refuse halfway is caught here."""
-    def text(key: str) -> str | None:
-        v = raw.get(key)
-        if v is not None and (not isinstance(v, str) or not v.strip()):
-            raise _Bad(f"{key} must be a non-empty string")
-        return v
-
-    try:
-        cron, rrule, tz, runtime = text("cron"), text("rrule"), text("timezone"), text("runtime")
-        interval = raw.get("interval")
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
-                                     or interval <= 0):
-            raise _Bad("interval must be a positive number of seconds")
-        if sum(x is not None for x in (cron, interval, rrule)) > 1:
-            raise _Bad("give one of cron, interval, rrule")
-        if tz is not None and cron is None and interval is None and rrule is None:
-            raise _Bad("timezone needs a cron, interval or rrule")
-        if cron is not None or interval is not None or rrule is not None:
-            _check_schedule(cron, interval, rrule, tz)
-        parameters = raw.get("parameters", {})
-        if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
-            raise _Bad("parameters must be a dict of parameter name to value")
-        takes_any = any(p.kind == "VAR_KEYWORD" for p in spec.params)
-        names = {p.name for p in spec.params if p.kind not in ("VAR_POSITIONAL", "VAR_KEYWORD")}
-        unknown = sorted(set(parameters) - names)
-        if unknown and not takes_any:
-            raise _Bad(f"parameter {unknown[0]!r} is not a parameter of {spec.function}() "
-                       f"(it takes: {', '.join(sorted(names)) or 'none'})")
-        tags = raw.get("tags", [])
-        if isinstance(tags, str):
-            tags = [tags]
-        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
-            raise _Bad("tags must be a list of strings")
-    except _Bad as bad:
-        return str(bad)
-    return FlowSettings(cron, float(interval) if interval is not None else None, rrule, tz, dict(parameters),
-                        tuple(tags), runtime)
+def _fallback_file(path: str, decorated: list[_Found], lost: Fallback) -> list[FlowSpec] | BadFlow:
+    """Every flow of the file as Prefect's AST fallback reads it, each saying what could not be followed."""
+    flows = []
+    for node, deco, entry, line in decorated:
+        name = _plain_flow_name(path, deco, node.name, lost.detail)
+        if isinstance(name, BadFlow):
+            return name
+        doc = ast.get_docstring(node)
+        spec = FlowSpec(path, entry, name, line, (), doc, _literal_kwarg(deco, "description") or doc)
+        flows.append(_untyped(spec, node, replace(lost, line=line)))
+    return flows
 
 
-class _Bad(Exception):
-    pass
-
-
-def _check_schedule(cron: str | None, interval: float | None, rrule: str | None, tz: str | None) -> None:
-    """Prefect's own schedule validation (cron, rrule, time zone), so the server never refuses it halfway."""
-    from prefect.client.schemas.schedules import construct_schedule  # only a flow with a schedule pays for it
-
-    try:
-        construct_schedule(cron=cron, interval=interval, rrule=rrule, timezone=tz)
-    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError or ValueError: one line either way
-        errors = getattr(exc, "errors", None)
-        msg = errors()[0].get("msg", str(exc)) if callable(errors) else str(exc)
-        raise _Bad(msg.splitlines()[0].removeprefix("Value error, ")) from None
+def _plain_flow_name(path: str, deco: ast.expr, function: str, detail: str) -> str | BadFlow:
+    """The flow's name when reading it failed: a literal name=..., or Prefect's default; a computed one is not
+    guessed (a wrong name would register another flow)."""
+    if isinstance(deco, ast.Call) and any(kw.arg == "name" for kw in deco.keywords):
+        literal = _literal_kwarg(deco, "name")
+        if literal is None:
+            return BadFlow(path, deco.lineno, "the flow name could not be read (an internal error of prefect-push: "
+                                              "please report it)", detail)
+        return literal
+    return function.replace("_", "-")
 
 
 @dataclass
@@ -278,7 +264,7 @@ class _FlowNames:
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _flow_functions(tree: ast.Module) -> list[tuple[_Function, ast.expr, str, int]]:
+def _flow_functions(tree: ast.Module) -> list[_Found]:
     """Module-level flows: (function, the flow decorator or call, the entrypoint's name, line). A function
     decorated with prefect's flow, or a module-level `etl = flow(run_etl)` / `flow(name=...)(run_etl)` of a
     module-level function (the entrypoint is `file.py:etl`). Names are bound as Python binds them: in order, so a

@@ -10,6 +10,7 @@ from typing import Any, Callable, Coroutine
 from . import git, state
 from .base import Row, decide
 from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base
+from .errors import reader_lines
 from .facts import gather, in_history, remote_holds
 from .plan import GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name
 from .push import short_ref
@@ -126,6 +127,8 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
                 writes.setdefault(p.config_where, (p, []))[1].extend(plan.writes)
         for where, (p, actions) in writes.items():
             await server.check_settings(p.config, where, actions)
+        # what the registered schemas could not follow: one line per flow, after the table
+        outcome.warnings += reader_lines((a.flow for plan in outcome.plans for a in plan.writes if a.flow), cwd)
         if dry_run:
             return outcome
         await server.known_flow_ids({a.flow_name for plan in outcome.plans for a in plan.writes if a.flow})

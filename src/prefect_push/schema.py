@@ -7,6 +7,10 @@ and the module-level constants, aliases and classes the signature names, built f
 and Prefect's own generate_parameter_schema does the rest, so the schema is Prefect's by construction. What
 can't be known falls back to "no annotation" / a None default, as Prefect's own reader does.
 
+Where a piece cannot be rebuilt (an annotation naming what is not known, a default computed by a call, a flow
+FlowSpec.fallbacks says was read untyped, or an internal error here), the schema is Prefect's AST fallback's for
+it, and Checked.notes says which: the edge prints one line per flow (fallback_line), never a silent difference.
+
 The schema is what `prefect deploy` stores: parameter_schema(flow) dumped with exclude_unset, so no empty
 "definitions" and no empty "required".
 """
@@ -14,21 +18,51 @@ from __future__ import annotations
 
 import ast
 import inspect
+import traceback
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .flows import FlowSpec
 from .models import Namespace, Unsafe
+from .values import literal_value
+
+FALLBACK = "schema fallback"  # the words in every line of a flow whose schema is not surely Prefect's
+
+
+class Checked(NamedTuple):
+    """A flow's parameter schema and what of it could not be rebuilt exactly."""
+    schema: dict[str, Any]
+    notes: tuple[str, ...]  # empty: the schema is what `prefect deploy` stores, importing the file
+    detail: str = ""  # an internal error's traceback, for the log file
 
 
 def signature(spec: FlowSpec) -> inspect.Signature:
+    return _signature(spec)[0]
+
+
+def _signature(spec: FlowSpec) -> tuple[inspect.Signature, list[str]]:
+    """The signature as far as it can be rebuilt, and a note per annotation or default that could not be."""
     ns = Namespace(spec.imports, spec.context)
-    params = [
-        inspect.Parameter(p.name, getattr(inspect.Parameter, p.kind), default=_default(p.default, ns),
-                          annotation=ns.annotation(p.annotation))
-        for p in spec.params
-    ]
-    return inspect.Signature(params)
+    params, notes = [], []
+    for p in spec.params:
+        annotation = ns.annotation(p.annotation)
+        if p.annotation is not None and annotation is inspect.Parameter.empty:
+            notes.append(f"{p.name}: {_short(p.annotation)} is not known without importing (untyped)")
+        default = _default(p.default, ns)
+        if default is _UNREAD:
+            notes.append(f"{p.name}={_short(p.default or '')} is not evaluated (None)")
+            default = None  # Prefect's reader uses None for defaults it can't evaluate
+        params.append(inspect.Parameter(p.name, getattr(inspect.Parameter, p.kind), default=default,
+                                        annotation=annotation))
+    return inspect.Signature(params), notes
+
+
+_UNREAD = object()
+
+
+def _short(source: str, room: int = 40) -> str:
+    text = " ".join(source.split())
+    return text if len(text) <= room else text[:room - 3] + "..."
 
 
 def _default(source: str | None, ns: Namespace) -> Any:
@@ -37,22 +71,67 @@ def _default(source: str | None, ns: Namespace) -> Any:
     try:
         return ns.value(ast.parse(source, mode="eval").body)
     except (Unsafe, ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None  # Prefect's reader uses None for defaults it can't evaluate
+        return _UNREAD
 
 
 def parameter_schema(spec: FlowSpec) -> dict[str, Any]:
+    return checked(spec).schema
+
+
+def checked(spec: FlowSpec) -> Checked:
+    """The schema prefect-push registers for the flow, with what it could not rebuild (Checked.notes): a bug of
+    ours while building it falls back to the untyped signature, said, never a stopped push."""
     import copy
 
-    # flows with the same signature (very often: none at all) get the same schema: built once a push
-    return copy.deepcopy(_schema(spec.params, spec.imports, spec.docstring, spec.context))
+    notes = [f.what for f in spec.fallbacks]
+    detail = "".join(f.detail for f in spec.fallbacks)
+    try:
+        # flows with the same signature (very often: none at all) get the same schema: built once a push
+        schema, dropped = _schema(spec.params, spec.imports, spec.docstring, spec.context)
+    except Exception:  # noqa: BLE001
+        detail += traceback.format_exc()
+        schema, dropped = _untyped_schema(spec), ()
+        notes.append("its parameter schema (an internal error)")
+    if not any(f.untyped for f in spec.fallbacks):  # a fallback's defaults are Prefect's fallback's: said by it
+        notes += dropped
+    return Checked(copy.deepcopy(schema), tuple(notes), detail)
+
+
+def fallback_line(spec: FlowSpec, notes: tuple[str, ...], log: str | None = None) -> str:
+    """The one line a flow whose schema is not surely Prefect's gets: file:line, the flow, what was not followed,
+    and where the traceback of an internal error went."""
+    line = spec.fallbacks[0].line if spec.fallbacks else spec.line
+    where = f" (traceback in {log})" if log else ""
+    return (f"{spec.path}:{line}: flow {spec.flow_name!r}: schema fallback, as `prefect deploy` reads a file it "
+            f"cannot import: {'; '.join(notes)}{where}")
+
+
+def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
+    """Prefect's AST fallback's schema, with no model machinery of ours: no annotation, literal defaults."""
+    from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
+
+    def default(source: str | None) -> Any:
+        if source is None:
+            return inspect.Parameter.empty
+        try:
+            return literal_value(ast.parse(source, mode="eval").body)
+        except Exception:  # noqa: BLE001 - None, as Prefect's reader
+            return None
+
+    sig = inspect.Signature([inspect.Parameter(p.name, getattr(inspect.Parameter, p.kind), default=default(p.default))
+                             for p in spec.params])
+    return generate_parameter_schema(sig, parameter_docstrings(spec.docstring)).model_dump(mode="json",
+                                                                                           exclude_unset=True)
 
 
 @lru_cache(maxsize=1024)
-def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple[str, ...]) -> dict[str, Any]:
+def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple[str, ...]
+            ) -> tuple[dict[str, Any], tuple[str, ...]]:
     from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
 
     spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context)
-    schema = generate_parameter_schema(signature(spec), parameter_docstrings(docstring))
+    sig, notes = _signature(spec)
+    schema = generate_parameter_schema(sig, parameter_docstrings(docstring))
     # as RunnerDeployment sends it (prefect/deployments/runner.py): only the fields the schema set, so
     # "definitions" only when there are some; model_dump_for_openapi() would send "definitions": {} always
-    return schema.model_dump(mode="json", exclude_unset=True)
+    return schema.model_dump(mode="json", exclude_unset=True), tuple(notes)
