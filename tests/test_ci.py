@@ -145,10 +145,14 @@ def test_github_pushes_to_main_in_depth_1_clones(repo: Repo, prefect_server, tmp
     def at(hour: int) -> None:  # pushes hours apart, as in a real repository: a shallow clone fetches what lies between
         monkeypatch.setenv("GIT_COMMITTER_DATE", f"2026-12-01T{hour:02d}:00:00Z")
 
+    for i in range(20):  # a history older than the first registered commit, as real repositories have
+        at(0)
+        repo.write("notes.txt", f"{i}\n")
+        repo.commit("notes")
     a, b = repo.flow("a"), repo.flow("b")
     repo.write("flows/a.py", flow_source(a))
     repo.write("flows/b.py", flow_source(b))
-    at(0)
+    at(3)
     c1 = repo.commit("two flows")
     repo.git("push", "-q", "origin", "main")  # no hook here: CI registers
 
@@ -160,7 +164,7 @@ def test_github_pushes_to_main_in_depth_1_clones(repo: Repo, prefect_server, tmp
 
     # a push changing b: only b, diffed from the marker (c1), fetched by id into a clone that stays shallow
     repo.write("flows/b.py", flow_source(b, body="return 2"))
-    at(3)
+    at(6)
     c2 = repo.commit("change b")
     repo.git("push", "-q", "origin", "main")
     ci2 = shallow_clone(repo, tmp_path / "ci2")
@@ -172,11 +176,11 @@ def test_github_pushes_to_main_in_depth_1_clones(repo: Repo, prefect_server, tmp
 
     # c3 pushed with no CI run (skipped, failed): the next run diffs from the marker (c2), not its before (c3)
     repo.write("flows/a.py", flow_source(a, body="return 3"))
-    at(6)
+    at(9)
     c3 = repo.commit("change a, never registered")
     c = repo.flow("c")
     repo.write("flows/c.py", flow_source(c))
-    at(9)
+    at(12)
     c4 = repo.commit("add c")
     repo.git("push", "-q", "origin", f"{c3}:refs/heads/main")
     repo.git("push", "-q", "origin", "main")

@@ -228,7 +228,7 @@ def histories(draw):
     return commits, main, other, asked, draw(st.sampled_from([1, 2, 5, 20]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
 def test_in_history_in_a_shallow_clone_is_the_full_answer(history, tmp_path_factory):
     commits, main, other, asked, depth = history

@@ -3,8 +3,8 @@ answer to the question several rows ask: is commit X in the history of the remot
 
 That question has one function here, `in_history`, right in a shallow clone (a CI checkout) as in a complete
 one: a yes read off the local graph is always right (a shallow boundary only cuts parents, it never adds
-any), so only a no in a shallow clone is doubted. Then the commits are fetched by id, the history between
-them back to X's date, and at last the whole history; the answer is the one a complete clone would give, or
+any), so only a no in a shallow clone is doubted. Then the commits are fetched by id, their history deepened
+by 16 commits, then 256, and at last the whole history is fetched; the answer is the one a complete clone would give, or
 the push stops with one line naming the setting that fetches more. Two answers to this one question are how a
 depth-1 checkout once re-registered every flow ("registered at <before>, which origin does not have").
 """
@@ -68,13 +68,15 @@ def _in_history(sha: str, tips: tuple[str, ...], remote: str, cwd: str, fetch: b
     present = [t for t in tips if have_commit(t, remote, cwd)]
     if not present:
         return False
-    # the depth may have cut the path between: the tips' history back to an hour before sha's commit date
-    # (its descendants are committed after it: a marker a few pushes back costs only those commits), then,
-    # for a clock out of step or a commit really not held, the whole history
-    git.fetch_since(remote, present, git.commit_time(sha, cwd) - 3600, cwd)
-    if local():
-        return True
-    if git.is_shallow(cwd):
+    # the depth may have cut the path between: deepen the tips' history a little, then more (the common case, a
+    # marker a few pushes back, costs a few commits), and only then fetch the whole history
+    for by in (16, 256):
+        git.deepen(remote, present, by, cwd)
+        if local():
+            return True
+        if git.history_complete(cwd, present):
+            return False
+    if not git.history_complete(cwd, present):
         full_history(f"whether {git.strip_credentials(remote)} holds {sha[:12]}", remote, cwd, tags=False,
                      why=f"whether {sha[:12]} is in its history")
     return local()
@@ -110,7 +112,7 @@ def remote_holds(sha: str, p: Prepared, cwd: str, *, fetch: bool = True) -> bool
 def full_history(ref: str, remote: str, cwd: str, *, tags: bool, why: str) -> None:
     """Make a shallow clone complete (tags=True: with every tag) before looking for `why`, which needs history;
     one line naming the setting when that fails: a guessed base would register the wrong flows."""
-    if git.is_shallow(cwd) and not git.unshallow(remote, cwd, tags=tags):
+    if not git.history_complete(cwd) and not git.unshallow(remote, cwd, tags=tags):
         from .ci import depth_hint
 
         raise Blocked(f"{ref}: finding {why} needs history this shallow clone lacks, and fetching it from "

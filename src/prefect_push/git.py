@@ -131,14 +131,11 @@ def fetch_commit(remote: str, sha: str, cwd: str | None = None, timeout: float =
     return _fetch(("--no-tags", "--depth=1", remote, sha), cwd, timeout)
 
 
-def fetch_since(remote: str, shas: list[str], since: int, cwd: str | None = None, timeout: float = 900) -> bool:
-    """Deepen a shallow clone's history of some commits back to a date (unix time): what lies between them and a
-    commit of that date, and not the whole history."""
-    return _fetch(("--no-tags", f"--shallow-since={max(since, 1)}", remote, *shas), cwd, timeout)
-
-
-def commit_time(sha: str, cwd: str | None = None) -> int:
-    return int(git("show", "-s", "--format=%ct", sha, cwd=cwd).strip() or 0)
+def deepen(remote: str, shas: list[str], by: int, cwd: str | None = None, timeout: float = 900) -> bool:
+    """Deepen a shallow clone's history of some commits by `by` commits past its boundary (not the whole
+    history). Not `--shallow-since`: git 2.39 records a merge's parent older than the date as shallow without
+    fetching it, and every later fetch of that clone then fails ("error in object: unshallow <sha>")."""
+    return _fetch(("--no-tags", f"--deepen={by}", remote, *shas), cwd, timeout)
 
 
 def unshallow(remote: str, cwd: str | None = None, *, tags: bool = False, timeout: float = 900) -> bool:
@@ -150,7 +147,25 @@ def unshallow(remote: str, cwd: str | None = None, *, tags: bool = False, timeou
     if is_remote_name(remote, cwd):
         args.append(f"+refs/heads/*:refs/remotes/{remote}/*")  # a URL has no remote-tracking namespace
     _fetch(tuple(args), cwd, timeout)
-    return not is_shallow(cwd)
+    return history_complete(cwd)
+
+
+def history_complete(cwd: str | None = None, tips: list[str] | None = None) -> bool:
+    """Whether the history of `tips` (default: HEAD and every ref) is whole: the clone is not shallow, or no
+    commit it lists as shallow is reachable from them (one fetched by id that no ref reaches, a commit a force
+    push dropped, stays listed: `--unshallow` cannot deepen it, and nothing here walks from it)."""
+    if not is_shallow(cwd):
+        return True
+    path = git("rev-parse", "--git-path", "shallow", cwd=cwd).strip()
+    try:
+        with open(os.path.join(cwd or ".", path)) as f:
+            cut = f.read().split()
+    except OSError:
+        return False
+    if tips is not None:
+        return not any(is_ancestor(c, t, cwd) for c in cut for t in tips)
+    return not any(is_ancestor(c, "HEAD", cwd) or
+                   git("for-each-ref", "--count=1", f"--contains={c}", cwd=cwd, check=False).strip() for c in cut)
 
 
 def remote_url(remote: str, cwd: str | None = None) -> str:
