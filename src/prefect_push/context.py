@@ -75,7 +75,7 @@ class Context:
                     for n in names]
         if seen and self._scope:  # another module's classes need its own imports (pydantic, enum, ...)
             out += [Declared(self._scope, ast.unparse(s)) for s in self._tree.body
-                    if isinstance(s, (ast.Import, ast.ImportFrom)) and not s.level]
+                    if isinstance(s, ast.Import) or isinstance(s, ast.ImportFrom) and not s.level]
         out += [Declared(self._scope, _source(s)) for s in self._tree.body if id(s) in seen]  # in file order
         return out
 
