@@ -133,7 +133,12 @@ def read_flows(path: str, source: bytes, modules: Modules | None = None) -> list
             return BadFlow(path, deco.lineno, f"flow name {flow_name!r} contains {''.join(sorted(bad))!r}, "
                                               "which Prefect does not allow")
         doc = ast.get_docstring(node)
-        flows.append(FlowSpec(path, entry, flow_name, line, tuple(_params(node.args, known)),
+        params = tuple(_params(node.args, known))
+        hidden = next((p.name for p in params if p.name.startswith("_")), None)
+        if hidden is not None:  # a pydantic field name: Prefect's @flow raises at import, `prefect deploy` fails
+            return BadFlow(path, line, f"parameter {hidden!r} of {node.name}(): Prefect cannot make a flow of a "
+                                       "function with a parameter named with a leading '_'; rename it")
+        flows.append(FlowSpec(path, entry, flow_name, line, params,
                               doc, _literal_kwarg(deco, "description") or doc, imports,
                               context=context.of(signature_nodes(node.args))))
     return _with_settings(path, tree, flows)

@@ -52,7 +52,28 @@ def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple
     from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
 
     spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context)
-    schema = generate_parameter_schema(signature(spec), parameter_docstrings(docstring))
+    sig, docs = signature(spec), parameter_docstrings(docstring)
+    try:
+        schema = generate_parameter_schema(sig, docs)
+    except Exception:  # noqa: BLE001 - Prefect's own check passes some refusals on (pydantic-core's SchemaError)
+        schema = generate_parameter_schema(_untyped_where_refused(sig, docs), docs)
     # as RunnerDeployment sends it (prefect/deployments/runner.py): only the fields the schema set, so
     # "definitions" only when there are some; model_dump_for_openapi() would send "definitions": {} always
     return schema.model_dump(mode="json", exclude_unset=True)
+
+
+def _untyped_where_refused(sig: inspect.Signature, docs: dict[str, str]) -> inspect.Signature:
+    """The parameters whose type Prefect cannot make a schema of (a Protocol, a typing.TypedDict before Python
+    3.12, defaultdict[..., object]: `@flow` itself raises on them) left untyped, as for an annotation that cannot
+    be read: never a schema Prefect would not make."""
+    from prefect.utilities.callables import generate_parameter_schema
+
+    def builds(param: inspect.Parameter) -> bool:
+        try:
+            generate_parameter_schema(inspect.Signature([param]), docs)
+            return True
+        except Exception:  # noqa: BLE001 - whatever it is, this parameter is the one refused
+            return False
+
+    return sig.replace(parameters=[p if builds(p) else p.replace(annotation=inspect.Parameter.empty)
+                                   for p in sig.parameters.values()])
