@@ -351,7 +351,8 @@ def theirs_job(job: dict[str, Any]) -> dict[str, Any]:
             failed[module] = f"{type(exc).__name__}: {exc}"[:200]
             continue
         for name, cls in sorted(vars(mod).items()):
-            if name.startswith("_") or not inspect.isclass(cls) or getattr(cls, "__module__", None) != module:
+            if name.startswith("_") or not name.isidentifier() or not inspect.isclass(cls) or getattr(
+                    cls, "__module__", None) != module:  # (not an identifier: a generic's alias, `State[Any]`)
                 continue
             kind = kind_of(cls)
             if kind is None:

@@ -7,10 +7,8 @@ per file; docs/flows-and-schemas.md "Measured on real code" quotes them.
 """
 from __future__ import annotations
 
-import json
 import os
 import random
-import sys
 import sysconfig
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,6 @@ import pytest
 
 from realcode import run
 
-HERE = Path(__file__).parent
 SITE = Path(sysconfig.get_paths()["purelib"])
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SEED = 21
