@@ -1,5 +1,6 @@
 """The parameter schema is Prefect's own, built without importing the flow's file."""
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -212,3 +213,32 @@ def test_constants_that_share_values_cannot_build_a_huge_default():
         assert proc.returncode == 0, proc.stderr.decode()[-2000:]
         props = json.loads(proc.stdout)
         assert props["y"]["default"] == 1 and props["x"]["type"] == "array" and props["x"].get("default") is None
+
+
+def test_a_type_prefect_cannot_make_a_schema_of_is_left_untyped_not_raised():
+    # found on real code (uvicorn, typer, hypothesis): Prefect's @flow raises on these (pydantic refuses them);
+    # prefect-push leaves that one parameter untyped, as for an annotation it cannot read, and the others typed
+    props = schema_of('''
+        from collections import defaultdict
+        from typing import TypedDict
+        from pydantic import ValidationInfo
+        from prefect import flow
+
+        class Scope(TypedDict):  # typing's, not typing_extensions': refused before Python 3.12
+            path: str
+
+        @flow
+        def f(scope: Scope, info: ValidationInfo, counts: defaultdict[object, object] = None, n: int = 1): ...
+    ''')["properties"]
+    if sys.version_info < (3, 12):
+        assert props["scope"] == {"position": 0, "title": "scope"}
+    assert props["info"] == {"position": 1, "title": "info"}
+    assert props["counts"] == {"default": None, "position": 2, "title": "counts"}
+    assert props["n"] == {"default": 1, "position": 3, "title": "n", "type": "integer"}
+
+
+def test_a_parameter_named_with_a_leading_underscore_is_one_line_not_a_crash():
+    from prefect_push.flows import BadFlow
+
+    bad = read_flows("flows/f.py", b"from prefect import flow\n\n@flow\ndef f(x: int, _cache: dict = None): ...\n")
+    assert isinstance(bad, BadFlow) and bad.line == 4 and "'_cache'" in bad.message, bad

@@ -131,7 +131,31 @@ def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple
 
     spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context)
     sig, notes = _signature(spec)
-    schema = generate_parameter_schema(sig, parameter_docstrings(docstring))
+    docs = parameter_docstrings(docstring)
+    try:
+        schema = generate_parameter_schema(sig, docs)
+    except Exception:  # noqa: BLE001 - Prefect's own check passes some refusals on (pydantic-core's SchemaError)
+        sig, refused = _untyped_where_refused(sig, docs)
+        notes += [f"{name}: Prefect makes no schema of its type, and its @flow refuses it (untyped)" for name in refused]
+        schema = generate_parameter_schema(sig, docs)
     # as RunnerDeployment sends it (prefect/deployments/runner.py): only the fields the schema set, so
     # "definitions" only when there are some; model_dump_for_openapi() would send "definitions": {} always
     return schema.model_dump(mode="json", exclude_unset=True), tuple(notes)
+
+
+def _untyped_where_refused(sig: inspect.Signature, docs: dict[str, str]) -> tuple[inspect.Signature, list[str]]:
+    """The parameters whose type Prefect cannot make a schema of (a Protocol, a typing.TypedDict before Python
+    3.12, defaultdict[..., object]: `@flow` itself raises on them) left untyped, as for an annotation that cannot
+    be read, and their names: never a schema Prefect would not make."""
+    from prefect.utilities.callables import generate_parameter_schema
+
+    def builds(param: inspect.Parameter) -> bool:
+        try:
+            generate_parameter_schema(inspect.Signature([param]), docs)
+            return True
+        except Exception:  # noqa: BLE001 - whatever it is, this parameter is the one refused
+            return False
+
+    refused = [p.name for p in sig.parameters.values() if not builds(p)]
+    return sig.replace(parameters=[p.replace(annotation=inspect.Parameter.empty) if p.name in refused else p
+                                   for p in sig.parameters.values()]), refused
