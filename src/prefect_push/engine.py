@@ -190,14 +190,23 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
     reasons: dict[str, str] = {}  # flow files that count as changed though their own bytes did not change
+    notes: list[str] = []
     config_changed = target.base is not None and _config_changed(changes, config, cwd)
     if config_changed:
         # the pool or job variables changed: every flow of the ref must carry the new settings
         reasons = {path: "[tool.prefect-push] changed" for path in git.tree(target.commit, cwd)}
     elif target.base is not None:
-        from .imports import affected
+        from .imports import Unread, affected
 
-        reasons = affected(changes, target.commit, cwd, config.selects, config.data_dependencies)
+        unread: list[Unread] = []
+        reasons = affected(changes, target.commit, cwd, config.selects, config.data_dependencies, unread)
+        if unread:
+            from .errors import log_detail
+
+            for u in unread:
+                log = log_detail(cwd, f"{u.path}: its imports", u.detail)
+                notes.append(f"{git.shown(u.path)}: its imports could not be read (an internal error): counted as "
+                             f"importing what changed{f' (traceback in {log})' if log else ''}")
     reasons.update(extra or {})
     touched = {c.path for c in changes}
     todo = sorted(p for p in reasons if p not in touched and config.selects(p))
@@ -247,6 +256,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         wanted = replace(wanted, upserts=tuple((spec, reason(spec, r)) for spec, r in wanted.upserts))
     if problems:
         wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
+    if notes:
+        wanted = replace(wanted, notes=tuple(notes))
     return wanted
 
 

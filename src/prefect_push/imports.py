@@ -31,13 +31,22 @@ class Import(NamedTuple):
     names: tuple[str, ...]  # `from m import a, b`: a and b may be submodules; () otherwise
 
 
+class Unread(NamedTuple):
+    """A file whose imports could not be read (an internal error): counted as importing what changed."""
+    path: str
+    detail: str  # the traceback, for the log file
+
+
 def affected(changes: list[git.Change], commit: str, cwd: str, is_flow_file: Callable[[str], bool],
-             data_deps: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[str, str]:
+             data_deps: Sequence[tuple[str, Sequence[str]]] = (), unread: list[Unread] | None = None
+             ) -> dict[str, str]:
     """Flow files (paths at `commit` for which is_flow_file(path) is True) that are not themselves among
     `changes` (by new path) but import, directly or transitively, a repository module that changed (added,
     modified, deleted, renamed: both old and new path count), or that match a flow-file glob of data_deps
     whose data glob matches a changed path. Value: the reason, "changed: <path of the changed dependency>"
-    (for a data dep the same form, naming the changed data file)."""
+    (for a data dep the same form, naming the changed data file). unread: where files whose imports could not
+    be read (a bug of ours) are listed; such a file mentions a changed module's name, and counts as importing it:
+    a flow registered once too often, never a push stopped nor a change missed."""
     changed = {p for c in changes for p in (c.path, c.old_path) if p and p.endswith(".py")}
     data_hits = _data_hits(changes, data_deps)
     if not changed and not data_hits:
@@ -45,7 +54,7 @@ def affected(changes: list[git.Change], commit: str, cwd: str, is_flow_file: Cal
     own = {c.path for c in changes}
     found: dict[str, str] = {}
     if changed:
-        for path, why in _close(changed, commit, cwd).items():
+        for path, why in _close(changed, commit, cwd, [] if unread is None else unread).items():
             # a changed path is either in `own` or gone at `commit` (deleted, the old side of a rename)
             if path not in changed and path not in own and is_flow_file(path):
                 found[path] = f"changed: {why}"
@@ -74,7 +83,7 @@ def _data_hits(changes: list[git.Change], data_deps: Sequence[tuple[str, Sequenc
 
 # --- the fixpoint: changed modules -> files importing them -> files importing those -> ... ---
 
-def _close(changed: set[str], commit: str, cwd: str) -> dict[str, str]:
+def _close(changed: set[str], commit: str, cwd: str, unread: list[Unread]) -> dict[str, str]:
     """Every .py file at `commit` whose import chain reaches a changed module (the changed ones included), with the
     changed module it reaches first."""
     graph = _Graph(changed)
@@ -89,7 +98,7 @@ def _close(changed: set[str], commit: str, cwd: str) -> dict[str, str]:
         dirs_done |= dirs
         todo = sorted(set(corpus.find(names, dirs)) - graph.deps.keys() - graph.dirty.keys())
         src = corpus.read(todo)
-        fresh = graph.add({path: _deps(path, src.get(path)) for path in todo})
+        fresh = graph.add({path: _deps_or_all(path, src.get(path), graph, unread) for path in todo})
     return graph.dirty
 
 
@@ -187,6 +196,16 @@ class _Corpus:
         blobs = git.read_blobs(sorted(set(odd.values())), self.cwd)
         out.update((p, blobs[b]) for p, b in odd.items() if b in blobs)
         return out
+
+
+def _deps_or_all(path: str, source: bytes | None, graph: _Graph, unread: list[Unread]) -> frozenset[str]:
+    try:
+        return _deps(path, source)
+    except Exception:  # noqa: BLE001 - a bug of ours reading one file: it may import what changed
+        import traceback
+
+        unread.append(Unread(path, traceback.format_exc()))
+        return frozenset(graph.dirty)
 
 
 def _deps(path: str, source: bytes | None) -> frozenset[str]:

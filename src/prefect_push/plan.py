@@ -126,6 +126,7 @@ class Wanted:
     upserts: tuple[tuple[FlowSpec, str], ...]  # (flow, reason)
     removals: tuple[tuple[str, str, str], ...]  # (flow name, path it was in, reason)
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # one line each, said after the table: registered, but not as surely as usual
 
 
 def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = None, tag: bool = False,

@@ -260,6 +260,7 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     if p.base is not None and p.base.hint:
         plan.hints.append(p.base.hint)
+    plan.hints += wanted.notes
     if not plan.actions and not plan.problems:
         if target.release and p.base is not None:
             plan.note, plan.advance_marker = f"no flow changed ({p.base.why}); {target.release} moves to {target.short}", True
