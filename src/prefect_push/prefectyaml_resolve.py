@@ -119,10 +119,11 @@ def _triggers(entry: Entry, name: str, specs: list[dict[str, Any]] | None) -> li
 
 async def resolve(entry: Entry, server: ServerResolver | None = None, *, trigger_name: str | None = None
                   ) -> Resolved:
-    """What `prefect deploy --name <entry>` stores, resolved as it resolves (3.9.1, no CLI options):
-    blocks and variables (by server, when given; else left and listed in server_templates) then `{{ $ENV }}`
-    from os.environ (Prefect's apply_values reads os.environ itself) everywhere, pull steps included; a template left with no value drops its key; pull steps keep their blocks, variables and step
-    outputs for run time. trigger_name: the name automations are named after (default: the entry's).
+    """What `prefect deploy --name <entry>` stores, resolved as it resolves (3.9.1, no CLI options): blocks
+    and variables by server (when given; else left and listed in server_templates), then `{{ $ENV }}` from
+    os.environ (Prefect's apply_values reads os.environ itself) everywhere, pull steps included; a whole-value
+    template left with no value drops its key. Pull steps keep blocks, variables and step outputs for run time.
+    trigger_name: what automations are named after (default: the entry's name).
     Raises PrefectYamlError naming `file:line` and the entry for what Prefect would refuse."""
     from prefect.cli.deploy._config import _handle_deprecated_schedule_fields, _merge_with_default_deploy_config
     from prefect.utilities.templating import apply_values
