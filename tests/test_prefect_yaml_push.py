@@ -4,13 +4,14 @@ proves the reader against the real `prefect deploy`; here the same comparison ru
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import textwrap
 
 import pytest
 
 from conftest import POOL, Repo, deployments
-from test_prefect_yaml import ENV, PREFECT_YAML, compare, flow_file, prefect_deploy, read_all, stored, trigger_fields
+from test_prefect_yaml import ENV, PREFECT_YAML, flow_file, prefect_deploy, stored, trigger_fields, variable  # noqa: F401
 
 
 def setup_repo(r: Repo) -> tuple[str, str]:
@@ -56,3 +57,114 @@ def test_entries_register_on_push(hooked: Repo) -> None:
     assert "etl" in nightly.tags and "prefect-push" in nightly.tags
     assert [s.active for s in nightly.schedules] == [True]
     assert "prefect.yaml: nightly" in proc.stderr
+
+
+def planned(r: Repo) -> dict[str, tuple]:
+    """`prefect-push plan --json` of the current branch: deployment -> (action, why, entry)."""
+    proc = r.cli("plan", "--json", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    return {a["deployment"]: (a["action"], a["reason"].split(", since")[0], a["entry"])
+            for a in json.loads(proc.stdout)["actions"]}
+
+
+OURS = ("prefect-push", "git-ref:", "git-repo:")
+
+
+def by_design_equal(ours, theirs, clone_id: str | None) -> None:
+    """ours (registered by the push) == theirs (stored by the real prefect deploy), except the name, version and
+    the git_clone step (prefect-push's clone of the pushed ref, the step's id kept)."""
+    assert ours.entrypoint == theirs.entrypoint
+    assert ours.work_pool_name == theirs.work_pool_name
+    assert ours.work_queue_name == theirs.work_queue_name
+    assert ours.job_variables == theirs.job_variables
+    assert ours.parameters == theirs.parameters
+    assert ours.description == theirs.description
+    assert sorted(t for t in ours.tags if not t.startswith(OURS)) == sorted(theirs.tags)
+    assert ours.paused == theirs.paused
+    assert ours.enforce_parameter_schema == theirs.enforce_parameter_schema
+    assert ours.parameter_openapi_schema == theirs.parameter_openapi_schema
+    lim = lambda d: d.global_concurrency_limit.limit if d.global_concurrency_limit else None  # noqa: E731
+    assert lim(ours) == lim(theirs)
+    assert ours.concurrency_options == theirs.concurrency_options
+    sched = lambda d: sorted((s.schedule.model_dump(mode="json"), s.active, s.parameters, s.slug)  # noqa: E731
+                             for s in d.schedules)
+    assert sched(ours) == sched(theirs)
+    clone = "prefect.deployments.steps.git_clone"
+    others = lambda d: [s for s in d.pull_steps if clone not in s]  # noqa: E731
+    assert others(ours) == others(theirs) and others(ours)
+    assert [clone in s for s in ours.pull_steps] == [clone in s for s in theirs.pull_steps]
+    (step,) = [s[clone] for s in ours.pull_steps if clone in s]
+    assert step["branch"] == "main" and step.get("id") == clone_id
+
+
+def automations(d, got) -> list[dict]:
+    return sorted((str(trigger_fields(a)).replace(str(d.id), "<deployment>") for a in got), key=str)
+
+
+def test_pushed_deployments_equal_prefect_deploy_field_by_field(hooked: Repo, variable) -> None:
+    """The PREFECT_YAML of test_prefect_yaml (anchors, definitions, env templates, two entries of one flow, an
+    entry's own pull steps, triggers, a legacy schedule): `prefect deploy --all` and a push of the same commit."""
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("prefect.yaml", PREFECT_YAML.format(uid=r.uid, pool=POOL))
+    r.commit("prefect.yaml")
+    proc = prefect_deploy(r.path, ENV)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    got = deployments(r.uid)
+    ours = {"nightly": f"{etl}/main-nightly", "hourly": f"{etl}/main-hourly", "weekly": f"{report}/main"}
+    assert set(ours.values()) <= set(got), sorted(got)
+    assert not any("/main" in k and k not in ours.values() for k in got), sorted(got)  # tests/ not registered
+    flows = {"nightly": etl, "hourly": etl, "weekly": report}
+    for entry, name in ours.items():
+        theirs, their_automations = asyncio.run(stored(flows[entry], entry))
+        mine, my_automations = asyncio.run(stored(*name.split("/")))
+        by_design_equal(mine, theirs, "clone-step" if entry != "weekly" else "clone-step")
+        assert mine.version == r.sha() and mine.name != theirs.name
+        assert automations(mine, my_automations) == automations(theirs, their_automations)
+    nightly, _ = asyncio.run(stored(etl, "main-nightly"))
+    assert nightly.schedules and nightly.schedules[0].active  # main: the one live schedule
+    assert len(asyncio.run(stored(etl, "main-nightly"))[1]) == 1  # its trigger's automation, tied to it
+
+
+THREE = SIMPLE + """\
+  - name: daily
+    entrypoint: flows/etl.py:etl
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 24}}
+"""
+
+
+def test_an_entry_changed_added_removed(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", THREE.format(pool=POOL))
+    first = r.commit("prefect.yaml")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    names = [f"{etl}/main-{n}" for n in ("daily", "hourly", "nightly")]
+    assert sorted(deployments(r.uid)) == names
+
+    # nightly's parameters change: nightly alone is registered again, and says why
+    r.write("prefect.yaml", THREE.format(pool=POOL).replace("parameters: {n: 7}", "parameters: {n: 8}"))
+    second = r.commit("nightly: n=8")
+    assert planned(r) == {f"main-nightly": ("would update", "prefect.yaml: nightly changed", "prefect.yaml: nightly")}
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert {k: d.version for k, d in got.items()} == {
+        f"{etl}/main-daily": first, f"{etl}/main-hourly": first, f"{etl}/main-nightly": second}
+    assert got[f"{etl}/main-nightly"].parameters == {"n": 8}
+
+    # hourly removed, weekly added: hourly's deployment goes, weekly's comes, the others stay as they are
+    text = THREE.format(pool=POOL).replace("parameters: {n: 7}", "parameters: {n: 8}")
+    text = text.replace("  - name: hourly\n", "  - name: weekly\n")
+    r.write("prefect.yaml", text)
+    third = r.commit("hourly -> weekly")
+    assert planned(r) == {"main-hourly": ("would delete", "prefect.yaml: hourly removed", None),
+                          "main-weekly": ("would register", "prefect.yaml: weekly new", "prefect.yaml: weekly")}
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert {k: d.version for k, d in got.items()} == {
+        f"{etl}/main-daily": first, f"{etl}/main-nightly": second, f"{etl}/main-weekly": third}
