@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import base64
+import hashlib
+import subprocess
 import textwrap
+import zipfile
+from pathlib import Path
 
 import pytest
 
-from conftest import POOL, Repo, deployments
+from conftest import BIN, POOL, Repo, deployments
 from test_prefect_yaml import ENV, PREFECT_YAML, flow_file, prefect_deploy, stored, trigger_fields, variable  # noqa: F401
 
 
@@ -40,6 +45,7 @@ deployments:
     parameters: {{n: 1}}
     schedules:
       - interval: 3600
+        active: false
 """
 
 
@@ -55,7 +61,8 @@ def test_entries_register_on_push(hooked: Repo) -> None:
     nightly = got[f"{etl}/main-nightly"]
     assert nightly.parameters == {"n": 7} and nightly.job_variables == {"env": {"TEAM": "data-eng"}}
     assert "etl" in nightly.tags and "prefect-push" in nightly.tags
-    assert [s.active for s in nightly.schedules] == [True]
+    assert [s.active for s in nightly.schedules] == [True]  # main: the one live schedule
+    assert [s.active for s in got[f"{etl}/main-hourly"].schedules] == [False]  # its own active: false kept
     assert "prefect.yaml: nightly" in proc.stderr
 
 
@@ -168,3 +175,70 @@ def test_an_entry_changed_added_removed(hooked: Repo) -> None:
     got = deployments(r.uid)
     assert {k: d.version for k, d in got.items()} == {
         f"{etl}/main-daily": first, f"{etl}/main-nightly": second, f"{etl}/main-weekly": third}
+
+
+def local_wheel(path: Path, name: str) -> None:
+    """A pure-Python wheel written by hand: pip installs it with no index, no build backend, no network."""
+    files = {f"{name}/__init__.py": 'VALUE = "installed by the pull step"\n',
+             f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+
+    def digest(text: str) -> str:
+        return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record = "".join(f"{p},{digest(t)},{len(t.encode())}\n" for p, t in files.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        for p, t in files.items():
+            z.writestr(p, t)
+        z.writestr(f"{name}-1.0.dist-info/RECORD", record + f"{name}-1.0.dist-info/RECORD,,\n")
+
+
+def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> None:
+    """The entry's pull steps run on a real process worker after prefect-push's clone: pip_install_requirements
+    installs a package kept in the repository (a path requirement, --no-index), which the flow then imports."""
+    r = hooked
+    name, dep = r.flow("dep"), f"dep_{r.uid}"
+    r.write("flows/dep.py", textwrap.dedent(f"""\
+        from prefect import flow
+
+
+        @flow(name={name!r}, log_prints=True)
+        def dep() -> str:
+            import {dep}
+            print("dependency says: " + {dep}.VALUE)
+            return {dep}.VALUE
+        """))
+    local_wheel(r.path / "vendor" / f"{dep}-1.0-py3-none-any.whl", dep)
+    r.write("requirements.txt", f"--no-index\n./vendor/{dep}-1.0-py3-none-any.whl\n")
+    target = tmp_path / "site"  # pip installs here (PIP_TARGET), not into the suite's virtualenv
+    target.mkdir()
+    r.write("prefect.yaml", textwrap.dedent(f"""\
+        pull:
+          - prefect.deployments.steps.git_clone:
+              id: clone-step
+              repository: https://git.example.invalid/team/repo.git
+              branch: main
+          - prefect.deployments.steps.pip_install_requirements:
+              directory: "{{{{ clone-step.directory }}}}"
+              requirements_file: requirements.txt
+        deployments:
+          - name: run
+            entrypoint: flows/dep.py:dep
+            work_pool:
+              name: {POOL}
+              job_variables:
+                env:
+                  PIP_TARGET: {target}
+                  PYTHONPATH: {target}{os.pathsep}{os.environ.get("PYTHONPATH", "")}
+        """))
+    r.commit("a flow with a local dependency")
+    assert r.push("main").returncode == 0
+    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    output = worker.stdout + worker.stderr
+    assert "dependency says: installed by the pull step" in output, output[-4000:]
+    assert (target / dep / "__init__.py").exists()
