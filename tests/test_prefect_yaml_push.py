@@ -242,3 +242,92 @@ def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> No
     output = worker.stdout + worker.stderr
     assert "dependency says: installed by the pull step" in output, output[-4000:]
     assert (target / dep / "__init__.py").exists()
+
+
+# --- bad input: one line naming prefect.yaml:line and the entry, nothing registered --------------------------------
+
+@pytest.mark.parametrize("text, said", [
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    schedules: [{cron: '1 2 3'\n",
+     "prefect.yaml:5: invalid YAML"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    paramters: {n: 1}\n",
+     "prefect.yaml:4: deployment 'nightly': unknown key 'paramters' (did you mean 'parameters'?)"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:nope\n",
+     "prefect.yaml:3: deployment 'nightly': entrypoint 'flows/etl.py:nope' names no flow"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    schedules:\n      - cron: 'not a cron'\n",
+     "prefect.yaml:5: deployment 'nightly': schedule cron:"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    work_pool:\n      name: " + POOL +
+     "\n      job_variables: {imagee: x}\n",
+     "prefect.yaml:6: deployment 'nightly': job variable 'imagee' is not a variable of this pool"),
+])
+def test_bad_prefect_yaml_blocks_the_push_before_any_write(hooked: Repo, text: str, said: str) -> None:
+    r = hooked
+    setup_repo(r)
+    r.write("prefect.yaml", text)
+    r.commit("bad prefect.yaml")
+    proc = r.push("main")
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "prefect.yaml:" in line]
+    assert len(lines) == 1 and said in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert deployments(r.uid) == {} and r.remote_has("refs/heads/main") is None
+
+
+def test_a_broken_project_prefect_yaml_does_not_block_other_folders(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    shop = r.flow("shop")
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop."))
+    r.write("projects/shop/prefect.yaml", "deployments:\n  - name: daily\n    entrypoint: flows/shop.py:shop\n")
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("two projects")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly", f"{shop}/main"]
+    r.write("projects/shop/prefect.yaml", "deployments:\n  - name: daily\n    entrypoint: flows/shop.py:shop\n"
+                                          "    schedule: {cron: [}\n")
+    r.commit("shop's prefect.yaml broken")  # its push is blocked ...
+    assert r.push("main").returncode != 0
+    r.git("reset", "-q", "--hard", "HEAD~1")
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL).replace("{n: 7}", "{n: 9}"))
+    r.write("projects/shop/prefect.yaml", "deployments: [{name: x, entrypoint: gone.py:f}]\n")
+    r.commit("etl's n, and shop broken")  # ... and a push touching it is blocked too
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode != 0 and "projects/shop/prefect.yaml:1" in proc.stderr, proc.stderr
+
+
+def test_prefect_push_and_prefect_yaml_giving_one_flow_two_schedules_stop_the_push(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    text = (r.path / "flows/etl.py").read_text() + '\nPREFECT_PUSH = {"cron": "0 5 * * *"}\n'
+    r.write("flows/etl.py", text)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("two schedules")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode != 0
+    (line,) = [x for x in proc.stderr.splitlines() if "PREFECT_PUSH sets" in x and "'nightly'" in x]
+    assert "flows/etl.py:5" in line and "prefect.yaml:7 (deployment 'nightly')" in line, line
+    assert deployments(r.uid) == {}
+
+
+def test_build_and_push_sections_are_said_once_not_run(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", "build:\n  - prefect_docker.deployments.steps.build_docker_image:\n      image_name: x\n"
+            + SIMPLE.format(pool=POOL))
+    r.commit("with a build")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("build and push steps are not run") == 1
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"]
+
+
+def test_keep_tags_counts_tags_not_entries() -> None:
+    from datetime import datetime, timezone
+
+    from prefect_push.status import Registered, beyond_keep, by_ref
+
+    now = datetime.now(timezone.utc)
+    regs = [Registered(f"{t}-{e}", "etl", f"{t}-{e}", f"refs/tags/{t}", "a" * 40, now, "pool")
+            for t in ("v1", "v2", "v3") for e in ("nightly", "hourly")]
+    old = beyond_keep(by_ref(regs, {f"refs/tags/{t}": "a" * 40 for t in ("v1", "v2", "v3")}), 2,
+                      {"refs/tags/v1": 1.0, "refs/tags/v2": 2.0, "refs/tags/v3": 3.0})
+    assert sorted(d.deployment for _, d in old) == ["v1-hourly", "v1-nightly"]

@@ -237,6 +237,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         if isinstance(old, BadFlow):
             old = []  # what was there before can't be read: nothing to delete from it
         if yaml is not None:
+            if c in wanted_new:
+                problems += yaml.new.unmatched(c.path, new)
             new, old = yaml.new.expand(new), yaml.old.expand(old)
             if c.path in yaml_only:
                 new, old = yaml.only_changed(new), yaml.only_changed(old)

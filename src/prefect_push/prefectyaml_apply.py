@@ -72,6 +72,13 @@ class Declared:
                 out.append(error)
         return out
 
+    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[str]:
+        """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy would fail)."""
+        functions = {s.function for s in specs}
+        return [f"{e.where('entrypoint')}: deployment {e.name!r}: entrypoint {e.entrypoint!r} names no flow in "
+                f"{path} (flows there: {', '.join(sorted(functions)) or 'none'})"
+                for f in self.files for e in f.entries if e.flow_path == path and e.function not in functions]
+
     def expand(self, specs: Iterable[FlowSpec]) -> list[FlowSpec]:
         """Each flow as its entries deploy it; a flow no entry lists kept only where no prefect.yaml governs
         (or unlisted-flows = "register")."""

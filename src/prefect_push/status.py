@@ -92,7 +92,9 @@ def beyond_keep(refs: list[RefStatus], keep: int, newness: dict[str, float]) -> 
     out = []
     for flow in sorted(by_flow):
         ranked = sorted(by_flow[flow], key=lambda x: (x[0], x[1].ref), reverse=True)
-        out += [(r, d) for _, r, d in ranked[keep:]]
+        # keep counts tags, not deployments: a flow with several prefect.yaml entries has several per tag
+        kept = list(dict.fromkeys(r.ref for _, r, _ in ranked))[:keep]
+        out += [(r, d) for _, r, d in ranked if r.ref not in kept]
     return out
 
 
