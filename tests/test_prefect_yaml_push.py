@@ -331,3 +331,22 @@ def test_keep_tags_counts_tags_not_entries() -> None:
     old = beyond_keep(by_ref(regs, {f"refs/tags/{t}": "a" * 40 for t in ("v1", "v2", "v3")}), 2,
                       {"refs/tags/v1": 1.0, "refs/tags/v2": 2.0, "refs/tags/v3": 3.0})
     assert sorted(d.deployment for _, d in old) == ["v1-hourly", "v1-nightly"]
+
+
+def test_a_release_carries_each_entry_and_takes_the_live_schedule(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("prefect.yaml")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    r.git("tag", "v1")
+    proc = r.push("v1", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert sorted(got) == [f"{etl}/main-hourly", f"{etl}/main-nightly", f"{etl}/production-hourly",
+                           f"{etl}/production-nightly"]
+    release = got[f"{etl}/production-nightly"]
+    assert release.parameters == {"n": 7} and release.job_variables == {"env": {"TEAM": "a"}}
+    assert [s.active for s in release.schedules] == [True]
+    assert [s.active for s in got[f"{etl}/main-nightly"].schedules] == [False]  # one live schedule per entry
+    assert [s.active for s in got[f"{etl}/production-hourly"].schedules] == [False]  # its own active: false
