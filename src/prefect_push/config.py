@@ -35,6 +35,8 @@ DEFAULT_RELEASE_TAGS = ("v*",)  # tag names (globs over the short name) that are
 DEFAULT_RELEASE_NAME = "production"  # each flow's release deployment: "<flow>/production"
 DEFAULT_KEEP_TAGS = 5
 MODES = ("pre-push", "after-push")
+DEFAULT_PREFECT_YAML = ("**/prefect.yaml",)  # the root prefect.yaml and every project folder's
+UNLISTED = ("skip", "register")  # flows no prefect.yaml entry lists, where some prefect.yaml lists deployments
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class Config:
     write_concurrency: int | None = None  # deployment writes in flight at once; None: "auto" (see registrar)
     # [tool.prefect-push.data-dependencies]: (glob of files flows read, globs of the flow files that read them)
     data_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    prefect_yaml: tuple[str, ...] = DEFAULT_PREFECT_YAML  # globs of the prefect.yaml files read; () : none
+    unlisted_flows: str = "skip"  # "register": flows no prefect.yaml entry lists are registered too
 
     def runtime_named(self, name: str) -> Runtime | None:
         if name == DEFAULT_RUNTIME and not any(r.name == name for r in self.runtimes):
@@ -157,7 +161,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
              "after-push-wait", "write-concurrency", "data-dependencies", "release-tags", "release-name",
-             "tag-deployments", "keep-tags", "default-branch"}
+             "tag-deployments", "keep-tags", "default-branch", "prefect-yaml", "unlisted-flows"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -244,7 +248,12 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     if default_branch.startswith("refs/") or any(c in default_branch for c in "*?[ "):
         raise ConfigError(f"{setting('default-branch')} must be a branch name (\"main\", \"master\"), "
                           f"not {default_branch!r}")
+    unlisted = section.get("unlisted-flows", "skip")
+    if unlisted not in UNLISTED:
+        raise ConfigError(f"{setting('unlisted-flows')} must be \"skip\" or \"register\", not {unlisted!r}")
     return Config(
+        prefect_yaml=str_list("prefect-yaml", DEFAULT_PREFECT_YAML) if section.get("prefect-yaml") != [] else (),
+        unlisted_flows=unlisted,
         default_branch=default_branch,
         release_tags=tuple(release_tags),
         release_name=release_name,

@@ -190,7 +190,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
     reasons: dict[str, str] = {}  # flow files that count as changed though their own bytes did not change
-    notes: list[str] = []
+    hints: list[str] = []
     config_changed = target.base is not None and _config_changed(changes, config, cwd)
     if config_changed:
         # the pool or job variables changed: every flow of the ref must carry the new settings
@@ -205,11 +205,15 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
 
             for u in unread:
                 log = log_detail(cwd, f"{u.path}: its imports", u.detail)
-                notes.append(f"{git.shown(u.path)}: its imports could not be read (an internal error): counted as "
+                hints.append(f"{git.shown(u.path)}: its imports could not be read (an internal error): counted as "
                              f"importing what changed{f' (traceback in {log})' if log else ''}")
     reasons.update(extra or {})
     touched = {c.path for c in changes}
-    todo = sorted(p for p in reasons if p not in touched and config.selects(p))
+    yaml = _declared(target, config, changes, cwd)
+    yaml_only: set[str] = set()  # flow files here only because their prefect.yaml entries changed
+    if yaml is not None and yaml.changes is not None:
+        yaml_only = {p for p in yaml.changes.files() if p not in touched and p not in reasons}
+    todo = sorted(p for p in {*reasons, *yaml_only} if p not in touched and config.selects(p))
     if todo:
         changes += [git.Change("M", path, None, blob, blob) for path, blob in git.blobs_at(target.commit, todo, cwd).items()]
     picked = [c for c in changes if config.selects(c.path) or (c.old_path and config.selects(c.old_path))]
@@ -244,10 +248,20 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
             continue
         if isinstance(old, BadFlow):
             old = []  # what was there before can't be read: nothing to delete from it
+        if yaml is not None:
+            if c in wanted_new:
+                problems += yaml.new.unmatched(c.path, new)
+            new, old = yaml.new.expand(new), yaml.old.expand(old)
+            if c.path in yaml_only:
+                new, old = yaml.only_changed(new), yaml.only_changed(old)
+            problems += [line for spec in new for line in yaml.conflicts(spec)]
         if new or old:
             files.append(FileChange(c.status, c.path, c.old_path, old_flows=tuple(old), new_flows=tuple(new)))
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag,
                             name_of=lambda flow, path: deployment_name(target, config, flow, path))
+    if yaml is not None:
+        problems += yaml.new.problems(touched if target.base is not None else None)
+        wanted = yaml.said(wanted, yaml_only)
     if reasons or why:
         def reason(spec, default: str) -> str:
             said = reasons.get(spec.path, default)
@@ -256,9 +270,24 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         wanted = replace(wanted, upserts=tuple((spec, reason(spec, r)) for spec, r in wanted.upserts))
     if problems:
         wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
-    if notes:
-        wanted = replace(wanted, notes=tuple(notes))
+    if hints:
+        wanted = replace(wanted, hints=wanted.hints + tuple(hints))
     return wanted
+
+
+def _declared(target: Target, config: Config, changes: list[git.Change], cwd: str):
+    """The prefect.yaml files at the pushed commit and at the base (the same read when the push changed none),
+    and the entries the push changed (prefectyaml_apply). None: no prefect.yaml is read (prefect-yaml = [])."""
+    if not config.prefect_yaml:
+        return None
+    from .prefectyaml_apply import Applied, read, wanted_paths
+
+    new = read(target.commit, config, cwd)
+    if target.base is None:
+        return Applied(new, new, None)
+    changed = wanted_paths({p for c in changes for p in (c.path, c.old_path) if p}, config)
+    old = read(target.base, config, cwd) if changed or new.broken else new
+    return Applied.between(old, new)
 
 
 def _with_why(reason: str, why: str, since: str | None) -> str:

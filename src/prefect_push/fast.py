@@ -85,7 +85,8 @@ def _stdin() -> str:
 
 def nothing_to_do(git_args: list[str], stdin: str, env: os._Environ | dict[str, str]) -> bool:
     """True only when the push certainly registers nothing: every pushed ref is an existing branch moving to a
-    commit whose diff from the remote's touches no .py file and no pyproject.toml, and nothing is pending."""
+    commit whose diff from the remote's touches no .py file, no prefect.yaml and no pyproject.toml, and nothing is
+    pending."""
     if env.get(SKIP_ENV) or "prefect-push" in env.get("SKIP", ""):
         return False  # the full path says it skipped, and remembers what
     git_dir = _git_dir(env)
@@ -113,10 +114,15 @@ def nothing_to_do(git_args: list[str], stdin: str, env: os._Environ | dict[str, 
         if names is None:
             return False  # the remote's commit is not here (a force push over unfetched work): full path
         for name in names.split(b"\0"):
-            if name.endswith(b".py") or name == b"pyproject.toml":
-                return False
-        if names.strip(b"\0") and b"data-dependencies" in (_git("cat-file", "blob", f"{to}:pyproject.toml") or b""):
+            if name.endswith((b".py", b"prefect.yaml")) or name == b"pyproject.toml":
+                return False  # a prefect.yaml's entries are deployment settings (prefectyaml_apply)
+        if not names.strip(b"\0"):
+            continue
+        settings = _git("cat-file", "blob", f"{to}:pyproject.toml") or b""
+        if b"data-dependencies" in settings:
             return False  # files flows read are declared: the full path matches the changed files against them
+        if b"prefect-yaml" in settings and any(n.endswith((b".yaml", b".yml")) for n in names.split(b"\0")):
+            return False  # prefect.yaml files under other names: the full path matches them
     return True
 
 

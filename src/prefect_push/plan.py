@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
-from .config import Config, Runtime, glob_match
+from .config import Config, Runtime, glob_match, safe_name
 
 if TYPE_CHECKING:
     from .flows import FlowSpec
@@ -99,10 +99,35 @@ class Action:
     schedule_live: bool = False  # the flow's schedule fires on this ref (else it is registered switched off)
 
     @property
+    def entry(self) -> str:
+        """The prefect.yaml entry the deployment carries ("prefect.yaml: nightly"), "" for none."""
+        e = getattr(self.flow, "entry", None)
+        return f"{e.file}: {e.name}" if e is not None else ""
+
+    @property
+    def has_schedule(self) -> bool:
+        e = getattr(self.flow, "entry", None)
+        if e is not None and (e.config.get("schedules") or e.config.get("schedule")):
+            return True
+        return bool(self.flow and self.flow.settings.schedule)
+
+    @property
     def schedule(self) -> str:
         """For the table: the flow's schedule and whether it fires on this ref."""
         text = self.flow.settings.schedule if self.flow else ""
+        e = getattr(self.flow, "entry", None)
+        if not text and e is not None:
+            items = e.config.get("schedules") or ([e.config["schedule"]] if e.config.get("schedule") else [])
+            text = ", ".join(_schedule_words(i) for i in items if isinstance(i, dict))
         return f"{text} ({'live' if self.schedule_live else 'off'})" if text else ""
+
+
+def _schedule_words(item: dict) -> str:
+    tz = f" ({item['timezone']})" if item.get("timezone") else ""
+    for key, word in (("cron", "cron "), ("interval", "every "), ("rrule", "rrule ")):
+        if item.get(key) is not None:
+            return f"{word}{item[key]}{'s' if key == 'interval' and isinstance(item[key], (int, float)) else ''}{tz}"
+    return "schedule"
 
 
 @dataclass
@@ -120,42 +145,66 @@ class RefPlan:
         return [a for a in self.actions if a.op is not Op.SKIP]
 
 
+class Removal(tuple):
+    """(flow name, path it was in, reason): a deployment of this ref whose flow (or prefect.yaml entry) went.
+    suffix: its entry's name when its flow had several entries (the deployment name's end); a plain 3-tuple
+    otherwise, so a removal still unpacks as one."""
+    suffix: str
+
+    def __new__(cls, flow_name: str, path: str, reason: str, suffix: str = "") -> "Removal":
+        self = super().__new__(cls, (flow_name, path, reason))
+        self.suffix = suffix
+        return self
+
+
+def suffix_of(removal: tuple) -> str:
+    return getattr(removal, "suffix", "")
+
+
 @dataclass(frozen=True)
 class Wanted:
     """What the changed files ask for, before looking at the server."""
     upserts: tuple[tuple[FlowSpec, str], ...]  # (flow, reason)
-    removals: tuple[tuple[str, str, str], ...]  # (flow name, path it was in, reason)
+    removals: tuple[tuple[str, str, str], ...]  # (flow name, path it was in, reason): Removal's
     problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # one line each, said after the table: registered, but not as surely as usual
+    hints: tuple[str, ...] = ()  # one line each, said after the table: build/push steps of a prefect.yaml not
+    # run, a file whose imports could not be read (registered, but not as surely as usual)
 
 
 def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = None, tag: bool = False,
                    name_of: Callable[[str, str], str] = lambda flow_name, path: "") -> Wanted:
     """Flows to (re)register and flow names whose deployment for this ref must go, from the changed files.
 
-    name_of(flow name, path): the deployment name the template gives. Prefect keys deployments by (flow name,
+    name_of(flow name, path): the deployment name the template gives (a prefect.yaml entry's suffix is added
+    here: `main-nightly`). Prefect keys deployments by (flow name,
     deployment name), so two files defining flow `hello` collide only when their deployment names are equal too
     (deployment-name = "{ref}-{file}" keeps them apart); the default keys by flow name alone."""
     upserts: dict[tuple[str, str], tuple[FlowSpec, str]] = {}
     problems: list[str] = []
-    old_keys: dict[tuple[str, str], str] = {}
+    old_keys: dict[tuple[str, str], tuple[str, str]] = {}
     for f in files:
         for spec in f.old_flows:
             old_path = f.old_path or f.path
-            old_keys.setdefault((spec.flow_name, name_of(spec.flow_name, old_path)), old_path)
+            suffix = getattr(spec, "suffix", "")
+            old_keys.setdefault((spec.flow_name, _with_suffix(name_of(spec.flow_name, old_path), suffix)),
+                                (old_path, suffix))
         for spec in f.new_flows:
-            key = (spec.flow_name, name_of(spec.flow_name, spec.path))
+            key = (spec.flow_name, _with_suffix(name_of(spec.flow_name, spec.path), getattr(spec, "suffix", "")))
             if key in upserts:
                 problems.append(_collision(spec, upserts[key][0], key[1]))
                 continue
             upserts[key] = (spec, _reason(f, spec, first=first, since=since, tag=tag))
     removals = []
-    for (name, _), path in sorted(old_keys.items()):
-        if (name, name_of(name, path)) not in upserts:
+    for (name, _), (path, suffix) in sorted(old_keys.items()):
+        if (name, _with_suffix(name_of(name, path), suffix)) not in upserts:
             gone = next((f for f in files if (f.old_path or f.path) == path), None)
             why = "file deleted" if gone is not None and gone.status == "D" else f"flow no longer in {path}"
-            removals.append((name, path, why))
+            removals.append(Removal(name, path, why, suffix))
     return Wanted(tuple(upserts.values()), tuple(removals), tuple(problems))
+
+
+def _with_suffix(name: str, suffix: str) -> str:
+    return safe_name(f"{name}-{suffix}") if suffix else name
 
 
 def _collision(spec: FlowSpec, other: FlowSpec, deployment: str) -> str:
@@ -180,15 +229,16 @@ def _reason(f: FileChange, spec: FlowSpec, *, first: bool, since: str | None, ta
     return "changed" if since is None else f"changed since {since}"
 
 
-def deployment_name(target: Target, config: Config, flow_name: str, path: str) -> str:
-    return target.release or config.deployment_name_for(target.short, flow_name, path, target.repository)
+def deployment_name(target: Target, config: Config, flow_name: str, path: str, suffix: str = "") -> str:
+    """suffix: the prefect.yaml entry's name when its flow has several entries (`main-nightly`)."""
+    return _with_suffix(target.release or config.deployment_name_for(target.short, flow_name, path, target.repository),
+                        suffix)
 
 
-def released(target: Target, config: Config, existing: list[Existing]) -> set[str]:
-    """The flows of target's repository that have a release deployment (among `existing`)."""
+def released(target: Target, config: Config, existing: list[Existing]) -> set[tuple[str, str]]:
+    """(flow, release deployment name) of target's repository's release deployments (among `existing`)."""
     owner = RELEASE_REF + config.release_name
-    return {e.flow_name for e in existing
-            if e.name == config.release_name and (e.ref, e.repository) == (owner, target.repository)}
+    return {(e.flow_name, e.name) for e in existing if (e.ref, e.repository) == (owner, target.repository)}
 
 
 def schedule_live(config: Config, target: Target, has_release: bool) -> bool:
@@ -206,7 +256,7 @@ def schedule_live(config: Config, target: Target, has_release: bool) -> bool:
 
 def build(target: Target, wanted: Wanted, config: Config, existing: list[Existing]) -> RefPlan:
     """Turn what the files want into actions against what the server has."""
-    plan = RefPlan(target, problems=list(wanted.problems))
+    plan = RefPlan(target, problems=list(wanted.problems), hints=list(wanted.hints))
     by_key = {(e.flow_name, e.name): e for e in existing}
     has_release = released(target, config, existing)
     for spec, reason in wanted.upserts:
@@ -217,8 +267,10 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
                 f"[tool.prefect-push.runtimes] does not define (defined: "
                 f"{', '.join(r.name for r in config.runtimes) or 'none'})")
             continue
-        name = deployment_name(target, config, spec.flow_name, spec.path)
-        live = schedule_live(config, target, spec.flow_name in has_release)
+        suffix = getattr(spec, "suffix", "")
+        name = deployment_name(target, config, spec.flow_name, spec.path, suffix)
+        release_name = _with_suffix(config.release_name, suffix)
+        live = schedule_live(config, target, (spec.flow_name, release_name) in has_release)
         have = by_key.get((spec.flow_name, name))
         if have is not None and have.ref is not None and (have.ref, have.repository) != (target.owner, target.repository):
             plan.problems.append(
@@ -234,8 +286,9 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
         if have is not None and have.ref is None:
             reason += "; takes over a deployment made without prefect-push"
         plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live))
-    for flow_name, path, reason in wanted.removals:
-        name = deployment_name(target, config, flow_name, path)
+    for removal in wanted.removals:
+        flow_name, path, reason = removal
+        name = deployment_name(target, config, flow_name, path, suffix_of(removal))
         have = by_key.get((flow_name, name))
         if (have is not None and (have.ref, have.repository) == (target.owner, target.repository)
                 and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
@@ -255,9 +308,10 @@ def build_ref_deletion(target: Target, ref_deployments: list[Existing]) -> RefPl
     return plan
 
 
-def deployment_tags(target: Target, config: Config, action: Action | None = None) -> list[str]:
+def deployment_tags(target: Target, config: Config, action: Action | None = None,
+                    entry_tags: tuple[str, ...] = ()) -> list[str]:
     extra = [*(action.runtime.tags if action and action.runtime else ()),
-             *(action.flow.settings.tags if action and action.flow else ())]
+             *(action.flow.settings.tags if action and action.flow else ()), *entry_tags]
     release = [GIT_TAG + target.short] if target.release else []
     return list(dict.fromkeys([TOOL_TAG, REF_TAG + target.owner, REPO_TAG + target.repository, *release, *config.tags,
                                *extra]))

@@ -12,7 +12,8 @@ from .base import Row, decide
 from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base
 from .errors import reader_lines
 from .facts import gather, in_history, remote_holds
-from .plan import GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name
+from .plan import (GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name,
+                   suffix_of)
 from .push import short_ref
 
 
@@ -117,7 +118,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
         await server.check_reachable()
         for p in prepared:
             outcome.plans.append(await _plan_ref(server, p, cwd))
-            outcome.warnings += outcome.plans[-1].hints
+            outcome.warnings += [h for h in outcome.plans[-1].hints if h not in outcome.warnings]
         problems = [msg for plan in outcome.plans for msg in plan.problems]
         if problems:
             raise Blocked("\n".join(problems))
@@ -201,7 +202,7 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str
     any other live schedule of the same flow (main and a tag, say) is left alone and named, since both fire."""
     target = plan.target
     scheduled = {a.flow_name for a in plan.writes
-                 if a.op in (Op.REGISTER, Op.UPDATE) and a.flow and a.flow.settings.schedule and a.schedule_live}
+                 if a.op in (Op.REGISTER, Op.UPDATE) and a.flow and a.has_schedule and a.schedule_live}
     if not scheduled:
         return []
     warnings = []
@@ -251,16 +252,19 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     from_marker = p.base is not None and p.base.row in (Row.MARKER, Row.MARKER_ELSEWHERE, Row.MARKER_NOT_ON_REMOTE)
     assert wanted is not None
     flows = {spec.flow_name for spec, _ in wanted.upserts} | {name for name, _, _ in wanted.removals}
-    names = {deployment_name(target, p.config, spec.flow_name, spec.path) for spec, _ in wanted.upserts}
-    names |= {deployment_name(target, p.config, name, path) for name, path, _ in wanted.removals}
+    names = {deployment_name(target, p.config, spec.flow_name, spec.path, getattr(spec, "suffix", ""))
+             for spec, _ in wanted.upserts}
+    names |= {deployment_name(target, p.config, r[0], r[1], suffix_of(r)) for r in wanted.removals}
     if p.config.schedules_on is None and p.config.is_home(target.repository):
-        names.add(p.config.release_name)  # whether each flow has a release decides where its schedule fires
+        # whether each flow (each prefect.yaml entry) has a release decides where its schedule fires
+        names |= {deployment_name(replace(target, release=p.config.release_name), p.config, spec.flow_name, spec.path,
+                                  getattr(spec, "suffix", "")) for spec, _ in wanted.upserts}
+        names.add(p.config.release_name)
     if wanted.upserts:
         target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     if p.base is not None and p.base.hint:
         plan.hints.append(p.base.hint)
-    plan.hints += wanted.notes
     if not plan.actions and not plan.problems:
         if target.release and p.base is not None:
             plan.note, plan.advance_marker = f"no flow changed ({p.base.why}); {target.release} moves to {target.short}", True

@@ -37,7 +37,8 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
         base = {"repository": t.repository, "ref": t.ref, "commit": t.commit}
         if plan.note and not plan.actions:
             out.append({**base, "action": "skip", "flow": None, "deployment": None, "reason": plan.note,
-                        "entrypoint": None, "error": None, "runtime": None, "work_pool": None, "schedule": None})
+                        "entrypoint": None, "error": None, "runtime": None, "work_pool": None, "schedule": None,
+                        "entry": None})
         for a in plan.actions:
             out.append({
                 **base,
@@ -48,6 +49,7 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
                 "runtime": a.runtime.name if a.runtime else None,
                 "work_pool": a.runtime.work_pool if a.runtime else None,
                 "schedule": a.schedule or None,
+                "entry": a.entry or None,  # the prefect.yaml entry whose settings it carries
             })
     return out
 
@@ -67,11 +69,12 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
     # runtime and schedule columns only when some row has one: the common single-pool repo keeps a narrow table
     show_runtime = any(r["runtime"] not in (None, "default") for r in data)
     show_schedule = any(r["schedule"] for r in data)
+    show_entry = any(r["entry"] for r in data)
     cols = ["ref", "flow", "deployment", "action", "commit"] + (["runtime"] if show_runtime else []) + (
-        ["schedule"] if show_schedule else []) + ["why"]
+        ["schedule"] if show_schedule else []) + (["entry"] if show_entry else []) + ["why"]
     for col in cols:
         # names stay whole (copied into `prefect deployment run`); the reasons wrap instead
-        table.add_column(col, no_wrap=col in ("ref", "deployment", "commit"), overflow="fold")
+        table.add_column(col, no_wrap=col in ("ref", "deployment", "commit", "entry"), overflow="fold")
     styles = {"register": "green", "update": "cyan", "delete": "red", "skip": "dim", "off": "yellow"}
     for r in data:
         action = r["action"]
@@ -86,6 +89,8 @@ def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) ->
             cells.append(escape(f"{r['runtime']} ({r['work_pool']})" if r["runtime"] else ""))
         if show_schedule:
             cells.append(escape(r["schedule"] or ""))
+        if show_entry:
+            cells.append(escape(r["entry"] or ""))
         table.add_row(*cells, escape(r["reason"]))
     print_table(table)
 

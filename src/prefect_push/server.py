@@ -175,6 +175,7 @@ class Server:
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
         self.version: compat.Version | None = None  # the server's, read once in check_reachable; None: unknown
         self._legacy_markers: set[str] = set()  # markers read under legacy_marker_name: renamed on the next write
+        self._resolved: dict[tuple[str, str, str, str], Any] = {}  # prefect.yaml entry -> prefectyaml_resolve.Resolved
 
     @property
     def busy(self) -> bool:
@@ -327,12 +328,15 @@ class Server:
         default parameters must fit its parameter schema; a credentials Secret block must exist. Every problem
         is reported at once, one line each: one push to learn them all.
         """
-        problems: list[str] = []
+        problems: list[str] = await self._resolve_entries(writes)
         checked: set[str] = set()
         for action in writes:
             runtime, spec = action.runtime, action.flow
             if runtime is None or spec is None:
                 continue
+            resolved = self.resolved(action)
+            if resolved is not None and resolved.work_pool_name:
+                continue  # its entry names the pool: checked in _resolve_entries
             if spec.settings.parameters:
                 problem = _validation_problem(dict(spec.settings.parameters), parameter_schema(spec))
                 if problem:
@@ -368,6 +372,51 @@ class Server:
                     "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)")
         if problems:
             raise Blocked("\n".join(problems))
+
+    @staticmethod
+    def _entry_key(entry: Any) -> tuple[str, str, str, str]:
+        return (entry.file, entry.flow_path, entry.function, entry.name)
+
+    def resolved(self, action: Action) -> Any:
+        """The prefect.yaml entry the action's deployment carries, as `prefect deploy` would store it; None: none."""
+        entry = getattr(action.flow, "entry", None)
+        return self._resolved.get(self._entry_key(entry)) if entry is not None else None
+
+    async def _resolve_entries(self, writes: list[Action]) -> list[str]:
+        """Each prefect.yaml entry of the writes resolved as `prefect deploy` resolves it (templates, blocks and
+        variables from this server, schedules, triggers), its work pool read and its job variables checked
+        against the pool's template: one line each, naming prefect.yaml:line and the entry, before any write."""
+        entries = {self._entry_key(e): e for a in writes if (e := getattr(a.flow, "entry", None)) is not None}
+        if not entries:
+            return []
+        from .prefectyaml import PrefectYamlError
+        from .prefectyaml_resolve import client_resolver, resolve
+
+        problems = []
+        for key, entry in entries.items():
+            if key in self._resolved:
+                continue
+            try:
+                resolved = self._resolved[key] = await resolve(entry, client_resolver(self._raw))
+            except PrefectYamlError as exc:
+                problems.append(str(exc))
+                continue
+            if not resolved.work_pool_name:
+                continue  # the runtime's pool ([tool.prefect-push] work-pool), checked with the others
+            pool = self._pools.get(resolved.work_pool_name)
+            if pool is None:
+                try:
+                    pool = self._pools[resolved.work_pool_name] = await self._client.read_work_pool(
+                        resolved.work_pool_name)
+                except ObjectNotFound:
+                    problems.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: work pool "
+                                    f"{resolved.work_pool_name!r} does not exist on {api_url()}")
+                    continue
+            problem = job_variables_problem(resolved.job_variables, pool.base_job_template or {})
+            if problem:
+                problems.append(f"{entry.where('work_pool', 'job_variables')}: deployment {entry.name!r}: {problem} "
+                                f"(work pool {pool.name!r}, type {pool.type})")
+        return problems
 
     async def known_flow_ids(self, names: set[str]) -> None:
         """One read for the ids of flows the server already has: a write per flow only for new flow names."""
@@ -425,7 +474,8 @@ class Server:
                         write = self.delete_deployment(action.existing_id)  # gone already counts as done
                     else:
                         write = self._create_deployment(
-                            self._deployment_payload(await self._deployment(action, plan.target, config)))
+                            self._deployment_payload(await self._deployment(action, plan.target, config)),
+                            self.resolved(action))
                 except Exception as exc:  # noqa: BLE001 - the flow could not be created: this action fails
                     done(action, describe(exc))
                     continue
@@ -481,13 +531,26 @@ class Server:
             raise ServerError(f"Prefect API at {api_url()} answered a flow write without an id")
         return UUID(flow_id)
 
-    async def _create_deployment(self, payload: dict[str, Any]) -> Any:
+    async def _create_deployment(self, payload: dict[str, Any], resolved: Any = None) -> Any:
         payload = compat.drop_unsupported(payload, "/deployments/", self.version)
         response = await self._client.request("POST", "/deployments/", json=payload)
         deployment_id = response.json().get("id")
         if not deployment_id:
             raise ServerError(f"Prefect API at {api_url()} answered a deployment write without an id")
+        if resolved is not None and (resolved.triggers or resolved.entry.config.get("triggers") is not None):
+            await self._set_triggers(deployment_id, resolved.triggers)
         return deployment_id
+
+    async def _set_triggers(self, deployment_id: str, triggers: list[Any]) -> None:
+        """A prefect.yaml entry's triggers as `prefect deploy` makes them: the deployment's own automations
+        replaced by one per trigger, each tied to (owned by) this deployment."""
+        from uuid import UUID
+
+        await self._client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+        for trigger in triggers:
+            trigger = trigger.model_copy(deep=True)  # one entry's triggers serve several refs' deployments
+            trigger.set_deployment_id(UUID(str(deployment_id)))
+            await self._client.create_automation(trigger.as_automation())
 
     async def _deployment(self, action: Action, target: Target, config: Config) -> dict[str, Any]:
         """The deployment's fields for a REGISTER/UPDATE action (creating the flow when it is new)."""
@@ -496,7 +559,7 @@ class Server:
         flow_id = self._flow_ids.get(spec.flow_name)
         if flow_id is None:  # its creation failed in apply: once more, and this action fails if it fails again
             flow_id = self._flow_ids[spec.flow_name] = await self._create_flow(spec.flow_name)
-        return dict(
+        fields = dict(
             flow_id=flow_id,
             name=action.deployment,
             version=target.commit,
@@ -519,6 +582,11 @@ class Server:
             **({"concurrency_limit": runtime.concurrency, "concurrency_options": None}
                if runtime.concurrency is not None or (spec.flow_name, action.deployment) in self._limited else {}),
         )
+        resolved = self.resolved(action)
+        if resolved is not None:
+            fields.update(entry_fields(resolved, action, target, config, limited=(spec.flow_name, action.deployment)
+                                       in self._limited))
+        return fields
 
     # --- schedules: one live schedule per flow where it can be ---
     async def live_schedules(self, repository: str, flow_names: set[str]) -> list[tuple[Any, str, str]]:
@@ -557,6 +625,44 @@ class Server:
             await self._client.delete_deployment(deployment_id)
         except ObjectNotFound:
             pass  # already gone: what a plan or prune wanted
+        try:  # the automations of its prefect.yaml triggers go with it (the server keeps them otherwise)
+            await self._client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+        except Exception:  # noqa: BLE001 - a server without automations has none to leave behind
+            pass
+
+
+def entry_fields(r: Any, action: Action, target: Target, config: Config, *, limited: bool) -> dict[str, Any]:
+    """A prefect.yaml entry's settings over prefect-push's own fields, as `prefect deploy --name <entry>` stores
+    them (prefectyaml_resolve.Resolved). By design different: name, version (the commit), the clone's ref. Where
+    the entry is silent, PREFECT_PUSH and [tool.prefect-push] fill in (docs/prefect-yaml.md, precedence)."""
+    from .prefectyaml import with_clone
+
+    spec = action.flow
+    out: dict[str, Any] = {
+        "pull_steps": with_clone(r.pull_steps, pull_step(target, config)),
+        "tags": deployment_tags(target, config, action, tuple(r.tags)),
+        "description": deployment_description(target, r.description or spec.description or ""),
+        "enforce_parameter_schema": r.enforce_parameter_schema,
+        "paused": bool(r.paused),
+    }
+    if r.parameters:
+        out["parameters"] = {**dict(spec.settings.parameters), **r.parameters}
+    if r.work_pool_name:
+        out.update(work_pool_name=r.work_pool_name, work_queue_name=r.work_queue_name,
+                   job_variables=dict(r.job_variables))
+    if r.schedules is not None:
+        out["schedules"] = entry_schedules(r.schedules, live=action.schedule_live)
+    if r.concurrency_limit is not None or limited:
+        out.update(concurrency_limit=r.concurrency_limit, concurrency_options=r.concurrency_options)
+    return out
+
+
+def entry_schedules(items: list[dict[str, Any]], *, live: bool) -> list[Any]:
+    """An entry's schedules: each keeps its own `active: false`; the others fire only where the one-live-schedule
+    rule says this deployment's schedules fire (plan.schedule_live)."""
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+
+    return [DeploymentScheduleCreate(**{**d, "active": bool(d.get("active", True)) and live}) for d in items]
 
 
 def pull_step(target: Target, config: Config) -> dict[str, Any]:

@@ -95,7 +95,9 @@ def beyond_keep(refs: list[RefStatus], keep: int, newness: dict[str, float]) -> 
     for flow in sorted(by_flow):
         # ties (tags made within one second share a date) in version order: v1.10 is newer than v1.9
         ranked = sorted(by_flow[flow], key=lambda x: (x[0], version_key(x[1].short)), reverse=True)
-        out += [(r, d) for _, r, d in ranked[keep:]]
+        # keep counts tags, not deployments: a flow with several prefect.yaml entries has several per tag
+        kept = list(dict.fromkeys(r.ref for _, r, _ in ranked))[:keep]
+        out += [(r, d) for _, r, d in ranked if r.ref not in kept]
     return out
 
 

@@ -1,0 +1,241 @@
+"""prefect.yaml applied to a commit's flows: which files are read (from git objects), which entries each flow
+gets, which entries a push changed, and where a flow's PREFECT_PUSH settings contradict its entry.
+
+Facts (read) first, then pure decisions (expand, entry_changes, conflicts). No prefect import: resolving an
+entry into deployment fields is prefectyaml_resolve's, at the server phase.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field, fields
+from typing import Iterable
+
+from . import git
+from .config import Config, glob_match, safe_name
+from .flows import FlowSpec
+from .prefectyaml import Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
+
+# folders whose prefect.yaml files are not the team's deployments (as their flows are not registered)
+SKIPPED_FOLDERS = frozenset({"tests", "test", "examples", "example"})
+
+
+@dataclass(frozen=True)
+class EntryFlow(FlowSpec):
+    """A flow as one prefect.yaml entry deploys it: one per entry of the flow, each its own deployment."""
+    entry: Entry | None = field(default=None, compare=False)
+    suffix: str = ""  # the entry's name when its flow has several entries: the deployment name ends -<suffix>
+
+
+def suffix_of(spec: FlowSpec) -> str:
+    return getattr(spec, "suffix", "")
+
+
+def entry_of(spec: FlowSpec | None) -> Entry | None:
+    return getattr(spec, "entry", None)
+
+
+def named(base: str, suffix: str) -> str:
+    """The deployment name of an entry whose flow has several: `<base>-<entry>` (prefectyaml.deployment_name)."""
+    return safe_name(f"{base}-{suffix}") if suffix else base
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The prefect.yaml files of one commit, parsed."""
+    files: tuple[PrefectYaml, ...] = ()
+    broken: tuple[tuple[str, str], ...] = ()  # (path, its one-line error): blocks only a push that touches it
+    register_unlisted: bool = False
+
+    @property
+    def governs(self) -> bool:
+        """Some prefect.yaml lists deployments (or could not be read): its entries are what is registered."""
+        return bool(self.broken) or any(f.entries for f in self.files)
+
+    @property
+    def build_or_push(self) -> list[str]:
+        return [f.path for f in self.files if f.has_build_or_push]
+
+    def entries(self, path: str, function: str) -> tuple[Entry, ...]:
+        return tuple(e for f in self.files for e in f.for_flow(path, function))
+
+    def by_key(self) -> dict[tuple[str, str, str], Entry]:
+        return {(e.flow_path, e.function, e.name): e for f in self.files for e in f.entries}
+
+    def problems(self, touched: Iterable[str] | None) -> list[str]:
+        """A broken prefect.yaml blocks a push that changes it or a file in its folder (None: every file, a
+        first push); others go on."""
+        touched = None if touched is None else list(touched)
+        out = []
+        for path, error in self.broken:
+            folder = posixpath.dirname(path)
+            if touched is None or any(t == path or not folder or t.startswith(folder + "/") for t in touched):
+                out.append(error)
+        return out
+
+    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[str]:
+        """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy would fail)."""
+        functions = {s.function for s in specs}
+        return [f"{e.where('entrypoint')}: deployment {e.name!r}: entrypoint {e.entrypoint!r} names no flow in "
+                f"{path} (flows there: {', '.join(sorted(functions)) or 'none'})"
+                for f in self.files for e in f.entries if e.flow_path == path and e.function not in functions]
+
+    def expand(self, specs: Iterable[FlowSpec]) -> list[FlowSpec]:
+        """Each flow as its entries deploy it; a flow no entry lists kept only where no prefect.yaml governs
+        (or unlisted-flows = "register")."""
+        out: list[FlowSpec] = []
+        for spec in specs:
+            found = self.entries(spec.path, spec.function)
+            if not found:
+                if not self.governs or self.register_unlisted:
+                    out.append(spec)
+                continue
+            for e in found:
+                out.append(as_entry(spec, e, len(found)))
+        return out
+
+
+def as_entry(spec: FlowSpec, entry: Entry, siblings: int) -> EntryFlow:
+    own = {f.name: getattr(spec, f.name) for f in fields(FlowSpec)}
+    return EntryFlow(**own, entry=entry, suffix=entry.name if siblings > 1 else "")
+
+
+# --- facts: the files, from the commit's git objects ---------------------------------------------------------
+
+def wanted_paths(paths: Iterable[str], config: Config) -> list[str]:
+    out = []
+    for p in paths:
+        parts = p.split("/")
+        if any(part in SKIPPED_FOLDERS for part in parts[:-1]):
+            continue
+        if any(glob_match(g, p) for g in config.prefect_yaml):
+            out.append(p)
+    return sorted(out)
+
+
+def read(commit: str | None, config: Config, cwd: str) -> Declared:
+    """The prefect.yaml files of a commit, read from its git objects (never the working tree)."""
+    if commit is None or not config.prefect_yaml:
+        return Declared(register_unlisted=config.unlisted_flows == "register")
+    tree = git.tree(commit, cwd)
+    paths = wanted_paths(tree, config)
+    blobs = git.read_blobs([tree[p] for p in paths], cwd)
+    files, broken = [], []
+    for p in paths:
+        try:
+            files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__))
+        except PrefectYamlError as exc:
+            broken.append((p, str(exc)))
+    return Declared(tuple(files), tuple(broken), register_unlisted=config.unlisted_flows == "register")
+
+
+# --- decisions -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EntryChanges:
+    """What the push changed in the prefect.yaml files, per flow: (flow file, function) -> entries' reasons."""
+    reasons: dict[tuple[str, str, str], str]  # (flow file, function, entry name) -> "prefect.yaml: nightly changed"
+    flows: frozenset[tuple[str, str]]  # flows with a changed, new or removed entry
+
+    def files(self) -> set[str]:
+        return {path for path, _ in self.flows}
+
+
+def entry_changes(old: Declared, new: Declared) -> EntryChanges:
+    """Entries new, changed or removed between two commits' prefect.yaml files (prefectyaml.changes, file by file);
+    a flow whose entry count crosses one changes every entry's name, so all its entries count as changed."""
+    before = {f.path: f for f in old.files}
+    found: list[Change] = []
+    for f in new.files:
+        found += [c for c in changes(before.pop(f.path, None), f)]
+    for f in before.values():
+        found += [c for c in changes(f, PrefectYaml(f.path, ()))]
+    files = {(e.flow_path, e.function, e.name): e.file for d in (old, new) for f in d.files for e in f.entries}
+    reasons = {(c.flow_path, c.function, c.name): c.why(files.get((c.flow_path, c.function, c.name), "prefect.yaml"))
+               for c in found}
+    flows = {(c.flow_path, c.function) for c in found}
+    for path, function in flows:
+        was, now = len(old.entries(path, function)), len(new.entries(path, function))
+        if (was > 1) != (now > 1):
+            for e in (*old.entries(path, function), *new.entries(path, function)):
+                reasons.setdefault((path, function, e.name), f"{posixpath.basename(e.file)}: {e.name} renamed "
+                                                             f"(its flow has {now} entries now)")
+    return EntryChanges(reasons, frozenset(flows))
+
+
+def only_changed(specs: list[FlowSpec], ch: EntryChanges) -> list[FlowSpec]:
+    """Of a flow file that only its prefect.yaml entries changed, the specs of those entries."""
+    return [s for s in specs if entry_of(s) is not None
+            and (s.path, s.function, entry_of(s).name) in ch.reasons]
+
+
+def conflicts(spec: FlowSpec) -> list[str]:
+    """A flow's PREFECT_PUSH settings against its prefect.yaml entry: both giving one value is one line naming
+    both places (docs/prefect-yaml.md, precedence)."""
+    entry = entry_of(spec)
+    if entry is None:
+        return []
+    s, config, out = spec.settings, entry.config, []
+
+    def clash(what: str, key: str) -> None:
+        out.append(f"{spec.path}:{spec.line}: flow {spec.flow_name!r}: PREFECT_PUSH sets {what} and "
+                   f"{entry.where(key)} (deployment {entry.name!r}) sets it too; keep one")
+    if s.schedule and ("schedules" in config or "schedule" in config):
+        clash("a schedule", "schedules" if "schedules" in config else "schedule")
+    params = config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
+    if any(k in params and params[k] != v for k, v in s.parameters.items()):
+        clash("parameters " + ", ".join(sorted(k for k, v in s.parameters.items() if k in params and params[k] != v)),
+              "parameters")
+    if s.runtime and config.get("work_pool"):
+        clash(f"runtime {s.runtime!r}", "work_pool")
+    return out
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One ref's prefect.yaml facts: the files at the base and at the pushed commit, what changed between."""
+    old: Declared
+    new: Declared
+    changes: EntryChanges | None  # None: no base (every flow is new)
+
+    @classmethod
+    def between(cls, old: Declared, new: Declared) -> "Applied":
+        return cls(old, new, entry_changes(old, new))
+
+    def only_changed(self, specs: list[FlowSpec]) -> list[FlowSpec]:
+        return only_changed(specs, self.changes) if self.changes is not None else specs
+
+    def conflicts(self, spec: FlowSpec) -> list[str]:
+        return conflicts(spec)
+
+    def said(self, wanted, yaml_only: set[str]):
+        """wanted with the entries' own reasons ("prefect.yaml: nightly changed") where only the entry changed,
+        and the line saying build/push steps are not run, once, when an entry registered has them."""
+        from dataclasses import replace
+
+        from .plan import Removal
+
+        reasons = self.changes.reasons if self.changes is not None else {}
+
+        def upsert_reason(spec: FlowSpec, reason: str) -> str:
+            e = entry_of(spec)
+            if e is None or spec.path not in yaml_only:
+                return reason
+            return reasons.get((spec.path, spec.function, e.name), reason)
+
+        def removal(r: tuple) -> tuple:
+            flow_name, path, reason = r
+            suffix = getattr(r, "suffix", "")
+            if path in yaml_only:
+                gone = [why for (p, _, name), why in sorted(reasons.items())
+                        if p == path and (not suffix or name == suffix) and not why.endswith(" changed")]
+                reason = gone[0] if gone else reason
+            return Removal(flow_name, path, reason, suffix)
+
+        hints = list(wanted.hints)
+        built = sorted({e.file for spec, _ in wanted.upserts if (e := entry_of(spec)) is not None
+                        and e.has_build_or_push})
+        if built:
+            hints.append(f"{', '.join(built)}: build and push steps are not run by prefect-push (build the image as "
+                         "you do for prefect deploy); deployments use the image their job_variables name")
+        return replace(wanted, upserts=tuple((s, upsert_reason(s, r)) for s, r in wanted.upserts),
+                       removals=tuple(removal(r) for r in wanted.removals), hints=tuple(hints))

@@ -1,0 +1,352 @@
+"""prefect.yaml wired into registration: a real `git push` through the installed hook registers each entry's
+deployments with the settings `prefect deploy --name <entry>` stores, field by field (tests/test_prefect_yaml.py
+proves the reader against the real `prefect deploy`; here the same comparison runs against what the push wrote)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import base64
+import hashlib
+import subprocess
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, POOL, Repo, deployments
+from test_prefect_yaml import ENV, PREFECT_YAML, flow_file, prefect_deploy, stored, trigger_fields, variable  # noqa: F401
+
+
+def setup_repo(r: Repo) -> tuple[str, str]:
+    etl, report = r.flow("etl"), r.flow("report")
+    r.write("flows/etl.py", flow_file(etl, "etl", "Extract, transform, load."))
+    r.write("flows/report.py", flow_file(report, "report", "Weekly report."))
+    # a test file defining the same flow name: no collision, and not registered (the entries are the set)
+    r.write("tests/test_etl.py", flow_file(etl, "etl", "A test double."))
+    r.write("requirements.txt", "")
+    return etl, report
+
+
+SIMPLE = """\
+deployments:
+  - name: nightly
+    entrypoint: flows/etl.py:etl
+    work_pool: {{name: {pool}, job_variables: {{env: {{TEAM: "{{{{ $TEAM }}}}"}}}}}}
+    parameters: {{n: 7}}
+    tags: [etl]
+    schedules:
+      - cron: "30 2 * * *"
+        timezone: Europe/Paris
+  - name: hourly
+    entrypoint: flows/etl.py:etl
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 1}}
+    schedules:
+      - interval: 3600
+        active: false
+"""
+
+
+def test_entries_register_on_push(hooked: Repo) -> None:
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("prefect.yaml")
+    proc = r.push("main", env={"TEAM": "data-eng"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert sorted(got) == [f"{etl}/main-hourly", f"{etl}/main-nightly"], proc.stderr
+    nightly = got[f"{etl}/main-nightly"]
+    assert nightly.parameters == {"n": 7} and nightly.job_variables == {"env": {"TEAM": "data-eng"}}
+    assert "etl" in nightly.tags and "prefect-push" in nightly.tags
+    assert [s.active for s in nightly.schedules] == [True]  # main: the one live schedule
+    assert [s.active for s in got[f"{etl}/main-hourly"].schedules] == [False]  # its own active: false kept
+    assert "prefect.yaml: nightly" in proc.stderr
+
+
+def planned(r: Repo) -> dict[str, tuple]:
+    """`prefect-push plan --json` of the current branch: deployment -> (action, why, entry)."""
+    proc = r.cli("plan", "--json", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    return {a["deployment"]: (a["action"], a["reason"].split(", since")[0], a["entry"])
+            for a in json.loads(proc.stdout)["actions"]}
+
+
+OURS = ("prefect-push", "git-ref:", "git-repo:")
+
+
+def by_design_equal(ours, theirs, clone_id: str | None) -> None:
+    """ours (registered by the push) == theirs (stored by the real prefect deploy), except the name, version and
+    the git_clone step (prefect-push's clone of the pushed ref, the step's id kept)."""
+    assert ours.entrypoint == theirs.entrypoint
+    assert ours.work_pool_name == theirs.work_pool_name
+    assert ours.work_queue_name == theirs.work_queue_name
+    assert ours.job_variables == theirs.job_variables
+    assert ours.parameters == theirs.parameters
+    assert ours.description == theirs.description
+    assert sorted(t for t in ours.tags if not t.startswith(OURS)) == sorted(theirs.tags)
+    assert ours.paused == theirs.paused
+    assert ours.enforce_parameter_schema == theirs.enforce_parameter_schema
+    assert ours.parameter_openapi_schema == theirs.parameter_openapi_schema
+    lim = lambda d: d.global_concurrency_limit.limit if d.global_concurrency_limit else None  # noqa: E731
+    assert lim(ours) == lim(theirs)
+    assert ours.concurrency_options == theirs.concurrency_options
+    sched = lambda d: sorted((s.schedule.model_dump(mode="json"), s.active, s.parameters, s.slug)  # noqa: E731
+                             for s in d.schedules)
+    assert sched(ours) == sched(theirs)
+    clone = "prefect.deployments.steps.git_clone"
+    others = lambda d: [s for s in d.pull_steps if clone not in s]  # noqa: E731
+    assert others(ours) == others(theirs) and others(ours)
+    assert [clone in s for s in ours.pull_steps] == [clone in s for s in theirs.pull_steps]
+    (step,) = [s[clone] for s in ours.pull_steps if clone in s]
+    assert step["branch"] == "main" and step.get("id") == clone_id
+
+
+def automations(d, got) -> list[dict]:
+    return sorted((str(trigger_fields(a)).replace(str(d.id), "<deployment>") for a in got), key=str)
+
+
+def test_pushed_deployments_equal_prefect_deploy_field_by_field(hooked: Repo, variable) -> None:
+    """The PREFECT_YAML of test_prefect_yaml (anchors, definitions, env templates, two entries of one flow, an
+    entry's own pull steps, triggers, a legacy schedule): `prefect deploy --all` and a push of the same commit."""
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("prefect.yaml", PREFECT_YAML.format(uid=r.uid, pool=POOL))
+    r.commit("prefect.yaml")
+    proc = prefect_deploy(r.path, ENV)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    got = deployments(r.uid)
+    ours = {"nightly": f"{etl}/main-nightly", "hourly": f"{etl}/main-hourly", "weekly": f"{report}/main"}
+    assert set(ours.values()) <= set(got), sorted(got)
+    assert not any("/main" in k and k not in ours.values() for k in got), sorted(got)  # tests/ not registered
+    flows = {"nightly": etl, "hourly": etl, "weekly": report}
+    for entry, name in ours.items():
+        theirs, their_automations = asyncio.run(stored(flows[entry], entry))
+        mine, my_automations = asyncio.run(stored(*name.split("/")))
+        by_design_equal(mine, theirs, "clone-step" if entry != "weekly" else "clone-step")
+        assert mine.version == r.sha() and mine.name != theirs.name
+        assert automations(mine, my_automations) == automations(theirs, their_automations)
+    nightly, _ = asyncio.run(stored(etl, "main-nightly"))
+    assert nightly.schedules and nightly.schedules[0].active  # main: the one live schedule
+    assert len(asyncio.run(stored(etl, "main-nightly"))[1]) == 1  # its trigger's automation, tied to it
+
+
+THREE = SIMPLE + """\
+  - name: daily
+    entrypoint: flows/etl.py:etl
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 24}}
+"""
+
+
+def test_an_entry_changed_added_removed(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", THREE.format(pool=POOL))
+    first = r.commit("prefect.yaml")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    names = [f"{etl}/main-{n}" for n in ("daily", "hourly", "nightly")]
+    assert sorted(deployments(r.uid)) == names
+
+    # nightly's parameters change: nightly alone is registered again, and says why
+    r.write("prefect.yaml", THREE.format(pool=POOL).replace("parameters: {n: 7}", "parameters: {n: 8}"))
+    second = r.commit("nightly: n=8")
+    assert planned(r) == {f"main-nightly": ("would update", "prefect.yaml: nightly changed", "prefect.yaml: nightly")}
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert {k: d.version for k, d in got.items()} == {
+        f"{etl}/main-daily": first, f"{etl}/main-hourly": first, f"{etl}/main-nightly": second}
+    assert got[f"{etl}/main-nightly"].parameters == {"n": 8}
+
+    # hourly removed, weekly added: hourly's deployment goes, weekly's comes, the others stay as they are
+    text = THREE.format(pool=POOL).replace("parameters: {n: 7}", "parameters: {n: 8}")
+    text = text.replace("  - name: hourly\n", "  - name: weekly\n")
+    r.write("prefect.yaml", text)
+    third = r.commit("hourly -> weekly")
+    assert planned(r) == {"main-hourly": ("would delete", "prefect.yaml: hourly removed", None),
+                          "main-weekly": ("would register", "prefect.yaml: weekly new", "prefect.yaml: weekly")}
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert {k: d.version for k, d in got.items()} == {
+        f"{etl}/main-daily": first, f"{etl}/main-nightly": second, f"{etl}/main-weekly": third}
+
+
+def local_wheel(path: Path, name: str) -> None:
+    """A pure-Python wheel written by hand: pip installs it with no index, no build backend, no network."""
+    files = {f"{name}/__init__.py": 'VALUE = "installed by the pull step"\n',
+             f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+
+    def digest(text: str) -> str:
+        return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record = "".join(f"{p},{digest(t)},{len(t.encode())}\n" for p, t in files.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        for p, t in files.items():
+            z.writestr(p, t)
+        z.writestr(f"{name}-1.0.dist-info/RECORD", record + f"{name}-1.0.dist-info/RECORD,,\n")
+
+
+def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> None:
+    """The entry's pull steps run on a real process worker after prefect-push's clone: pip_install_requirements
+    installs a package kept in the repository (a path requirement, --no-index), which the flow then imports."""
+    r = hooked
+    name, dep = r.flow("dep"), f"dep_{r.uid}"
+    r.write("flows/dep.py", textwrap.dedent(f"""\
+        from prefect import flow
+
+
+        @flow(name={name!r}, log_prints=True)
+        def dep() -> str:
+            import {dep}
+            print("dependency says: " + {dep}.VALUE)
+            return {dep}.VALUE
+        """))
+    local_wheel(r.path / "vendor" / f"{dep}-1.0-py3-none-any.whl", dep)
+    r.write("requirements.txt", f"--no-index\n./vendor/{dep}-1.0-py3-none-any.whl\n")
+    target = tmp_path / "site"  # pip installs here (PIP_TARGET), not into the suite's virtualenv
+    target.mkdir()
+    r.write("prefect.yaml", textwrap.dedent(f"""\
+        pull:
+          - prefect.deployments.steps.git_clone:
+              id: clone-step
+              repository: https://git.example.invalid/team/repo.git
+              branch: main
+          - prefect.deployments.steps.pip_install_requirements:
+              directory: "{{{{ clone-step.directory }}}}"
+              requirements_file: requirements.txt
+        deployments:
+          - name: run
+            entrypoint: flows/dep.py:dep
+            work_pool:
+              name: {POOL}
+              job_variables:
+                env:
+                  PIP_TARGET: {target}
+                  PYTHONPATH: {target}{os.pathsep}{os.environ.get("PYTHONPATH", "")}
+        """))
+    r.commit("a flow with a local dependency")
+    assert r.push("main").returncode == 0
+    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    output = worker.stdout + worker.stderr
+    assert "dependency says: installed by the pull step" in output, output[-4000:]
+    assert (target / dep / "__init__.py").exists()
+
+
+# --- bad input: one line naming prefect.yaml:line and the entry, nothing registered --------------------------------
+
+@pytest.mark.parametrize("text, said", [
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    schedules: [{cron: '1 2 3'\n",
+     "prefect.yaml:5: invalid YAML"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    paramters: {n: 1}\n",
+     "prefect.yaml:4: deployment 'nightly': unknown key 'paramters' (did you mean 'parameters'?)"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:nope\n",
+     "prefect.yaml:3: deployment 'nightly': entrypoint 'flows/etl.py:nope' names no flow"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    schedules:\n      - cron: 'not a cron'\n",
+     "prefect.yaml:5: deployment 'nightly': schedule cron:"),
+    ("deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    work_pool:\n      name: " + POOL +
+     "\n      job_variables: {imagee: x}\n",
+     "prefect.yaml:6: deployment 'nightly': job variable 'imagee' is not a variable of this pool"),
+])
+def test_bad_prefect_yaml_blocks_the_push_before_any_write(hooked: Repo, text: str, said: str) -> None:
+    r = hooked
+    setup_repo(r)
+    r.write("prefect.yaml", text)
+    r.commit("bad prefect.yaml")
+    proc = r.push("main")
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "prefect.yaml:" in line]
+    assert len(lines) == 1 and said in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert deployments(r.uid) == {} and r.remote_has("refs/heads/main") is None
+
+
+def test_a_broken_project_prefect_yaml_does_not_block_other_folders(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    shop = r.flow("shop")
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop."))
+    r.write("projects/shop/prefect.yaml", "deployments:\n  - name: daily\n    entrypoint: flows/shop.py:shop\n")
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("two projects")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly", f"{shop}/main"]
+    r.write("projects/shop/prefect.yaml", "deployments:\n  - name: daily\n    entrypoint: flows/shop.py:shop\n"
+                                          "    schedule: {cron: [}\n")
+    r.commit("shop's prefect.yaml broken")  # its push is blocked ...
+    assert r.push("main").returncode != 0
+    r.git("reset", "-q", "--hard", "HEAD~1")
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL).replace("{n: 7}", "{n: 9}"))
+    r.write("projects/shop/prefect.yaml", "deployments: [{name: x, entrypoint: gone.py:f}]\n")
+    r.commit("etl's n, and shop broken")  # ... and a push touching it is blocked too
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode != 0 and "projects/shop/prefect.yaml:1" in proc.stderr, proc.stderr
+
+
+def test_prefect_push_and_prefect_yaml_giving_one_flow_two_schedules_stop_the_push(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    text = (r.path / "flows/etl.py").read_text() + '\nPREFECT_PUSH = {"cron": "0 5 * * *"}\n'
+    r.write("flows/etl.py", text)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("two schedules")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode != 0
+    (line,) = [x for x in proc.stderr.splitlines() if "PREFECT_PUSH sets" in x and "'nightly'" in x]
+    assert "flows/etl.py:5" in line and "prefect.yaml:7 (deployment 'nightly')" in line, line
+    assert deployments(r.uid) == {}
+
+
+def test_build_and_push_sections_are_said_once_not_run(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", "build:\n  - prefect_docker.deployments.steps.build_docker_image:\n      image_name: x\n"
+            + SIMPLE.format(pool=POOL))
+    r.commit("with a build")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("build and push steps are not run") == 1
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"]
+
+
+def test_keep_tags_counts_tags_not_entries() -> None:
+    from datetime import datetime, timezone
+
+    from prefect_push.status import Registered, beyond_keep, by_ref
+
+    now = datetime.now(timezone.utc)
+    regs = [Registered(f"{t}-{e}", "etl", f"{t}-{e}", f"refs/tags/{t}", "a" * 40, now, "pool")
+            for t in ("v1", "v2", "v3") for e in ("nightly", "hourly")]
+    old = beyond_keep(by_ref(regs, {f"refs/tags/{t}": "a" * 40 for t in ("v1", "v2", "v3")}), 2,
+                      {"refs/tags/v1": 1.0, "refs/tags/v2": 2.0, "refs/tags/v3": 3.0})
+    assert sorted(d.deployment for _, d in old) == ["v1-hourly", "v1-nightly"]
+
+
+def test_a_release_carries_each_entry_and_takes_the_live_schedule(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("prefect.yaml")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    r.git("tag", "v1")
+    proc = r.push("v1", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert sorted(got) == [f"{etl}/main-hourly", f"{etl}/main-nightly", f"{etl}/production-hourly",
+                           f"{etl}/production-nightly"]
+    release = got[f"{etl}/production-nightly"]
+    assert release.parameters == {"n": 7} and release.job_variables == {"env": {"TEAM": "a"}}
+    assert [s.active for s in release.schedules] == [True]
+    assert [s.active for s in got[f"{etl}/main-nightly"].schedules] == [False]  # one live schedule per entry
+    assert [s.active for s in got[f"{etl}/production-hourly"].schedules] == [False]  # its own active: false
