@@ -242,3 +242,62 @@ def test_a_parameter_named_with_a_leading_underscore_is_one_line_not_a_crash():
 
     bad = read_flows("flows/f.py", b"from prefect import flow\n\n@flow\ndef f(x: int, _cache: dict = None): ...\n")
     assert isinstance(bad, BadFlow) and bad.line == 4 and "'_cache'" in bad.message, bad
+
+
+# Prefect's side: the flow imported as `prefect deploy` imports it, and its parameter schema as deploy sends it
+PREFECT_SIDE = r"""
+import json, sys
+from prefect.flows import load_flow_from_entrypoint
+from prefect.utilities.callables import parameter_schema
+
+flow = load_flow_from_entrypoint(sys.argv[1], use_placeholder_flow=False)
+print(json.dumps(parameter_schema(flow).model_dump(mode="json", exclude_unset=True)))
+"""
+
+
+def against_prefect(tmp_path: Path, files: dict[str, str], flow: str = "flows/f.py") -> tuple[dict, dict, tuple]:
+    """(prefect-push's schema, Prefect's own importing the files, prefect-push's fallback notes)."""
+    import subprocess
+
+    from prefect_push.schema import checked
+
+    files = {p: textwrap.dedent(s) for p, s in files.items()}
+    for p, s in files.items():
+        (tmp_path / p).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / p).write_text(s)
+    proc = subprocess.run([sys.executable, "-c", PREFECT_SIDE, f"{flow}:f"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    read = lambda paths: {p: files[p].encode() for p in paths if p in files}  # noqa: E731
+    (spec,) = read_flows(flow, files[flow].encode(), read)
+    got = checked(spec)
+    return got.schema, json.loads(proc.stdout.splitlines()[-1]), got.notes
+
+
+def test_an_abc_base_and_a_descriptor_base_in_ignored_types_are_prefects_schema(tmp_path):
+    # prefect's own server models: PrefectBaseModel's config ignores a descriptor base (an ABC), and many models
+    # derive from (PrefectBaseModel, abc.ABC)
+    ours, theirs, notes = against_prefect(tmp_path, {"lib/bases.py": '''
+        import abc
+        from abc import ABC, abstractmethod
+        from pydantic import BaseModel, ConfigDict, Field
+
+        class DescriptorBase(ABC):
+            @abstractmethod
+            def __get__(self, instance, owner=None): ...
+
+        class Base(BaseModel):
+            model_config = ConfigDict(extra="forbid", ignored_types=(DescriptorBase,))
+
+        class Action(Base, abc.ABC):
+            """Something to do."""
+            name: str = Field("x", max_length=5)
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.bases import Action
+
+        @flow
+        def f(a: Action): ...
+    '''})
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["Action"]["additionalProperties"] is False

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 SAFE_MODULES = frozenset({
     "typing", "typing_extensions", "datetime", "decimal", "uuid", "pathlib", "enum", "collections",
     "collections.abc", "ipaddress", "numbers", "fractions", "pydantic", "pydantic.dataclasses", "dataclasses",
-    "annotated_types",
+    "annotated_types", "abc",
 })
 # methods that change what a class's schema is: a class defining one is not built
 _SCHEMA_HOOKS = frozenset({"__get_pydantic_json_schema__", "__get_pydantic_core_schema__", "model_json_schema",
@@ -137,7 +137,8 @@ class Namespace:
         if func is pydantic.ConfigDict:
             if node.args:
                 raise Unsafe("ConfigDict takes keywords")
-            return pydantic.ConfigDict(**{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+            return pydantic.ConfigDict(**{k.arg: self._ignored_types(k.value) if k.arg == "ignored_types"  # type: ignore[misc]
+                                          else sub(k.value) for k in node.keywords})
         if func is not pydantic.Field and func is not dataclasses.field:
             return None
         if len(node.args) > (1 if func is pydantic.Field else 0):
@@ -150,6 +151,25 @@ class Namespace:
         if node.args:
             kwargs["default"] = sub(node.args[0])
         return func(**kwargs)
+
+    def _ignored_types(self, node: ast.expr) -> tuple[type, ...]:
+        """ConfigDict(ignored_types=(Descriptor, ...)): pydantic skips a class attribute whose value is an instance
+        of one of them, and a private `_x: Descriptor` annotation. A class built here has no class attribute but
+        its fields and model_config, and private attributes are not in the schema: ignored_types never changes
+        the schema of what is built here. A type not known here stands as a fresh class nothing is an instance of
+        (what it is, unread, does not matter)."""
+        if not isinstance(node, (ast.Tuple, ast.List)):
+            raise Unsafe("ignored_types")
+        out: list[type] = []
+        for element in node.elts:
+            try:
+                found = self._lookup(element)
+            except Unsafe:
+                found = types.new_class("Unread", ())
+            if not isinstance(found, type):
+                raise Unsafe("ignored_types holds what is not a class")
+            out.append(found)
+        return tuple(out)
 
     def _factory(self, node: ast.expr) -> Callable[[], Any]:
         """default_factory: a builtin container, a class built here, or a lambda of a literal."""
@@ -256,6 +276,7 @@ class Namespace:
                 self.names[n] = alias
 
     def _build(self, stmt: ast.ClassDef) -> type:
+        import abc
         import dataclasses
         import enum
         import typing
@@ -292,7 +313,7 @@ class Namespace:
         if not (is_enum or is_model or is_dict or is_tuple or decorators and not bases):
             raise Unsafe("not a model, dataclass, Enum, TypedDict or NamedTuple")
         for b in bases:
-            allowed = (id(b) in self.built or b in (str, int, float) or b is typing.TypedDict
+            allowed = (id(b) in self.built or b is abc.ABC or b in (str, int, float) or b is typing.TypedDict
                        or b is typing_extensions.TypedDict or b is typing.NamedTuple
                        or b in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag)
                        or self._pydantic_own(b))
