@@ -301,3 +301,48 @@ def test_an_abc_base_and_a_descriptor_base_in_ignored_types_are_prefects_schema(
     '''})
     assert notes == () and ours == theirs
     assert theirs["definitions"]["Action"]["additionalProperties"] is False
+
+
+def test_an_enum_whose_auto_values_are_the_names_is_prefects_schema(tmp_path):
+    # prefect's AutoEnum: `_generate_next_value_` returns the name and `auto()` is enum.auto(); a StateType-like
+    # subclass declares its members with AutoEnum.auto()
+    files = {"lib/enums.py": '''
+        from enum import Enum, auto
+
+        class AutoEnum(str, Enum):
+            @staticmethod
+            def _generate_next_value_(name: str, *_: object, **__: object) -> str:
+                return name
+
+            @staticmethod
+            def auto() -> str:
+                """enum.auto() without a second import"""
+                return auto()
+
+            def __repr__(self) -> str:
+                return f"{type(self).__name__}.{self.value}"
+
+        class StateType(AutoEnum):
+            """Enumeration of state types."""
+            SCHEDULED = AutoEnum.auto()
+            RUNNING = auto()
+            LATE = "late"
+
+        class Lower(str, Enum):
+            def _generate_next_value_(name, start, count, last_values):
+                return name.lower()
+            A = auto()
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.enums import StateType
+
+        @flow
+        def f(state: StateType = StateType.RUNNING): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["StateType"]["enum"] == ["SCHEDULED", "RUNNING", "late"]
+    # any other _generate_next_value_ is not guessed: untyped, said
+    files["flows/f.py"] = files["flows/f.py"].replace("StateType", "Lower").replace("Lower.RUNNING", "None")
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes and ours["properties"]["state"] == {"default": None, "position": 0, "title": "state"}

@@ -132,7 +132,7 @@ class Namespace:
 
         import pydantic
 
-        if func is enum.auto and not node.args and not node.keywords:
+        if (func is enum.auto or func is _auto) and not node.args and not node.keywords:
             return enum.auto()
         if func is pydantic.ConfigDict:
             if node.args:
@@ -329,6 +329,10 @@ class Namespace:
                     isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is ...):
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                known = self._enum_method(node) if is_enum else None
+                if known is not None:
+                    body[node.name] = known
+                    continue
                 if node.name in _SCHEMA_HOOKS or is_enum and node.name == "__init__":
                     raise Unsafe(f"{node.name} may change the schema")
                 continue  # validators, properties, helpers: they do not change the (validation) schema
@@ -360,6 +364,31 @@ class Namespace:
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
             raise Unsafe("a model naming what is not known")
         return cls
+
+    def _enum_method(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+        """Two methods an Enum may define that decide its values, recognised by their exact shape (context.py
+        keeps a one-`return` body) and replaced by ours, never run: `_generate_next_value_(name, ...)` that
+        returns `name` (auto() is the member's name), and a no-argument `auto()` that returns enum.auto()
+        (prefect's AutoEnum). None for any other method."""
+        import enum
+
+        args = node.args
+        static = [d for d in node.decorator_list if isinstance(d, ast.Name) and d.id == "staticmethod"]
+        if isinstance(node, ast.AsyncFunctionDef) or len(static) != len(node.decorator_list) or not node.body or not (
+                isinstance(node.body[-1], ast.Return)) or args.posonlyargs or args.kwonlyargs or args.defaults:
+            return None
+        returned = node.body[-1].value  # type: ignore[attr-defined]
+        if node.name == "_generate_next_value_" and args.args and isinstance(returned, ast.Name) and (
+                returned.id == args.args[0].arg):
+            return staticmethod(_name_as_value)
+        if static and not args.args and not args.vararg and not args.kwarg and isinstance(returned, ast.Call) and (
+                not returned.args and not returned.keywords):
+            try:
+                if self._lookup(returned.func) is enum.auto:
+                    return staticmethod(_auto)
+            except Unsafe:
+                return None
+        return None
 
     def _functional_enum(self, node: ast.expr) -> type | None:
         """`Color = Enum("Color", "RED GREEN")` (or a list, a dict of values): an Enum made from data."""
@@ -408,6 +437,18 @@ class Namespace:
                 raise Unsafe("base")
             return value
         return self._lookup(node)
+
+
+def _name_as_value(name: str, *_: object, **__: object) -> str:
+    """An Enum's `_generate_next_value_` that returns the member's name (recognised in Namespace._enum_method)."""
+    return name
+
+
+def _auto() -> Any:
+    """An Enum's `auto()` helper that returns enum.auto() (recognised in Namespace._enum_method)."""
+    import enum
+
+    return enum.auto()
 
 
 # What an annotation may be made of to be evaluated: names, attributes, subscripts, literals and `X | Y`, plus
