@@ -121,7 +121,6 @@ def test_a_model_from_a_repository_module_is_read_at_the_same_commit():
 
 
 @pytest.mark.parametrize("declaration", [
-    "class Job(BaseModel):\n    x: int = Field(default_factory=make)\n",  # a factory that would run user code
     "class Job(Base):\n    x: int = 1\n",  # a base class from an unknown place
     "@register\nclass Job(BaseModel):\n    x: int = 1\n",  # a decorator that may replace the class
     "class Job(BaseModel):\n    x: int = make()\n",  # a default computed by a call
@@ -346,3 +345,42 @@ def test_an_enum_whose_auto_values_are_the_names_is_prefects_schema(tmp_path):
     files["flows/f.py"] = files["flows/f.py"].replace("StateType", "Lower").replace("Lower.RUNNING", "None")
     ours, theirs, notes = against_prefect(tmp_path, files)
     assert notes and ours["properties"]["state"] == {"default": None, "position": 0, "title": "state"}
+
+
+def test_a_default_factory_of_the_files_own_is_never_run_and_the_model_is_prefects_schema(tmp_path):
+    # pydantic writes no default for a default_factory: the model's schema does not depend on it, so it is typed;
+    # an instance of it as a parameter's default would run the factory: that default is refused, and said
+    ran = tmp_path / "ran"
+    files = {"flows/f.py": f'''
+        from uuid import uuid4, UUID
+        from dataclasses import dataclass, field
+        from pydantic import BaseModel, Field
+        from prefect import flow
+
+        def make():
+            open({str(ran)!r}, "w")
+            return []
+
+        class Job(BaseModel):
+            id: UUID = Field(default_factory=uuid4)
+            x: list = Field(default_factory=make)
+            y: list = Field(default_factory=lambda: make())
+
+        @dataclass
+        class Window:
+            z: list = field(default_factory=make)
+
+        @flow
+        def f(job: Job, window: Window): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs and "Job" in theirs["definitions"]
+    ran.unlink(missing_ok=True)  # Prefect's side ran nothing either, but be sure ours is checked alone
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).replace(
+        "window: Window", "window: Window = Window(), job2: Job = Job()").encode())
+    from prefect_push.schema import checked
+
+    got = checked(spec)
+    assert not ran.exists()
+    assert [n.split("=")[0] for n in got.notes] == ["window", "job2"]
+    assert got.schema["definitions"]["Job"] == theirs["definitions"]["Job"]

@@ -172,15 +172,28 @@ class Namespace:
         return tuple(out)
 
     def _factory(self, node: ast.expr) -> Callable[[], Any]:
-        """default_factory: a builtin container, a class built here, or a lambda of a literal."""
+        """default_factory: a builtin container, a class built here, or a lambda of a literal. Any other name,
+        attribute or lambda (uuid4, a function of the file) stands as _unread_factory: the schema never calls a
+        factory (pydantic writes no default for it), and a default that would (an instance of the class) is
+        refused when it does."""
         if isinstance(node, ast.Lambda) and not (node.args.args or node.args.vararg or node.args.kwonlyargs
                                                  or node.args.kwarg or node.args.posonlyargs):
-            made = self.value(node.body)
+            try:
+                made = self.value(node.body)
+            except Unsafe:
+                return _unread_factory
             return lambda: copy.deepcopy(made)
-        func = self._lookup(node)
+        if isinstance(node, ast.Lambda):
+            return _unread_factory
+        try:
+            func = self._lookup(node)
+        except Unsafe:
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                return _unread_factory
+            raise
         if any(func is f for f in _FACTORIES) or id(func) in self.built:
             return func
-        raise Unsafe("default_factory")
+        return _unread_factory
 
     def _lookup(self, node: ast.expr) -> Any:
         """A dotted name: a name bound here, an attribute of a safe module, a member of a class built here."""
@@ -437,6 +450,11 @@ class Namespace:
                 raise Unsafe("base")
             return value
         return self._lookup(node)
+
+
+def _unread_factory() -> Any:
+    """A default_factory prefect-push does not run (see Namespace._factory)."""
+    raise Unsafe("a default_factory prefect-push does not run")
 
 
 def _name_as_value(name: str, *_: object, **__: object) -> str:
