@@ -384,3 +384,42 @@ def test_a_default_factory_of_the_files_own_is_never_run_and_the_model_is_prefec
     assert not ran.exists()
     assert [n.split("=")[0] for n in got.notes] == ["window", "job2"]
     assert got.schema["definitions"]["Job"] == theirs["definitions"]["Job"]
+
+
+def test_private_attributes_class_vars_and_type_checking_blocks_are_prefects_schema(tmp_path):
+    # prefect's ContextModel, PrefectBaseModel and server Action: none of these is a field, whatever it holds
+    ours, theirs, notes = against_prefect(tmp_path, {"lib/ctx.py": '''
+        from contextvars import ContextVar
+        from typing import TYPE_CHECKING, Any, ClassVar, Optional
+        from pydantic import BaseModel, ConfigDict, PrivateAttr
+        from dataclasses import dataclass
+
+        class Context(BaseModel):
+            if TYPE_CHECKING:
+                def __init__(self, **kwargs: Any) -> None: ...
+
+            __var__: ClassVar[ContextVar[Any]]
+            _token: Optional[ContextVar] = PrivateAttr(None)
+            _details: dict = PrivateAttr(default_factory=dict)
+            _cache = {}
+            _reset_fields: ClassVar[set[str]] = set()
+            model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
+            name: str = "x"
+            level: int = 1
+
+        class Narrow(Context):
+            level: ClassVar[int] = int("3")  # no longer a field
+
+        @dataclass
+        class Window:
+            registry: ClassVar[dict] = dict(a=1)
+            days: int = 1
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.ctx import Context, Narrow, Window
+
+        @flow
+        def f(c: Context, n: Narrow, w: Window): ...
+    '''})
+    assert notes == () and ours == theirs
+    assert set(theirs["definitions"]["Narrow"]["properties"]) == {"name"}

@@ -349,6 +349,20 @@ class Namespace:
                 if node.name in _SCHEMA_HOOKS or is_enum and node.name == "__init__":
                     raise Unsafe(f"{node.name} may change the schema")
                 continue  # validators, properties, helpers: they do not change the (validation) schema
+            if self._never_runs(node):
+                continue
+            named = node.target if isinstance(node, ast.AnnAssign) else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            name = named.id if isinstance(named, ast.Name) else ""
+            if name.startswith("__") and (name in _SCHEMA_HOOKS or name.startswith(("__pydantic", "__get_pydantic"))):
+                raise Unsafe(f"{name} may change the schema")
+            if is_model and _private(name, node):
+                continue  # a private attribute (or a dunder pydantic ignores): never in the schema
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple and (
+                    (is_model or decorators) and name != "model_config" and self._class_var(node.annotation)):
+                # not a field, whatever its type and value: said to pydantic / dataclasses as a bare ClassVar
+                annotations[name] = typing.ClassVar
+                continue
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
                 annotation = self.annotation(ast.unparse(node.annotation))
                 if annotation is inspect.Parameter.empty:
@@ -377,6 +391,30 @@ class Namespace:
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
             raise Unsafe("a model naming what is not known")
         return cls
+
+    def _never_runs(self, node: ast.stmt) -> bool:
+        """`if TYPE_CHECKING:` (no else) in a class body: for type checkers only, the class never has it."""
+        if not isinstance(node, ast.If) or node.orelse or not (
+                isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                or isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING"):
+            return False
+        try:
+            return self._lookup(node.test) is False
+        except Unsafe:
+            return False
+
+    def _class_var(self, annotation: ast.expr) -> bool:
+        """`ClassVar[...]` (or a bare ClassVar) naming typing's: a class attribute, never a field."""
+        import typing
+
+        import typing_extensions
+
+        head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+        try:
+            found = self._lookup(head)
+        except Unsafe:
+            return False
+        return found is typing.ClassVar or found is typing_extensions.ClassVar
 
     def _enum_method(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
         """Two methods an Enum may define that decide its values, recognised by their exact shape (context.py
@@ -450,6 +488,16 @@ class Namespace:
                 raise Unsafe("base")
             return value
         return self._lookup(node)
+
+
+def _private(name: str, node: ast.stmt) -> bool:
+    """A model's `_x: T = ...` / `_x = ...` (a private attribute) or `__x__: T` (no value): pydantic keeps neither
+    as a field, so neither is in the schema. A dunder with a value is not skipped (it may be a hook)."""
+    if not name.startswith("_"):
+        return False
+    if name.startswith("__"):
+        return isinstance(node, ast.AnnAssign) and node.value is None
+    return isinstance(node, (ast.AnnAssign, ast.Assign))
 
 
 def _unread_factory() -> Any:
