@@ -423,3 +423,42 @@ def test_private_attributes_class_vars_and_type_checking_blocks_are_prefects_sch
     '''})
     assert notes == () and ours == theirs
     assert set(theirs["definitions"]["Narrow"]["properties"]) == {"name"}
+
+
+def test_a_plain_mixin_of_fields_under_a_model_is_prefects_schema(tmp_path):
+    # prefect's filters: `class FlowFilter(PrefectBaseModel, OperatorMixin)`, the mixin a plain class of fields
+    files = {"lib/filters.py": '''
+        from enum import Enum
+        from pydantic import BaseModel, Field
+
+        class Operator(str, Enum):
+            and_ = "and_"
+            or_ = "or_"
+
+        class OperatorMixin:
+            """Combines criteria with an operator"""
+            operator: Operator = Field(default=Operator.and_, description="how to combine")
+
+            def describe(self) -> str:
+                return self.operator.value
+
+        class FlowFilter(BaseModel, OperatorMixin):
+            name: str = "x"
+
+        class Shadowed(BaseModel, OperatorMixin):
+            describe: str
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.filters import FlowFilter
+
+        @flow
+        def f(flt: FlowFilter): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["FlowFilter"]["properties"]["operator"]["description"] == "how to combine"
+    # a field named as one of the mixin's methods (left out here): not guessed
+    files["flows/f.py"] = files["flows/f.py"].replace("FlowFilter", "Shadowed")
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).encode(),
+                         lambda paths: {p: textwrap.dedent(files[p]).encode() for p in paths if p in files})
+    assert parameter_schema(spec)["properties"]["flt"] == {"position": 0, "title": "flt"}

@@ -66,6 +66,9 @@ class Namespace:
     def __init__(self, imports: tuple[tuple[str, str, str | None], ...], context: tuple[Declared, ...]) -> None:
         self.built: set[int] = set()  # ids of the classes built here: they may be called for a default
         self._alive: list[type] = []  # ...and the classes themselves, so no id is reused while this lives
+        # plain classes of fields only (`class OperatorMixin:` with `operator: Op = Field(...)`), a base of models:
+        # pydantic takes their annotated fields; id -> the names of their methods (left out here)
+        self._mixins: dict[int, frozenset[str]] = {}
         # per module (repository path; "" the flow's file): its names, and its module-level values
         self._scopes: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.names, self.values = self._scope("")
@@ -267,7 +270,10 @@ class Namespace:
             except Exception:  # noqa: BLE001 - Unsafe, or the library refused the declaration: unknown
                 return
             self.names[stmt.name] = cls
-            self._mark(cls)
+            if id(cls) in self._mixins:
+                self._alive.append(cls)  # a base of models only: never called, its members never read
+            else:
+                self._mark(cls)
             return
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
         names = [t.id for t in targets]  # flows.py hands over Name targets only
@@ -323,10 +329,11 @@ class Namespace:
         is_dict = any(b is typing.TypedDict or b is typing_extensions.TypedDict or typing.is_typeddict(b)
                       for b in bases)
         is_tuple = any(b is typing.NamedTuple for b in bases)
-        if not (is_enum or is_model or is_dict or is_tuple or decorators and not bases):
+        is_mixin = not (bases or kwds or decorators or is_enum or is_model or is_dict or is_tuple)
+        if not (is_enum or is_model or is_dict or is_tuple or is_mixin or decorators and not bases):
             raise Unsafe("not a model, dataclass, Enum, TypedDict or NamedTuple")
         for b in bases:
-            allowed = (id(b) in self.built or b is abc.ABC or b in (str, int, float) or b is typing.TypedDict
+            allowed = (id(b) in self.built or is_model and id(b) in self._mixins or b is abc.ABC or b in (str, int, float) or b is typing.TypedDict
                        or b is typing_extensions.TypedDict or b is typing.NamedTuple
                        or b in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag)
                        or self._pydantic_own(b))
@@ -337,11 +344,13 @@ class Namespace:
                                 "__doc__": ast.get_docstring(stmt, clean=False)}
         annotations: dict[str, Any] = {}
         values: dict[str, Any] = {}
+        methods: set[str] = set()
         for i, node in enumerate(stmt.body):
             if i == 0 and body["__doc__"] is not None or isinstance(node, ast.Pass) or (
                     isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is ...):
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.add(node.name)
                 known = self._enum_method(node) if is_enum else None
                 if known is not None:
                     body[node.name] = known
@@ -379,6 +388,11 @@ class Namespace:
                 raise Unsafe("a statement outside the subset")
         if is_dict and values:
             raise Unsafe("TypedDict with values")
+        if is_mixin and (set(values) - set(annotations) or any(n.startswith("__") for n in annotations)):
+            raise Unsafe("a mixin with class attributes")
+        for b in bases:  # a mixin's method a field of this model names would be the field's default
+            if id(b) in self._mixins and self._mixins[id(b)] & set(annotations):
+                raise Unsafe("a field named as a mixin's method")
         body["__annotations__"] = annotations
 
         def fill(namespace: dict[str, Any]) -> None:
@@ -386,6 +400,8 @@ class Namespace:
                 namespace[key] = item  # one by one: Enum's namespace records members in __setitem__
 
         cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
+        if is_mixin:
+            self._mixins[id(cls)] = frozenset(methods)
         for decorate in reversed(decorators):
             cls = decorate(cls)
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
