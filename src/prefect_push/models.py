@@ -7,8 +7,11 @@ flows.py hands over the source of the module-level definitions a signature names
 - classes: pydantic models, dataclasses, Enums (str/int too), TypedDicts and NamedTuples, built with
   types.new_class from their declared fields only (annotation, default, Field(...)/field(...) with literal
   arguments, model_config). The class body never runs: methods are left out (validators don't change the
-  schema), and a class with anything that could change its schema (a metaclass, a __get_pydantic_json_schema__,
-  an unknown decorator or base, a statement outside the subset) is not built at all.
+  schema; an Enum's name-returning _generate_next_value_ and auto() helper are recognised by shape), a model's
+  private attributes, ClassVars and `if TYPE_CHECKING:` blocks are skipped (never fields), a default_factory
+  not known is a stand-in that refuses to run, and a class with anything that could change its schema (a
+  metaclass, a __get_pydantic_json_schema__, an unknown decorator or base, a statement outside the subset) is not
+  built at all. Bases: pydantic/enum/typing's own, abc.ABC, classes built here, plain mixins of fields.
 What is not built stays unknown, and the parameter falls back to untyped / None as Prefect's own reader does.
 """
 from __future__ import annotations
