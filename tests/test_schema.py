@@ -462,3 +462,47 @@ def test_a_plain_mixin_of_fields_under_a_model_is_prefects_schema(tmp_path):
     (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).encode(),
                          lambda paths: {p: textwrap.dedent(files[p]).encode() for p in paths if p in files})
     assert parameter_schema(spec)["properties"]["flt"] == {"position": 0, "title": "flt"}
+
+
+WRAPPED = '''
+    import functools
+    from prefect import flow
+
+    def notify(fn):
+        """Says when it is done."""
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            print("start")
+            return fn(*args, **kwargs)
+        return inner
+
+    @flow
+    @notify
+    def f(day: str, limit: int = 10, dry_run: bool = False):
+        """Loads a day.
+
+        Args:
+            day: which day
+        """
+'''
+
+
+def test_a_functools_wraps_decorator_below_flow_keeps_the_def_signature_as_prefect_sees_it(tmp_path):
+    # inspect.signature follows __wrapped__: Prefect's flow has the def's own parameters and docstring
+    ours, theirs, notes = against_prefect(tmp_path, {"flows/f.py": WRAPPED})
+    assert notes == () and ours == theirs
+    assert theirs["properties"]["limit"]["default"] == 10 and theirs["properties"]["day"]["description"] == "which day"
+
+
+@pytest.mark.parametrize("change", [
+    ("@functools.wraps(fn)\n        ", ""),  # no wraps: Prefect sees *args, **kwargs
+    ("        return inner", "        inner.__signature__ = None\n        return inner"),  # more than the shape
+    ("return fn(*args, **kwargs)\n        return inner", "return fn(*args, **kwargs)\n        return print"),
+])
+def test_any_other_decorator_below_flow_still_falls_back(tmp_path, change):
+    source = WRAPPED.replace(*change)
+    assert source != WRAPPED
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(source).encode())
+    from prefect_push.schema import checked
+
+    assert any("below @flow" in n for n in checked(spec).notes)
