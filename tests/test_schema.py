@@ -506,3 +506,14 @@ def test_any_other_decorator_below_flow_still_falls_back(tmp_path, change):
     from prefect_push.schema import checked
 
     assert any("below @flow" in n for n in checked(spec).notes)
+
+
+def test_a_leading_underscore_parameter_under_a_decorator_below_flow_falls_back_without_a_crash():
+    # found by tests/test_real_code.py on pydantic/dataclasses.py: `@dataclass_transform` over `def dataclass(_cls=None)`
+    from prefect_push.schema import checked
+
+    (spec,) = read_flows("flows/f.py", b"from prefect import flow\nfrom x import deco\n\n@flow\n@deco\n"
+                                       b"def f(_cls=None, *, n: int = 1): ...\n")
+    got = checked(spec)
+    assert any("below @flow" in n for n in got.notes)
+    assert got.schema["properties"]["n"]["default"] == 1 and "_cls" not in got.schema["properties"]
