@@ -121,7 +121,6 @@ def test_a_model_from_a_repository_module_is_read_at_the_same_commit():
 
 
 @pytest.mark.parametrize("declaration", [
-    "class Job(BaseModel):\n    x: int = Field(default_factory=make)\n",  # a factory that would run user code
     "class Job(Base):\n    x: int = 1\n",  # a base class from an unknown place
     "@register\nclass Job(BaseModel):\n    x: int = 1\n",  # a decorator that may replace the class
     "class Job(BaseModel):\n    x: int = make()\n",  # a default computed by a call
@@ -242,3 +241,279 @@ def test_a_parameter_named_with_a_leading_underscore_is_one_line_not_a_crash():
 
     bad = read_flows("flows/f.py", b"from prefect import flow\n\n@flow\ndef f(x: int, _cache: dict = None): ...\n")
     assert isinstance(bad, BadFlow) and bad.line == 4 and "'_cache'" in bad.message, bad
+
+
+# Prefect's side: the flow imported as `prefect deploy` imports it, and its parameter schema as deploy sends it
+PREFECT_SIDE = r"""
+import json, sys
+from prefect.flows import load_flow_from_entrypoint
+from prefect.utilities.callables import parameter_schema
+
+flow = load_flow_from_entrypoint(sys.argv[1], use_placeholder_flow=False)
+print(json.dumps(parameter_schema(flow).model_dump(mode="json", exclude_unset=True)))
+"""
+
+
+def against_prefect(tmp_path: Path, files: dict[str, str], flow: str = "flows/f.py") -> tuple[dict, dict, tuple]:
+    """(prefect-push's schema, Prefect's own importing the files, prefect-push's fallback notes)."""
+    import subprocess
+
+    from prefect_push.schema import checked
+
+    files = {p: textwrap.dedent(s) for p, s in files.items()}
+    for p, s in files.items():
+        (tmp_path / p).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / p).write_text(s)
+    proc = subprocess.run([sys.executable, "-c", PREFECT_SIDE, f"{flow}:f"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    read = lambda paths: {p: files[p].encode() for p in paths if p in files}  # noqa: E731
+    (spec,) = read_flows(flow, files[flow].encode(), read)
+    got = checked(spec)
+    return got.schema, json.loads(proc.stdout.splitlines()[-1]), got.notes
+
+
+def test_an_abc_base_and_a_descriptor_base_in_ignored_types_are_prefects_schema(tmp_path):
+    # prefect's own server models: PrefectBaseModel's config ignores a descriptor base (an ABC), and many models
+    # derive from (PrefectBaseModel, abc.ABC)
+    ours, theirs, notes = against_prefect(tmp_path, {"lib/bases.py": '''
+        import abc
+        from abc import ABC, abstractmethod
+        from pydantic import BaseModel, ConfigDict, Field
+
+        class DescriptorBase(ABC):
+            @abstractmethod
+            def __get__(self, instance, owner=None): ...
+
+        class Base(BaseModel):
+            model_config = ConfigDict(extra="forbid", ignored_types=(DescriptorBase,))
+
+        class Action(Base, abc.ABC):
+            """Something to do."""
+            name: str = Field("x", max_length=5)
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.bases import Action
+
+        @flow
+        def f(a: Action): ...
+    '''})
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["Action"]["additionalProperties"] is False
+
+
+def test_an_enum_whose_auto_values_are_the_names_is_prefects_schema(tmp_path):
+    # prefect's AutoEnum: `_generate_next_value_` returns the name and `auto()` is enum.auto(); a StateType-like
+    # subclass declares its members with AutoEnum.auto()
+    files = {"lib/enums.py": '''
+        from enum import Enum, auto
+
+        class AutoEnum(str, Enum):
+            @staticmethod
+            def _generate_next_value_(name: str, *_: object, **__: object) -> str:
+                return name
+
+            @staticmethod
+            def auto() -> str:
+                """enum.auto() without a second import"""
+                return auto()
+
+            def __repr__(self) -> str:
+                return f"{type(self).__name__}.{self.value}"
+
+        class StateType(AutoEnum):
+            """Enumeration of state types."""
+            SCHEDULED = AutoEnum.auto()
+            RUNNING = auto()
+            LATE = "late"
+
+        class Lower(str, Enum):
+            def _generate_next_value_(name, start, count, last_values):
+                return name.lower()
+            A = auto()
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.enums import StateType
+
+        @flow
+        def f(state: StateType = StateType.RUNNING): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["StateType"]["enum"] == ["SCHEDULED", "RUNNING", "late"]
+    # any other _generate_next_value_ is not guessed: untyped, said
+    files["flows/f.py"] = files["flows/f.py"].replace("StateType", "Lower").replace("Lower.RUNNING", "None")
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes and ours["properties"]["state"] == {"default": None, "position": 0, "title": "state"}
+
+
+def test_a_default_factory_of_the_files_own_is_never_run_and_the_model_is_prefects_schema(tmp_path):
+    # pydantic writes no default for a default_factory: the model's schema does not depend on it, so it is typed;
+    # an instance of it as a parameter's default would run the factory: that default is refused, and said
+    ran = tmp_path / "ran"
+    files = {"flows/f.py": f'''
+        from uuid import uuid4, UUID
+        from dataclasses import dataclass, field
+        from pydantic import BaseModel, Field
+        from prefect import flow
+
+        def make():
+            open({str(ran)!r}, "w")
+            return []
+
+        class Job(BaseModel):
+            id: UUID = Field(default_factory=uuid4)
+            x: list = Field(default_factory=make)
+            y: list = Field(default_factory=lambda: make())
+
+        @dataclass
+        class Window:
+            z: list = field(default_factory=make)
+
+        @flow
+        def f(job: Job, window: Window): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs and "Job" in theirs["definitions"]
+    ran.unlink(missing_ok=True)  # Prefect's side ran nothing either, but be sure ours is checked alone
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).replace(
+        "window: Window", "window: Window = Window(), job2: Job = Job()").encode())
+    from prefect_push.schema import checked
+
+    got = checked(spec)
+    assert not ran.exists()
+    assert [n.split("=")[0] for n in got.notes] == ["window", "job2"]
+    assert got.schema["definitions"]["Job"] == theirs["definitions"]["Job"]
+
+
+def test_private_attributes_class_vars_and_type_checking_blocks_are_prefects_schema(tmp_path):
+    # prefect's ContextModel, PrefectBaseModel and server Action: none of these is a field, whatever it holds
+    ours, theirs, notes = against_prefect(tmp_path, {"lib/ctx.py": '''
+        from contextvars import ContextVar
+        from typing import TYPE_CHECKING, Any, ClassVar, Optional
+        from pydantic import BaseModel, ConfigDict, PrivateAttr
+        from dataclasses import dataclass
+
+        class Context(BaseModel):
+            if TYPE_CHECKING:
+                def __init__(self, **kwargs: Any) -> None: ...
+
+            __var__: ClassVar[ContextVar[Any]]
+            _token: Optional[ContextVar] = PrivateAttr(None)
+            _details: dict = PrivateAttr(default_factory=dict)
+            _cache = {}
+            _reset_fields: ClassVar[set[str]] = set()
+            model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
+            name: str = "x"
+            level: int = 1
+
+        class Narrow(Context):
+            level: ClassVar[int] = int("3")  # no longer a field
+
+        @dataclass
+        class Window:
+            registry: ClassVar[dict] = dict(a=1)
+            days: int = 1
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.ctx import Context, Narrow, Window
+
+        @flow
+        def f(c: Context, n: Narrow, w: Window): ...
+    '''})
+    assert notes == () and ours == theirs
+    assert set(theirs["definitions"]["Narrow"]["properties"]) == {"name"}
+
+
+def test_a_plain_mixin_of_fields_under_a_model_is_prefects_schema(tmp_path):
+    # prefect's filters: `class FlowFilter(PrefectBaseModel, OperatorMixin)`, the mixin a plain class of fields
+    files = {"lib/filters.py": '''
+        from enum import Enum
+        from pydantic import BaseModel, Field
+
+        class Operator(str, Enum):
+            and_ = "and_"
+            or_ = "or_"
+
+        class OperatorMixin:
+            """Combines criteria with an operator"""
+            operator: Operator = Field(default=Operator.and_, description="how to combine")
+
+            def describe(self) -> str:
+                return self.operator.value
+
+        class FlowFilter(BaseModel, OperatorMixin):
+            name: str = "x"
+
+        class Shadowed(BaseModel, OperatorMixin):
+            describe: str
+    ''', "flows/f.py": '''
+        from prefect import flow
+        from lib.filters import FlowFilter
+
+        @flow
+        def f(flt: FlowFilter): ...
+    '''}
+    ours, theirs, notes = against_prefect(tmp_path, files)
+    assert notes == () and ours == theirs
+    assert theirs["definitions"]["FlowFilter"]["properties"]["operator"]["description"] == "how to combine"
+    # a field named as one of the mixin's methods (left out here): not guessed
+    files["flows/f.py"] = files["flows/f.py"].replace("FlowFilter", "Shadowed")
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).encode(),
+                         lambda paths: {p: textwrap.dedent(files[p]).encode() for p in paths if p in files})
+    assert parameter_schema(spec)["properties"]["flt"] == {"position": 0, "title": "flt"}
+
+
+WRAPPED = '''
+    import functools
+    from prefect import flow
+
+    def notify(fn):
+        """Says when it is done."""
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            print("start")
+            return fn(*args, **kwargs)
+        return inner
+
+    @flow
+    @notify
+    def f(day: str, limit: int = 10, dry_run: bool = False):
+        """Loads a day.
+
+        Args:
+            day: which day
+        """
+'''
+
+
+def test_a_functools_wraps_decorator_below_flow_keeps_the_def_signature_as_prefect_sees_it(tmp_path):
+    # inspect.signature follows __wrapped__: Prefect's flow has the def's own parameters and docstring
+    ours, theirs, notes = against_prefect(tmp_path, {"flows/f.py": WRAPPED})
+    assert notes == () and ours == theirs
+    assert theirs["properties"]["limit"]["default"] == 10 and theirs["properties"]["day"]["description"] == "which day"
+
+
+@pytest.mark.parametrize("change", [
+    ("@functools.wraps(fn)\n        ", ""),  # no wraps: Prefect sees *args, **kwargs
+    ("        return inner", "        inner.__signature__ = None\n        return inner"),  # more than the shape
+    ("return fn(*args, **kwargs)\n        return inner", "return fn(*args, **kwargs)\n        return print"),
+])
+def test_any_other_decorator_below_flow_still_falls_back(tmp_path, change):
+    source = WRAPPED.replace(*change)
+    assert source != WRAPPED
+    (spec,) = read_flows("flows/f.py", textwrap.dedent(source).encode())
+    from prefect_push.schema import checked
+
+    assert any("below @flow" in n for n in checked(spec).notes)
+
+
+def test_a_leading_underscore_parameter_under_a_decorator_below_flow_falls_back_without_a_crash():
+    # found by tests/test_real_code.py on pydantic/dataclasses.py: `@dataclass_transform` over `def dataclass(_cls=None)`
+    from prefect_push.schema import checked
+
+    (spec,) = read_flows("flows/f.py", b"from prefect import flow\nfrom x import deco\n\n@flow\n@deco\n"
+                                       b"def f(_cls=None, *, n: int = 1): ...\n")
+    got = checked(spec)
+    assert any("below @flow" in n for n in got.notes)
+    assert got.schema["properties"]["n"]["default"] == 1 and "_cls" not in got.schema["properties"]

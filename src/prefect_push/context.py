@@ -135,13 +135,17 @@ class Context:
 
 
 def _source(stmt: ast.stmt) -> str:
-    """The statement as source, a class's method bodies left out: they never count (their names do)."""
+    """The statement as source, a class's method bodies left out: they never count (their names do). A body
+    that is one `return` is kept: models.py recognises a few such methods by their shape (an Enum's
+    `_generate_next_value_` that returns the name), and runs none."""
     if not isinstance(stmt, ast.ClassDef):
         return ast.unparse(stmt)
     body = [copy.copy(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n for n in stmt.body]
     for n in body:
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            n.body = [ast.Expr(ast.Constant(...))]
+            code = n.body[1:] if ast.get_docstring(n, clean=False) is not None else n.body
+            one_return = len(code) == 1 and isinstance(code[0], ast.Return)
+            n.body = code if one_return else [ast.Expr(ast.Constant(...))]
     shallow = copy.copy(stmt)
     shallow.body = body
     return ast.unparse(shallow)

@@ -160,7 +160,7 @@ def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found],
             return BadFlow(path, line, f"parameter {hidden!r} of {node.name}(): Prefect cannot make a flow of a "
                                        "function with a parameter named with a leading '_'; rename it")
         below = _below_flow(node, deco)
-        if below is not None:
+        if below is not None and not _only_wraps(tree, node, deco, imports, constants.bindings):
             # Prefect builds the flow from what that decorator returns, which may take other parameters
             said = ast.unparse(below.func if isinstance(below, ast.Call) else below)
             flows.append(_untyped(spec, node, Fallback(below.lineno, f"the decorator @{said} below @flow may "
@@ -181,6 +181,50 @@ def _below_flow(node: ast.FunctionDef | ast.AsyncFunctionDef, deco: ast.expr) ->
     decorators = node.decorator_list
     below = decorators[decorators.index(deco) + 1:] if deco in decorators else decorators  # `etl = flow(run)`
     return below[0] if below else None
+
+
+def _only_wraps(tree: ast.Module, node: ast.FunctionDef | ast.AsyncFunctionDef, deco: ast.expr,
+                imports: tuple[tuple[str, str, str | None], ...], bindings: Any) -> bool:
+    """Every decorator below @flow is a plain functools.wraps wrapper defined earlier in this file, bound once:
+
+        def deco(fn):
+            @functools.wraps(fn)
+            def inner(*args, **kwargs): ...
+            return inner
+
+    inspect.signature, which Prefect reads, follows __wrapped__ to the decorated def, and wraps copies its name,
+    docstring and annotations: Prefect sees the def's own signature. Any other shape is not guessed."""
+    decorators = node.decorator_list
+    below = decorators[decorators.index(deco) + 1:] if deco in decorators else decorators
+    defs = {d.name: d for d in tree.body if isinstance(d, ast.FunctionDef) and d.lineno < node.lineno}
+    wraps_names = {("functools", "wraps")} if ("functools", "functools", None) in imports else set()
+    wraps_names |= {(b,) for b, m, a in imports if m == "functools" and a == "wraps"}
+    for d in below:
+        wrapper = defs.get(d.id) if isinstance(d, ast.Name) and bindings[d.id] == 1 else None
+        if wrapper is None or not _is_wraps_wrapper(wrapper, wraps_names):
+            return False
+    return True
+
+
+def _is_wraps_wrapper(outer: ast.FunctionDef, wraps_names: set[tuple[str, ...]]) -> bool:
+    args = outer.args
+    if outer.decorator_list or len(args.args) != 1 or args.posonlyargs or args.kwonlyargs or args.vararg or (
+            args.kwarg or args.defaults):
+        return False
+    body = outer.body[1:] if ast.get_docstring(outer, clean=False) is not None else outer.body
+    if len(body) != 2 or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    inner, ret = body
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Name) and ret.value.id == inner.name):
+        return False
+    if len(inner.decorator_list) != 1 or not isinstance(inner.decorator_list[0], ast.Call):
+        return False
+    call = inner.decorator_list[0]
+    func = call.func
+    dotted = (func.value.id, func.attr) if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else (
+        (func.id,) if isinstance(func, ast.Name) else None)
+    return dotted in wraps_names and not call.keywords and len(call.args) == 1 and isinstance(
+        call.args[0], ast.Name) and call.args[0].id == args.args[0].arg
 
 
 def _untyped(spec: FlowSpec, node: ast.FunctionDef | ast.AsyncFunctionDef, why: Fallback,

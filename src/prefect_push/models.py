@@ -7,8 +7,11 @@ flows.py hands over the source of the module-level definitions a signature names
 - classes: pydantic models, dataclasses, Enums (str/int too), TypedDicts and NamedTuples, built with
   types.new_class from their declared fields only (annotation, default, Field(...)/field(...) with literal
   arguments, model_config). The class body never runs: methods are left out (validators don't change the
-  schema), and a class with anything that could change its schema (a metaclass, a __get_pydantic_json_schema__,
-  an unknown decorator or base, a statement outside the subset) is not built at all.
+  schema; an Enum's name-returning _generate_next_value_ and auto() helper are recognised by shape), a model's
+  private attributes, ClassVars and `if TYPE_CHECKING:` blocks are skipped (never fields), a default_factory
+  not known is a stand-in that refuses to run, and a class with anything that could change its schema (a
+  metaclass, a __get_pydantic_json_schema__, an unknown decorator or base, a statement outside the subset) is not
+  built at all. Bases: pydantic/enum/typing's own, abc.ABC, classes built here, plain mixins of fields.
 What is not built stays unknown, and the parameter falls back to untyped / None as Prefect's own reader does.
 """
 from __future__ import annotations
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 SAFE_MODULES = frozenset({
     "typing", "typing_extensions", "datetime", "decimal", "uuid", "pathlib", "enum", "collections",
     "collections.abc", "ipaddress", "numbers", "fractions", "pydantic", "pydantic.dataclasses", "dataclasses",
-    "annotated_types",
+    "annotated_types", "abc",
 })
 # methods that change what a class's schema is: a class defining one is not built
 _SCHEMA_HOOKS = frozenset({"__get_pydantic_json_schema__", "__get_pydantic_core_schema__", "model_json_schema",
@@ -66,6 +69,9 @@ class Namespace:
     def __init__(self, imports: tuple[tuple[str, str, str | None], ...], context: tuple[Declared, ...]) -> None:
         self.built: set[int] = set()  # ids of the classes built here: they may be called for a default
         self._alive: list[type] = []  # ...and the classes themselves, so no id is reused while this lives
+        # plain classes of fields only (`class OperatorMixin:` with `operator: Op = Field(...)`), a base of models:
+        # pydantic takes their annotated fields; id -> the names of their methods (left out here)
+        self._mixins: dict[int, frozenset[str]] = {}
         # per module (repository path; "" the flow's file): its names, and its module-level values
         self._scopes: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.names, self.values = self._scope("")
@@ -132,12 +138,13 @@ class Namespace:
 
         import pydantic
 
-        if func is enum.auto and not node.args and not node.keywords:
+        if (func is enum.auto or func is _auto) and not node.args and not node.keywords:
             return enum.auto()
         if func is pydantic.ConfigDict:
             if node.args:
                 raise Unsafe("ConfigDict takes keywords")
-            return pydantic.ConfigDict(**{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+            return pydantic.ConfigDict(**{k.arg: self._ignored_types(k.value) if k.arg == "ignored_types"  # type: ignore[misc]
+                                          else sub(k.value) for k in node.keywords})
         if func is not pydantic.Field and func is not dataclasses.field:
             return None
         if len(node.args) > (1 if func is pydantic.Field else 0):
@@ -151,16 +158,48 @@ class Namespace:
             kwargs["default"] = sub(node.args[0])
         return func(**kwargs)
 
+    def _ignored_types(self, node: ast.expr) -> tuple[type, ...]:
+        """ConfigDict(ignored_types=(Descriptor, ...)): pydantic skips a class attribute whose value is an instance
+        of one of them, and a private `_x: Descriptor` annotation. A class built here has no class attribute but
+        its fields and model_config, and private attributes are not in the schema: ignored_types never changes
+        the schema of what is built here. A type not known here stands as a fresh class nothing is an instance of
+        (what it is, unread, does not matter)."""
+        if not isinstance(node, (ast.Tuple, ast.List)):
+            raise Unsafe("ignored_types")
+        out: list[type] = []
+        for element in node.elts:
+            try:
+                found = self._lookup(element)
+            except Unsafe:
+                found = types.new_class("Unread", ())
+            if not isinstance(found, type):
+                raise Unsafe("ignored_types holds what is not a class")
+            out.append(found)
+        return tuple(out)
+
     def _factory(self, node: ast.expr) -> Callable[[], Any]:
-        """default_factory: a builtin container, a class built here, or a lambda of a literal."""
+        """default_factory: a builtin container, a class built here, or a lambda of a literal. Any other name,
+        attribute or lambda (uuid4, a function of the file) stands as _unread_factory: the schema never calls a
+        factory (pydantic writes no default for it), and a default that would (an instance of the class) is
+        refused when it does."""
         if isinstance(node, ast.Lambda) and not (node.args.args or node.args.vararg or node.args.kwonlyargs
                                                  or node.args.kwarg or node.args.posonlyargs):
-            made = self.value(node.body)
+            try:
+                made = self.value(node.body)
+            except Unsafe:
+                return _unread_factory
             return lambda: copy.deepcopy(made)
-        func = self._lookup(node)
+        if isinstance(node, ast.Lambda):
+            return _unread_factory
+        try:
+            func = self._lookup(node)
+        except Unsafe:
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                return _unread_factory
+            raise
         if any(func is f for f in _FACTORIES) or id(func) in self.built:
             return func
-        raise Unsafe("default_factory")
+        return _unread_factory
 
     def _lookup(self, node: ast.expr) -> Any:
         """A dotted name: a name bound here, an attribute of a safe module, a member of a class built here."""
@@ -234,7 +273,10 @@ class Namespace:
             except Exception:  # noqa: BLE001 - Unsafe, or the library refused the declaration: unknown
                 return
             self.names[stmt.name] = cls
-            self._mark(cls)
+            if id(cls) in self._mixins:
+                self._alive.append(cls)  # a base of models only: never called, its members never read
+            else:
+                self._mark(cls)
             return
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
         names = [t.id for t in targets]  # flows.py hands over Name targets only
@@ -256,6 +298,7 @@ class Namespace:
                 self.names[n] = alias
 
     def _build(self, stmt: ast.ClassDef) -> type:
+        import abc
         import dataclasses
         import enum
         import typing
@@ -289,10 +332,11 @@ class Namespace:
         is_dict = any(b is typing.TypedDict or b is typing_extensions.TypedDict or typing.is_typeddict(b)
                       for b in bases)
         is_tuple = any(b is typing.NamedTuple for b in bases)
-        if not (is_enum or is_model or is_dict or is_tuple or decorators and not bases):
+        is_mixin = not (bases or kwds or decorators or is_enum or is_model or is_dict or is_tuple)
+        if not (is_enum or is_model or is_dict or is_tuple or is_mixin or decorators and not bases):
             raise Unsafe("not a model, dataclass, Enum, TypedDict or NamedTuple")
         for b in bases:
-            allowed = (id(b) in self.built or b in (str, int, float) or b is typing.TypedDict
+            allowed = (id(b) in self.built or is_model and id(b) in self._mixins or b is abc.ABC or b in (str, int, float) or b is typing.TypedDict
                        or b is typing_extensions.TypedDict or b is typing.NamedTuple
                        or b in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag)
                        or self._pydantic_own(b))
@@ -303,14 +347,34 @@ class Namespace:
                                 "__doc__": ast.get_docstring(stmt, clean=False)}
         annotations: dict[str, Any] = {}
         values: dict[str, Any] = {}
+        methods: set[str] = set()
         for i, node in enumerate(stmt.body):
             if i == 0 and body["__doc__"] is not None or isinstance(node, ast.Pass) or (
                     isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is ...):
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.add(node.name)
+                known = self._enum_method(node) if is_enum else None
+                if known is not None:
+                    body[node.name] = known
+                    continue
                 if node.name in _SCHEMA_HOOKS or is_enum and node.name == "__init__":
                     raise Unsafe(f"{node.name} may change the schema")
                 continue  # validators, properties, helpers: they do not change the (validation) schema
+            if self._never_runs(node):
+                continue
+            named = node.target if isinstance(node, ast.AnnAssign) else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            name = named.id if isinstance(named, ast.Name) else ""
+            if name.startswith("__") and (name in _SCHEMA_HOOKS or name.startswith(("__pydantic", "__get_pydantic"))):
+                raise Unsafe(f"{name} may change the schema")
+            if is_model and _private(name, node):
+                continue  # a private attribute (or a dunder pydantic ignores): never in the schema
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple and (
+                    (is_model or decorators) and name != "model_config" and self._class_var(node.annotation)):
+                # not a field, whatever its type and value: said to pydantic / dataclasses as a bare ClassVar
+                annotations[name] = typing.ClassVar
+                continue
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
                 annotation = self.annotation(ast.unparse(node.annotation))
                 if annotation is inspect.Parameter.empty:
@@ -327,6 +391,11 @@ class Namespace:
                 raise Unsafe("a statement outside the subset")
         if is_dict and values:
             raise Unsafe("TypedDict with values")
+        if is_mixin and (set(values) - set(annotations) or any(n.startswith("__") for n in annotations)):
+            raise Unsafe("a mixin with class attributes")
+        for b in bases:  # a mixin's method a field of this model names would be the field's default
+            if id(b) in self._mixins and self._mixins[id(b)] & set(annotations):
+                raise Unsafe("a field named as a mixin's method")
         body["__annotations__"] = annotations
 
         def fill(namespace: dict[str, Any]) -> None:
@@ -334,11 +403,62 @@ class Namespace:
                 namespace[key] = item  # one by one: Enum's namespace records members in __setitem__
 
         cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
+        if is_mixin:
+            self._mixins[id(cls)] = frozenset(methods)
         for decorate in reversed(decorators):
             cls = decorate(cls)
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
             raise Unsafe("a model naming what is not known")
         return cls
+
+    def _never_runs(self, node: ast.stmt) -> bool:
+        """`if TYPE_CHECKING:` (no else) in a class body: for type checkers only, the class never has it."""
+        if not isinstance(node, ast.If) or node.orelse or not (
+                isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                or isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING"):
+            return False
+        try:
+            return self._lookup(node.test) is False
+        except Unsafe:
+            return False
+
+    def _class_var(self, annotation: ast.expr) -> bool:
+        """`ClassVar[...]` (or a bare ClassVar) naming typing's: a class attribute, never a field."""
+        import typing
+
+        import typing_extensions
+
+        head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+        try:
+            found = self._lookup(head)
+        except Unsafe:
+            return False
+        return found is typing.ClassVar or found is typing_extensions.ClassVar
+
+    def _enum_method(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+        """Two methods an Enum may define that decide its values, recognised by their exact shape (context.py
+        keeps a one-`return` body) and replaced by ours, never run: `_generate_next_value_(name, ...)` that
+        returns `name` (auto() is the member's name), and a no-argument `auto()` that returns enum.auto()
+        (prefect's AutoEnum). None for any other method."""
+        import enum
+
+        args = node.args
+        static = [d for d in node.decorator_list if isinstance(d, ast.Name) and d.id == "staticmethod"]
+        if isinstance(node, ast.AsyncFunctionDef) or len(static) != len(node.decorator_list) or not node.body or not (
+                isinstance(node.body[-1], ast.Return)) or args.posonlyargs or args.kwonlyargs or args.defaults:
+            return None
+        returned = node.body[-1].value  # type: ignore[attr-defined]
+        if node.name == "_generate_next_value_" and args.args and isinstance(returned, ast.Name) and (
+                returned.id == args.args[0].arg):
+            return staticmethod(_name_as_value)
+        if static and not args.args and not args.vararg and not args.kwarg and isinstance(returned, ast.Call) and (
+                not returned.args and not returned.keywords):
+            try:
+                if self._lookup(returned.func) is enum.auto:
+                    return staticmethod(_auto)
+            except Unsafe:
+                return None
+        return None
 
     def _functional_enum(self, node: ast.expr) -> type | None:
         """`Color = Enum("Color", "RED GREEN")` (or a list, a dict of values): an Enum made from data."""
@@ -387,6 +507,33 @@ class Namespace:
                 raise Unsafe("base")
             return value
         return self._lookup(node)
+
+
+def _private(name: str, node: ast.stmt) -> bool:
+    """A model's `_x: T = ...` / `_x = ...` (a private attribute) or `__x__: T` (no value): pydantic keeps neither
+    as a field, so neither is in the schema. A dunder with a value is not skipped (it may be a hook)."""
+    if not name.startswith("_"):
+        return False
+    if name.startswith("__"):
+        return isinstance(node, ast.AnnAssign) and node.value is None
+    return isinstance(node, (ast.AnnAssign, ast.Assign))
+
+
+def _unread_factory() -> Any:
+    """A default_factory prefect-push does not run (see Namespace._factory)."""
+    raise Unsafe("a default_factory prefect-push does not run")
+
+
+def _name_as_value(name: str, *_: object, **__: object) -> str:
+    """An Enum's `_generate_next_value_` that returns the member's name (recognised in Namespace._enum_method)."""
+    return name
+
+
+def _auto() -> Any:
+    """An Enum's `auto()` helper that returns enum.auto() (recognised in Namespace._enum_method)."""
+    import enum
+
+    return enum.auto()
 
 
 # What an annotation may be made of to be evaluated: names, attributes, subscripts, literals and `X | Y`, plus

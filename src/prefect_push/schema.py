@@ -118,8 +118,10 @@ def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
         except Exception:  # noqa: BLE001 - None, as Prefect's reader
             return None
 
+    # a `_x` parameter is one pydantic refuses as a field: reached only when the def is not what Prefect reads
+    # (a decorator below @flow, said), so it is left out rather than crash the fallback itself
     sig = inspect.Signature([inspect.Parameter(p.name, getattr(inspect.Parameter, p.kind), default=default(p.default))
-                             for p in spec.params])
+                             for p in spec.params if not p.name.startswith("_")])
     return generate_parameter_schema(sig, parameter_docstrings(spec.docstring)).model_dump(mode="json",
                                                                                            exclude_unset=True)
 
