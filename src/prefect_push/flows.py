@@ -152,13 +152,6 @@ def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found],
                                               "which Prefect does not allow")
         doc = ast.get_docstring(node)
         spec = FlowSpec(path, entry, flow_name, line, (), doc, _literal_kwarg(deco, "description") or doc, imports)
-        every = (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
-                 *(a for a in (node.args.vararg, node.args.kwarg) if a))
-        hidden = next((a.arg for a in every if a.arg.startswith("_")), None)
-        if hidden is not None:  # a pydantic field name: Prefect's @flow raises at import, and its
-            # AST reader's schema too: `prefect deploy` fails either way
-            return BadFlow(path, line, f"parameter {hidden!r} of {node.name}(): Prefect cannot make a flow of a "
-                                       "function with a parameter named with a leading '_'; rename it")
         below = _below_flow(node, deco)
         if below is not None and not _only_wraps(tree, node, deco, imports, constants.bindings):
             # Prefect builds the flow from what that decorator returns, which may take other parameters
@@ -166,6 +159,13 @@ def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found],
             flows.append(_untyped(spec, node, Fallback(below.lineno, f"the decorator @{said} below @flow may "
                                                                      "change the signature Prefect sees"), known))
             continue
+        every = (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                 *(a for a in (node.args.vararg, node.args.kwarg) if a))
+        hidden = next((a.arg for a in every if a.arg.startswith("_")), None)
+        if hidden is not None:  # the flow's own parameter, a pydantic field name: Prefect's @flow
+            # raises at import, its reader of files it cannot import too (under a wrapper it is not the flow's)
+            return BadFlow(path, line, f"parameter {hidden!r} of {node.name}(): Prefect cannot make a flow of a "
+                                       "function with a parameter named with a leading '_'; rename it")
         try:
             flows.append(replace(spec, params=tuple(_params(node.args, known)),
                                  context=context.of(signature_nodes(node.args))))
