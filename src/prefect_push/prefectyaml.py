@@ -187,11 +187,25 @@ def _entry(item: Any, index: int, file: str, top: dict[str, Any], lines: dict, e
         raise PrefectYamlError(f"{file}:{own.get(('entrypoint',), line)}: {label}: entrypoint {entrypoint!r}: no file "
                                f"{posixpath.normpath(posixpath.join(folder, match['path']))} in this commit")
     effective = {a: _steps(item[a]) if a in item else _steps(top.get(a)) for a in ACTIONS}
+    _check_pull(effective["pull"], file, label, line, own if "pull" in item else lines)
     return Entry(
         name=name, entrypoint=entrypoint.strip(), flow_path=flow_path, function=match["function"], file=file,
         line=line, config=item, pull=effective["pull"], build=effective["build"] or [],
         push=effective["push"] or [], lines=own,
         fingerprint=fingerprint({"entry": item, **effective}))
+
+
+def _check_pull(steps: list[Any] | None, file: str, label: str, line: int, lines: dict) -> None:
+    """Pull steps as the worker will run them (pullsteps.problem): a step output must come from an earlier step,
+    as Prefect's run_steps needs (prefect-push's clone takes the id of the git_clone it replaces)."""
+    from .pullsteps import problem
+
+    if not steps:
+        return
+    found = problem(steps)
+    if found is not None:
+        index, what = found
+        raise PrefectYamlError(f"{file}:{lines.get(('pull', index), line)}: {label}: pull step {index + 1}: {what}")
 
 
 def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str], bool] | None = None) -> PrefectYaml:

@@ -567,7 +567,7 @@ class Server:
                                      message=target.message, branch=target.short,
                                      repository=target.repository, url=target.clone_url),
             entrypoint=spec.entrypoint,
-            pull_steps=[pull_step(target, config)],
+            pull_steps=pull_steps(target, config, runtime.pull),
             parameter_openapi_schema=parameter_schema(spec),
             work_pool_name=runtime.work_pool,
             work_queue_name=runtime.work_queue,
@@ -639,12 +639,13 @@ def entry_fields(r: Any, action: Action, target: Target, config: Config, *, limi
 
     spec = action.flow
     out: dict[str, Any] = {
-        "pull_steps": with_clone(r.pull_steps, pull_step(target, config)),
         "tags": deployment_tags(target, config, action, tuple(r.tags)),
         "description": deployment_description(target, r.description or spec.description or ""),
         "enforce_parameter_schema": r.enforce_parameter_schema,
         "paused": bool(r.paused),
     }
+    if r.pull_steps is not None:  # else the runtime's pull steps after the clone, as for a flow no entry lists
+        out["pull_steps"] = with_clone(r.pull_steps, pull_step(target, config))
     if r.parameters:
         out["parameters"] = {**dict(spec.settings.parameters), **r.parameters}
     if r.work_pool_name:
@@ -671,6 +672,18 @@ def pull_step(target: Target, config: Config) -> dict[str, Any]:
     if config.credentials:
         step["access_token"] = "{{ prefect.blocks.secret.%s }}" % config.credentials
     return {"prefect.deployments.steps.git_clone": step}
+
+
+def pull_steps(target: Target, config: Config, after: tuple[dict[str, Any], ...] = ()) -> list[dict[str, Any]]:
+    """prefect-push's clone, then a runtime's own pull steps (config.Runtime.pull); the clone gets the id
+    `clone-step` when a step uses its outputs ({{ clone-step.directory }})."""
+    from .pullsteps import CLONE_ID, refers_to
+
+    clone = pull_step(target, config)
+    if refers_to(list(after), CLONE_ID):
+        (name, args), = clone.items()
+        clone = {name: {**args, "id": CLONE_ID}}
+    return [clone, *after]
 
 
 def schedules(settings: Any, *, live: bool) -> list[Any]:
