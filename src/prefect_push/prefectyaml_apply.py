@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field, fields
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import git
 from .config import Config, glob_match, safe_name
@@ -92,6 +92,32 @@ class Declared:
             for e in found:
                 out.append(as_entry(spec, e, len(found)))
         return out
+
+
+def adopted(flows: Iterable[FlowSpec], yielded: list[FlowSpec], new: Declared,
+            name_of: Callable[[FlowSpec, str], str]) -> list[tuple[FlowSpec, str]]:
+    """The flows of a commit whose plain deployment (`<flow>/<ref>`, registered before the team's prefect.yaml
+    governed) the declaration no longer yields, each with the why naming prefect.yaml: "prefect.yaml: not
+    listed", or "prefect.yaml: deployed as main-nightly, main-hourly". Never one a prefect.yaml entry still
+    yields (a flow with one entry keeps the plain name) or the flow's own registration does (no prefect.yaml
+    governs, or unlisted-flows = "register"). yielded: the commit's flows as the declaration expands them;
+    name_of(spec, suffix): the deployment name at this ref."""
+    if not new.governs:
+        return []
+    out = []
+    for spec in flows:
+        mine = [y for y in yielded if (y.path, y.flow_name) == (spec.path, spec.flow_name)]
+        if any(not suffix_of(y) for y in mine):
+            continue  # its plain deployment is still what it yields
+        if mine:
+            files = sorted({posixpath.basename(e.file) for y in mine if (e := entry_of(y)) is not None})
+            why = f"{', '.join(files) or 'prefect.yaml'}: deployed as {', '.join(name_of(y, suffix_of(y)) for y in mine)}"
+        elif new.register_unlisted:
+            continue
+        else:
+            why = "prefect.yaml: not listed"
+        out.append((spec, why))
+    return out
 
 
 def as_entry(spec: FlowSpec, entry: Entry, siblings: int) -> EntryFlow:
@@ -201,15 +227,20 @@ class Applied:
     def between(cls, old: Declared, new: Declared) -> "Applied":
         return cls(old, new, entry_changes(old, new))
 
+    def files_changed(self, touched: Iterable[str], config: Config) -> bool:
+        """Whether the push changed a prefect.yaml file that is read (prefect-yaml)."""
+        return bool(wanted_paths(touched, config))
+
     def only_changed(self, specs: list[FlowSpec]) -> list[FlowSpec]:
         return only_changed(specs, self.changes) if self.changes is not None else specs
 
     def conflicts(self, spec: FlowSpec) -> list[str]:
         return conflicts(spec)
 
-    def said(self, wanted, yaml_only: set[str]):
+    def said(self, wanted, yaml_only: set[str], adopted: dict[tuple[str, str], str] | None = None):
         """wanted with the entries' own reasons ("prefect.yaml: nightly changed") where only the entry changed,
-        and the line saying build/push steps are not run, once, when an entry registered has them."""
+        and the line saying build/push steps are not run, once, when an entry registered has them. adopted:
+        (flow name, path) -> the why of its plain deployment's removal (adopted())."""
         from dataclasses import replace
 
         from .plan import Removal
@@ -225,7 +256,9 @@ class Applied:
         def removal(r: tuple) -> tuple:
             flow_name, path, reason = r
             suffix = getattr(r, "suffix", "")
-            if path in yaml_only:
+            if not suffix and (flow_name, path) in (adopted or {}):
+                reason = adopted[(flow_name, path)]
+            elif path in yaml_only:
                 gone = [why for (p, _, name), why in sorted(reasons.items())
                         if p == path and (not suffix or name == suffix) and not why.endswith(" changed")]
                 reason = gone[0] if gone else reason
