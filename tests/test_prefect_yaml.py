@@ -440,3 +440,14 @@ def test_reading_and_diffing_import_no_prefect() -> None:
             "assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect imported'")
     proc = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_entry_refused_on_its_own_leaves_the_others_readable() -> None:
+    text = ("deployments:\n  - {name: a, entrypoint: a.py:f}\n  - name: b\n    entrypoint: shop/b.py:g\n"
+            "    paramters: {}\n")
+    with pytest.raises(PrefectYamlError, match="prefect.yaml:5: deployment 'b': unknown key 'paramters'"):
+        parse(text)
+    got = parse(text, strict=False)
+    assert [e.name for e in got.entries] == ["a"]
+    (bad,) = got.bad
+    assert bad.flow_path == "shop/b.py" and bad.error.startswith("prefect.yaml:5: deployment 'b'")

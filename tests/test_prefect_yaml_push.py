@@ -413,3 +413,42 @@ def test_a_plain_deployment_left_behind_goes_when_its_flow_changes(hooked: Repo)
     proc = r.push("main", env={"TEAM": "a"})
     assert proc.returncode == 0, proc.stderr
     assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"], proc.stderr
+
+
+def test_a_bad_entry_in_the_root_prefect_yaml_blocks_only_pushes_touching_it(hooked: Repo) -> None:
+    """The root prefect.yaml is fine for etl but its entry for another folder's flow is refused (an unknown key):
+    pushes of etl, and of another entry of the file, go on; a push changing shop's flow or its entry is blocked,
+    in one line naming prefect.yaml:line and the entry."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    shop = r.flow("shop")
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop."))
+    good = SIMPLE.format(pool=POOL)
+    bad = "  - name: daily\n    entrypoint: projects/shop/flows/shop.py:shop\n    paramters: {n: 1}\n"
+    r.write("prefect.yaml", good)
+    r.commit("etl's entries")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    r.write("prefect.yaml", good + bad)
+    r.commit("shop's entry, misspelt")
+    proc = r.push("main", env={"TEAM": "a"})  # it changes the entry: blocked
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "prefect.yaml:" in line]
+    assert len(lines) == 1 and "prefect.yaml:19: deployment 'daily': unknown key 'paramters'" in lines[0], proc.stderr
+    assert r.remote_has("refs/heads/main") != r.git("rev-parse", "HEAD").stdout.strip()
+    # the team pushes it with the hook skipped; a branch from there that changes etl, and another entry of the
+    # file, is not blocked by shop's entry
+    skipped = r.push("main", env={"PREFECT_PUSH_SKIP": "1"})
+    assert skipped.returncode == 0, skipped.stderr
+    r.git("checkout", "-q", "-b", "feature")
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "# changed\n")
+    r.write("prefect.yaml", good.replace("{n: 7}", "{n: 9}") + bad)
+    r.commit("etl changes, nightly's n too")
+    proc = r.push("feature", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{etl}/feature-nightly"].parameters == {"n": 9}
+    # shop's flow changes: its push is blocked
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop, changed."))
+    r.commit("shop changes")
+    proc = r.push("feature", env={"TEAM": "a"})
+    assert proc.returncode != 0 and "deployment 'daily': unknown key 'paramters'" in proc.stderr, proc.stderr
+    assert f"{shop}/feature" not in deployments(r.uid)

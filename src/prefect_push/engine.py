@@ -271,7 +271,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag,
                             name_of=lambda flow, path: deployment_name(target, config, flow, path))
     if yaml is not None:
-        problems += yaml.new.problems(touched if target.base is not None else None)
+        problems += yaml.new.problems(touched | set(reasons) | yaml_only if target.base is not None else None,
+                                      yaml.old)
         wanted = yaml.said(wanted, yaml_only, adopted)
     if reasons or why:
         def reason(spec, default: str) -> str:

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from . import git
 from .config import Config, glob_match, safe_name
 from .flows import FlowSpec
-from .prefectyaml import Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
+from .prefectyaml import BadEntry, Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
 
 # folders whose prefect.yaml files are not the team's deployments (as their flows are not registered)
 SKIPPED_FOLDERS = frozenset({"tests", "test", "examples", "example"})
@@ -61,16 +61,30 @@ class Declared:
     def by_key(self) -> dict[tuple[str, str, str], Entry]:
         return {(e.flow_path, e.function, e.name): e for f in self.files for e in f.entries}
 
-    def problems(self, touched: Iterable[str] | None) -> list[str]:
-        """A broken prefect.yaml blocks a push that changes it or a file in its folder (None: every file, a
-        first push); others go on."""
-        touched = None if touched is None else list(touched)
+    @property
+    def bad(self) -> tuple[BadEntry, ...]:
+        return tuple(b for f in self.files for b in f.bad)
+
+    def problems(self, touched: Iterable[str] | None, old: "Declared | None" = None) -> list[str]:
+        """A prefect.yaml that cannot be read blocks a push that changes it or a file in its folder; an entry
+        refused on its own blocks a push that changes it (new or changed since old) or its flow file (touched:
+        also the flow files registered for other reasons; None: every file, a first push). Others go on."""
+        touched = None if touched is None else set(touched)
         out = []
         for path, error in self.broken:
             folder = posixpath.dirname(path)
             if touched is None or any(t == path or not folder or t.startswith(folder + "/") for t in touched):
                 out.append(error)
+        before = {(b.file, b.fingerprint) for b in (old.bad if old is not None else ())}
+        for b in self.bad:
+            if (touched is None or b.flow_path in touched
+                    or (b.file in touched and (b.file, b.fingerprint) not in before)):
+                out.append(b.error)
         return out
+
+    def refused(self, path: str) -> bool:
+        """Whether an entry for this flow file is refused: its flow's deployments are left as they are."""
+        return any(b.flow_path == path for b in self.bad)
 
     def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[str]:
         """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy would fail)."""
@@ -106,6 +120,8 @@ def adopted(flows: Iterable[FlowSpec], yielded: list[FlowSpec], new: Declared,
         return []
     out = []
     for spec in flows:
+        if new.refused(spec.path):
+            continue  # its entry is refused: what it yields is not known
         mine = [y for y in yielded if (y.path, y.flow_name) == (spec.path, spec.flow_name)]
         if any(not suffix_of(y) for y in mine):
             continue  # its plain deployment is still what it yields
@@ -148,7 +164,7 @@ def read(commit: str | None, config: Config, cwd: str) -> Declared:
     files, broken = [], []
     for p in paths:
         try:
-            files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__))
+            files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__, strict=False))
         except PrefectYamlError as exc:
             broken.append((p, str(exc)))
     return Declared(tuple(files), tuple(broken), register_unlisted=config.unlisted_flows == "register")
