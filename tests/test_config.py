@@ -146,3 +146,44 @@ def test_remotes_allow_list_and_fork_names():
     assert cfg("").deployment_name_for("main", "etl", "a.py", "github.com/alice/flows") == "main"
     named = cfg('deployment-name = "{owner}-{ref}"\nremotes = ["github.com/acme/flows"]')
     assert named.deployment_name_for("main", "etl", "a.py", "github.com/alice/flows") == "alice-main"
+
+
+PIP = '"prefect.deployments.steps.pip_install_requirements"'
+
+
+def test_pull_steps_after_the_clone_are_read_and_runtimes_inherit_them():
+    c = cfg(f'work-pool = "p"\n[[tool.prefect-push.pull]]\n{PIP} = {{ directory = "{{{{ clone-step.directory }}}}" }}\n'
+            '[tool.prefect-push.runtimes.spark]\nwork-pool = "k8s"\n'
+            '[tool.prefect-push.runtimes.bare]\npull = []\n')
+    step = {"prefect.deployments.steps.pip_install_requirements": {"directory": "{{ clone-step.directory }}"}}
+    assert c.pull == (step,) and c.runtime_for("x.py").pull == (step,)  # the default runtime's
+    assert c.runtime_named("spark").pull == (step,)  # pull steps are the code's needs: any pool inherits them
+    assert c.runtime_named("bare").pull == ()  # a runtime's own list wins, [] included
+
+
+@pytest.mark.parametrize("body, says", [
+    ('pull = [{pip_install_requirements = {}}]', "[tool.prefect-push] pull step 1: 'pip_install_requirements' is "
+     "not a dotted path to a step function (did you mean 'prefect.deployments.steps.pip_install_requirements'?)"),
+    ('pull = [{"prefect.deployments.steps.pip_install" = {}}]', "pull step 1: 'prefect.deployments.steps."
+     "pip_install': Prefect has no such step (did you mean 'prefect.deployments.steps.pip_install_requirements'?)"),
+    (f'pull = [{{{PIP} = {{}}}}, {{"prefect.deployments.steps.run_shell_script" = '
+     '{script = "ls {{ setup.directory }}"}}]', "pull step 2: 'prefect.deployments.steps.run_shell_script': "
+     "{{ setup.directory }} names no earlier step (step ids here: clone-step)"),
+    ('pull = [{"prefect.deployments.steps.git_clone" = {repository = "x"}}]', "pull step 1: 'prefect.deployments."
+     "steps.git_clone': prefect-push clones the pushed branch or tag itself"),
+    ('pull = "pip install"', "[tool.prefect-push] pull: not a list of steps"),
+    (f'[tool.prefect-push.runtimes.gpu]\npull = [{{{PIP} = {{}}, "b.c" = {{}}}}]',
+     "[tool.prefect-push.runtimes.gpu] pull step 1: not a step"),
+    (f'pull = [{{{PIP} = "requirements.txt"}}]', "its arguments are not a mapping"),
+])
+def test_bad_pull_steps_name_the_file_the_setting_and_the_step(body, says):
+    with pytest.raises(ConfigError) as exc:
+        cfg(body)
+    assert str(exc.value).startswith("pyproject.toml at abc: [tool.prefect-push") and says in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_a_later_step_may_use_an_earlier_ones_id_and_a_collections_step_is_taken_as_written():
+    c = cfg('pull = [{"prefect.deployments.steps.run_shell_script" = {id = "setup", script = "true"}},\n'
+            '        {"prefect_aws.deployments.steps.pull_from_s3" = {bucket = "{{ setup.stdout }}"}}]')
+    assert len(c.pull) == 2

@@ -350,6 +350,14 @@ def parse(text: str, **kw):
     ("deployments:\n  - {name: a, entrypoint: a.py:f}\n  - {name: a, entrypoint: ./a.py:f}\n",
      r"^prefect.yaml:3: deployment 'a' of ./a.py:f is also at prefect.yaml:2"),
     ("- just a list\n", r"^prefect.yaml:1: not a mapping"),
+    ("pull:\n  - prefect.deployments.steps.git_clone: {repository: r}\n"
+     "  - prefect.deployments.steps.pip_install_requirement: {}\ndeployments:\n  - {name: a, entrypoint: a.py:f}\n",
+     r"^prefect.yaml:3: deployment 'a': pull step 2: 'prefect.deployments.steps.pip_install_requirement': Prefect "
+     r"has no such step \(did you mean 'prefect.deployments.steps.pip_install_requirements'\?\)"),
+    ("deployments:\n  - name: a\n    entrypoint: a.py:f\n    pull:\n"
+     "      - prefect.deployments.steps.git_clone: {repository: r}\n"
+     "      - prefect.deployments.steps.set_working_directory: {directory: '{{ clone.directory }}'}\n",
+     r"^prefect.yaml:6: deployment 'a': pull step 2: .*\{\{ clone.directory \}\} names no earlier step"),
 ])
 def test_bad_input_is_one_line_naming_the_line_and_entry(text: str, message: str) -> None:
     with pytest.raises(PrefectYamlError, match=message) as info:
@@ -432,3 +440,14 @@ def test_reading_and_diffing_import_no_prefect() -> None:
             "assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect imported'")
     proc = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_entry_refused_on_its_own_leaves_the_others_readable() -> None:
+    text = ("deployments:\n  - {name: a, entrypoint: a.py:f}\n  - name: b\n    entrypoint: shop/b.py:g\n"
+            "    paramters: {}\n")
+    with pytest.raises(PrefectYamlError, match="prefect.yaml:5: deployment 'b': unknown key 'paramters'"):
+        parse(text)
+    got = parse(text, strict=False)
+    assert [e.name for e in got.entries] == ["a"]
+    (bad,) = got.bad
+    assert bad.flow_path == "shop/b.py" and bad.error.startswith("prefect.yaml:5: deployment 'b'")

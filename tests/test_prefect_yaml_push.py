@@ -350,3 +350,105 @@ def test_a_release_carries_each_entry_and_takes_the_live_schedule(hooked: Repo) 
     assert [s.active for s in release.schedules] == [True]
     assert [s.active for s in got[f"{etl}/main-nightly"].schedules] == [False]  # one live schedule per entry
     assert [s.active for s in got[f"{etl}/production-hourly"].schedules] == [False]  # its own active: false
+
+
+def plain_repo(r: Repo) -> tuple[str, str]:
+    """setup_repo's flows without its test double (registered plain, before prefect.yaml, the two would collide)."""
+    etl, report = r.flow("etl"), r.flow("report")
+    r.write("flows/etl.py", flow_file(etl, "etl", "Extract, transform, load."))
+    r.write("flows/report.py", flow_file(report, "report", "Weekly report."))
+    return etl, report
+
+
+def test_adopting_prefect_yaml_removes_what_it_no_longer_yields(hooked: Repo) -> None:
+    """A repository registered before its prefect.yaml: once the file governs, the plain `<flow>/main` of a flow
+    now deployed as `main-nightly` and `main-hourly`, and of a flow no entry lists, go on the push that adds it,
+    saying why; a flow with one entry keeps its plain deployment, now carrying the entry."""
+    r = hooked
+    etl, report = plain_repo(r)
+    one = r.flow("one")
+    r.write("flows/one.py", flow_file(one, "one", "One entry."))
+    r.commit("flows, no prefect.yaml yet")
+    assert r.push("main").returncode == 0
+    assert sorted(deployments(r.uid)) == sorted([f"{etl}/main", f"{report}/main", f"{one}/main"])
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL) + "  - name: only\n    entrypoint: flows/one.py:one\n"
+                                                      "    parameters: {x: 1}\n")
+    r.commit("adopt prefect.yaml")
+    proc = r.cli("plan", "--json", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert {(a["flow"], a["deployment"]): (a["action"], a["reason"].split(", since")[0])
+            for a in json.loads(proc.stdout)["actions"]} == {
+        (etl, "main"): ("would delete", "prefect.yaml: deployed as main-nightly, main-hourly"),
+        (report, "main"): ("would delete", "prefect.yaml: not listed"),
+        (etl, "main-nightly"): ("would register", "prefect.yaml: nightly new"),
+        (etl, "main-hourly"): ("would register", "prefect.yaml: hourly new"),
+        (one, "main"): ("would update", "prefect.yaml: only new")}
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert sorted(got) == sorted([f"{etl}/main-hourly", f"{etl}/main-nightly", f"{one}/main"]), proc.stderr
+    assert got[f"{one}/main"].parameters == {"x": 1}
+
+
+def test_a_plain_deployment_left_behind_goes_when_its_flow_changes(hooked: Repo) -> None:
+    """A flow no entry lists whose plain deployment outlived adoption (registered from a clone without
+    prefect.yaml) goes on the next push that changes the flow; with unlisted-flows = "register" it stays."""
+    r = hooked
+    etl, report = plain_repo(r)
+    r.commit("flows")
+    assert r.push("main").returncode == 0
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("adopt prefect.yaml")
+    r.write("pyproject.toml", (r.path / "pyproject.toml").read_text() + 'unlisted-flows = "register"\n')
+    r.commit("register unlisted flows too")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"{report}/main" in deployments(r.uid)  # still yielded: the flow's own registration
+    r.write("pyproject.toml", (r.path / "pyproject.toml").read_text().replace('unlisted-flows = "register"\n', ""))
+    r.write("flows/report.py", (r.path / "flows/report.py").read_text() + "# changed\n")
+    r.commit("skip unlisted flows again; report changes")
+    plan = json.loads(r.cli("plan", "--json", env={"TEAM": "a"}).stdout)["actions"]
+    assert [(a["flow"], a["action"], a["reason"].split(", since")[0]) for a in plan if a["action"] == "would delete"] \
+        == [(report, "would delete", "prefect.yaml: not listed")], plan
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"], proc.stderr
+
+
+def test_a_bad_entry_in_the_root_prefect_yaml_blocks_only_pushes_touching_it(hooked: Repo) -> None:
+    """The root prefect.yaml is fine for etl but its entry for another folder's flow is refused (an unknown key):
+    pushes of etl, and of another entry of the file, go on; a push changing shop's flow or its entry is blocked,
+    in one line naming prefect.yaml:line and the entry."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    shop = r.flow("shop")
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop."))
+    good = SIMPLE.format(pool=POOL)
+    bad = "  - name: daily\n    entrypoint: projects/shop/flows/shop.py:shop\n    paramters: {n: 1}\n"
+    r.write("prefect.yaml", good)
+    r.commit("etl's entries")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    r.write("prefect.yaml", good + bad)
+    r.commit("shop's entry, misspelt")
+    proc = r.push("main", env={"TEAM": "a"})  # it changes the entry: blocked
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if "prefect.yaml:" in line]
+    assert len(lines) == 1 and "prefect.yaml:19: deployment 'daily': unknown key 'paramters'" in lines[0], proc.stderr
+    assert r.remote_has("refs/heads/main") != r.git("rev-parse", "HEAD").stdout.strip()
+    # the team pushes it with the hook skipped; a branch from there that changes etl, and another entry of the
+    # file, is not blocked by shop's entry
+    skipped = r.push("main", env={"PREFECT_PUSH_SKIP": "1"})
+    assert skipped.returncode == 0, skipped.stderr
+    r.git("checkout", "-q", "-b", "feature")
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "# changed\n")
+    r.write("prefect.yaml", good.replace("{n: 7}", "{n: 9}") + bad)
+    r.commit("etl changes, nightly's n too")
+    proc = r.push("feature", env={"TEAM": "a"})
+    assert proc.returncode == 0, proc.stderr
+    assert deployments(r.uid)[f"{etl}/feature-nightly"].parameters == {"n": 9}
+    # shop's flow changes: its push is blocked
+    r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop, changed."))
+    r.commit("shop changes")
+    proc = r.push("feature", env={"TEAM": "a"})
+    assert proc.returncode != 0 and "deployment 'daily': unknown key 'paramters'" in proc.stderr, proc.stderr
+    assert f"{shop}/feature" not in deployments(r.uid)

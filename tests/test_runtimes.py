@@ -185,3 +185,68 @@ def test_bad_settings_in_code_block_the_push_with_file_and_line(hooked: Repo):
     r.commit()
     proc = assert_blocked(r, r.push("main"), "PREFECT_PUSH parameters of flow")
     assert "'x' is not of type 'integer'" in proc.stderr
+
+
+def test_a_worker_runs_the_runtimes_pull_steps_after_the_clone(hooked: Repo, tmp_path) -> None:
+    """Without prefect.yaml: the default runtime's `pull` steps run on a real process worker after prefect-push's
+    clone: pip_install_requirements installs a wheel kept in the repository (--no-index, no network), which the
+    flow then imports; `{{ clone-step.directory }}` is prefect-push's clone."""
+    import os
+    import subprocess
+    import textwrap
+
+    from conftest import BIN
+    from test_prefect_yaml_push import local_wheel
+
+    r = hooked
+    name, dep = r.flow("dep"), f"dep_{r.uid}"
+    target = tmp_path / "site"  # pip installs here (PIP_TARGET), not into the suite's virtualenv
+    target.mkdir()
+    r.write("pyproject.toml", textwrap.dedent(f"""\
+        [tool.prefect-push]
+        work-pool = "{POOL}"
+        job-variables = {{ env = {{ PIP_TARGET = "{target}", PYTHONPATH = "{target}{os.pathsep}{os.environ.get("PYTHONPATH", "")}" }} }}
+
+        [[tool.prefect-push.pull]]
+        "prefect.deployments.steps.pip_install_requirements" = {{ directory = "{{{{ clone-step.directory }}}}", requirements_file = "requirements.txt" }}
+        """))
+    r.write("flows/dep.py", textwrap.dedent(f"""\
+        from prefect import flow
+
+
+        @flow(name={name!r}, log_prints=True)
+        def dep() -> str:
+            import {dep}
+            print("dependency says: " + {dep}.VALUE)
+            return {dep}.VALUE
+        """))
+    local_wheel(r.path / "vendor" / f"{dep}-1.0-py3-none-any.whl", dep)
+    r.write("requirements.txt", f"--no-index\n./vendor/{dep}-1.0-py3-none-any.whl\n")
+    r.commit("a flow with a local dependency")
+    assert r.push("main").returncode == 0
+    steps = deployments(r.uid)[f"{name}/main"].pull_steps
+    assert [next(iter(s)) for s in steps] == ["prefect.deployments.steps.git_clone",
+                                              "prefect.deployments.steps.pip_install_requirements"]
+    assert steps[0]["prefect.deployments.steps.git_clone"]["id"] == "clone-step"
+    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    output = worker.stdout + worker.stderr
+    assert "dependency says: installed by the pull step" in output, output[-4000:]
+    assert (target / dep / "__init__.py").exists()
+
+
+def test_a_bad_pull_step_blocks_the_push_in_one_line(hooked: Repo) -> None:
+    r = hooked
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\n'
+                              'pull = [{ pip_install_requirements = { requirements_file = "requirements.txt" } }]\n')
+    r.write("flows/a.py", flow_source(r.flow("a")))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode != 0 and deployments(r.uid) == {}
+    lines = [line for line in proc.stderr.splitlines() if "pull step 1" in line]
+    assert len(lines) == 1 and "pyproject.toml" in lines[0] and "[tool.prefect-push] pull" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr

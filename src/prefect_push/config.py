@@ -49,6 +49,7 @@ class Runtime:
     tags: tuple[str, ...] = ()
     concurrency: int | None = None
     paths: tuple[str, ...] = ()  # flow files that run here (first runtime that matches wins)
+    pull: tuple[dict[str, Any], ...] = ()  # pull steps run after prefect-push's git clone (pip_install_requirements)
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,11 @@ class Config:
     data_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
     prefect_yaml: tuple[str, ...] = DEFAULT_PREFECT_YAML  # globs of the prefect.yaml files read; () : none
     unlisted_flows: str = "skip"  # "register": flows no prefect.yaml entry lists are registered too
+    pull: tuple[dict[str, Any], ...] = ()  # the default runtime's pull steps after the clone; runtimes inherit them
 
     def runtime_named(self, name: str) -> Runtime | None:
         if name == DEFAULT_RUNTIME and not any(r.name == name for r in self.runtimes):
-            return Runtime(DEFAULT_RUNTIME, self.work_pool, self.work_queue, dict(self.job_variables))
+            return Runtime(DEFAULT_RUNTIME, self.work_pool, self.work_queue, dict(self.job_variables), pull=self.pull)
         return next((r for r in self.runtimes if r.name == name), None)
 
     def runtime_for(self, path: str, override: str | None = None) -> Runtime | None:
@@ -161,7 +163,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
              "after-push-wait", "write-concurrency", "data-dependencies", "release-tags", "release-name",
-             "tag-deployments", "keep-tags", "default-branch", "prefect-yaml", "unlisted-flows"}
+             "tag-deployments", "keep-tags", "default-branch", "prefect-yaml", "unlisted-flows", "pull"}
     for key in section:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
@@ -224,6 +226,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
             isinstance(v, list) and v and all(isinstance(g, str) and g for g in v) for v in data.values()):
         raise ConfigError(f"{setting('data-dependencies')} must be a table of \"glob\" = [\"flow file glob\", ...] "
                           "(e.g. \"sql/*.sql\" = [\"flows/etl.py\"])")
+    top_pull = _pull(section.get("pull"), setting("pull")) or ()
     runtimes = _runtimes(section.get("runtimes", {}), where)
     default_runtime = opt_str("default-runtime")
     if default_runtime is not None and default_runtime not in {r.name for r in runtimes} | {DEFAULT_RUNTIME}:
@@ -259,7 +262,9 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         release_name=release_name,
         tag_deployments=tag_deployments,
         keep_tags=keep,
-        runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables) for r in runtimes),
+        runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables, top_pull)
+                       for r in runtimes),
+        pull=top_pull,
         default_runtime=default_runtime,
         schedules_on=str_list("schedules-on", ()) if "schedules-on" in section else None,
         remotes=_repositories(str_list("remotes", ()), setting("remotes")),
@@ -280,7 +285,23 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     )
 
 
-RUNTIME_KEYS = {"work-pool", "work-queue", "job-variables", "tags", "concurrency", "paths"}
+RUNTIME_KEYS = {"work-pool", "work-queue", "job-variables", "tags", "concurrency", "paths", "pull"}
+
+
+def _pull(steps: Any, where: str) -> tuple[dict[str, Any], ...] | None:
+    """Pull steps run after prefect-push's clone, checked as a prefect.yaml's are (pullsteps.problem); None: not
+    set. The clone's outputs are `{{ clone-step.directory }}`."""
+    if steps is None:
+        return None
+    from .pullsteps import CLONE_ID, problem
+
+    if isinstance(steps, dict):
+        steps = [steps]
+    found = problem(steps, frozenset({CLONE_ID}), clone_allowed=False)
+    if found is not None:
+        index, what = found
+        raise ConfigError(f"{where}" + (f" step {index + 1}" if isinstance(steps, list) else "") + f": {what}")
+    return tuple(steps)
 
 
 def _runtimes(table: Any, where: str) -> list[Runtime]:
@@ -316,15 +337,18 @@ def _runtimes(table: Any, where: str) -> list[Runtime]:
                                         or concurrency < 1):
             raise ConfigError(f"{at} concurrency must be a whole number of runs, 1 or more")
         out.append(Runtime(name, strs["work-pool"], strs["work-queue"], job_variables, lists["tags"], concurrency,
-                           lists["paths"]))
+                           lists["paths"], _pull(body.get("pull"), f"{at} pull")))  # type: ignore[arg-type]
     return out
 
 
-def _inherit(r: Runtime, work_pool: str | None, work_queue: str | None, job_variables: dict[str, Any]) -> Runtime:
-    """A runtime takes the top-level work-pool, work-queue and job-variables for whatever it does not set."""
+def _inherit(r: Runtime, work_pool: str | None, work_queue: str | None, job_variables: dict[str, Any],
+             pull: tuple[dict[str, Any], ...] = ()) -> Runtime:
+    """A runtime takes the top-level work-pool, work-queue and job-variables for whatever it does not set, and
+    the top-level pull steps unless it lists its own (pull steps run on any pool: they are the code's needs)."""
     same_pool = r.work_pool is None or r.work_pool == work_pool
     return Runtime(r.name, r.work_pool or work_pool, r.work_queue or (work_queue if same_pool else None),
-                   {**(job_variables if same_pool else {}), **r.job_variables}, r.tags, r.concurrency, r.paths)
+                   {**(job_variables if same_pool else {}), **r.job_variables}, r.tags, r.concurrency, r.paths,
+                   pull if r.pull is None else r.pull)
 
 
 def _repositories(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:

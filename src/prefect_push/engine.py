@@ -211,9 +211,14 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     touched = {c.path for c in changes}
     yaml = _declared(target, config, changes, cwd)
     yaml_only: set[str] = set()  # flow files here only because their prefect.yaml entries changed
+    adopting: set[str] = set()  # flow files here only for plain deployments the declaration no longer yields
     if yaml is not None and yaml.changes is not None:
         yaml_only = {p for p in yaml.changes.files() if p not in touched and p not in reasons}
-    todo = sorted(p for p in {*reasons, *yaml_only} if p not in touched and config.selects(p))
+        if yaml.new.governs and yaml.files_changed(touched, config):
+            # a prefect.yaml changed while one governs: every flow's pre-prefect.yaml deployment is looked at
+            adopting = {p for p in git.tree(target.commit, cwd) if config.selects(p)} - touched - set(reasons) - yaml_only
+    adopted: dict[tuple[str, str], str] = {}  # (flow name, path) -> why its plain deployment goes
+    todo = sorted(p for p in {*reasons, *yaml_only, *adopting} if p not in touched and config.selects(p))
     if todo:
         changes += [git.Change("M", path, None, blob, blob) for path, blob in git.blobs_at(target.commit, todo, cwd).items()]
     picked = [c for c in changes if config.selects(c.path) or (c.old_path and config.selects(c.old_path))]
@@ -251,17 +256,24 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         if yaml is not None:
             if c in wanted_new:
                 problems += yaml.new.unmatched(c.path, new)
+            flows_now = new
             new, old = yaml.new.expand(new), yaml.old.expand(old)
-            if c.path in yaml_only:
+            gone = adopted_flows(yaml, flows_now, new, target, config)
+            adopted.update({(spec.flow_name, spec.path): why for spec, why in gone})
+            if c.path in adopting:
+                new, old = [], []  # only its pre-prefect.yaml deployments are in question
+            elif c.path in yaml_only:
                 new, old = yaml.only_changed(new), yaml.only_changed(old)
+            old = [*old, *(spec for spec, _ in gone)]  # as if still registered plain: the diff removes it
             problems += [line for spec in new for line in yaml.conflicts(spec)]
         if new or old:
             files.append(FileChange(c.status, c.path, c.old_path, old_flows=tuple(old), new_flows=tuple(new)))
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag,
                             name_of=lambda flow, path: deployment_name(target, config, flow, path))
     if yaml is not None:
-        problems += yaml.new.problems(touched if target.base is not None else None)
-        wanted = yaml.said(wanted, yaml_only)
+        problems += yaml.new.problems(touched | set(reasons) | yaml_only if target.base is not None else None,
+                                      yaml.old)
+        wanted = yaml.said(wanted, yaml_only, adopted)
     if reasons or why:
         def reason(spec, default: str) -> str:
             said = reasons.get(spec.path, default)
@@ -273,6 +285,14 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     if hints:
         wanted = replace(wanted, hints=wanted.hints + tuple(hints))
     return wanted
+
+
+def adopted_flows(yaml, flows: list, yielded: list, target: Target, config: Config) -> list:
+    """prefectyaml_apply.adopted at this ref: names as this push gives them."""
+    from .prefectyaml_apply import adopted
+
+    return adopted(flows, yielded, yaml.new,
+                   lambda spec, suffix: deployment_name(target, config, spec.flow_name, spec.path, suffix))
 
 
 def _declared(target: Target, config: Config, changes: list[git.Change], cwd: str):

@@ -64,10 +64,20 @@ class Entry:
         return bool(self.build or self.push)
 
 
+class BadEntry(NamedTuple):
+    """One `deployments:` item prefect-push refuses (an unknown key, no name, a bad entrypoint or pull step): it
+    blocks only a push that changes it or its flow file, so a file's other entries push on."""
+    file: str
+    flow_path: str | None  # its flow file, when its entrypoint names one
+    fingerprint: str  # of the item as written: whether a push changed it
+    error: str  # one line: `file:line: deployment 'name': what`
+
+
 @dataclass(frozen=True)
 class PrefectYaml:
     path: str
     entries: tuple[Entry, ...]
+    bad: tuple[BadEntry, ...] = ()
 
     @property
     def has_build_or_push(self) -> bool:
@@ -187,6 +197,7 @@ def _entry(item: Any, index: int, file: str, top: dict[str, Any], lines: dict, e
         raise PrefectYamlError(f"{file}:{own.get(('entrypoint',), line)}: {label}: entrypoint {entrypoint!r}: no file "
                                f"{posixpath.normpath(posixpath.join(folder, match['path']))} in this commit")
     effective = {a: _steps(item[a]) if a in item else _steps(top.get(a)) for a in ACTIONS}
+    _check_pull(effective["pull"], file, label, line, own if "pull" in item else lines)
     return Entry(
         name=name, entrypoint=entrypoint.strip(), flow_path=flow_path, function=match["function"], file=file,
         line=line, config=item, pull=effective["pull"], build=effective["build"] or [],
@@ -194,9 +205,24 @@ def _entry(item: Any, index: int, file: str, top: dict[str, Any], lines: dict, e
         fingerprint=fingerprint({"entry": item, **effective}))
 
 
-def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str], bool] | None = None) -> PrefectYaml:
+def _check_pull(steps: list[Any] | None, file: str, label: str, line: int, lines: dict) -> None:
+    """Pull steps as the worker will run them (pullsteps.problem): a step output must come from an earlier step,
+    as Prefect's run_steps needs (prefect-push's clone takes the id of the git_clone it replaces)."""
+    from .pullsteps import problem
+
+    if not steps:
+        return
+    found = problem(steps)
+    if found is not None:
+        index, what = found
+        raise PrefectYamlError(f"{file}:{lines.get(('pull', index), line)}: {label}: pull step {index + 1}: {what}")
+
+
+def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str], bool] | None = None, *,
+          strict: bool = True) -> PrefectYaml:
     """The entries of one prefect.yaml. file: its path in the repository (entrypoints are relative to its
-    folder); exists(path): whether the pushed commit has that file (None: not checked).
+    folder); exists(path): whether the pushed commit has that file (None: not checked). strict=False: an item
+    refused on its own is kept in `bad` (BadEntry) and the others are read; the file-wide errors still raise.
 
     Raises PrefectYamlError (one line, `file:line`) for invalid YAML, a file that is not a mapping, an unknown
     deployment key, an unnamed entry, an entrypoint not of the form path.py:function or naming no file, and two
@@ -215,15 +241,31 @@ def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str],
         steps = _steps(raw.get(action))
         if steps is not None and not (isinstance(steps, list) and all(isinstance(s, dict) for s in steps)):
             raise PrefectYamlError(f"{file}:{lines.get((action,), 1)}: {action}: is not a list of steps")
-    entries = tuple(_entry(item, i, file, raw, lines, exists) for i, item in enumerate(items))
+    good: list[Entry] = []
+    bad: list[BadEntry] = []
     seen: dict[tuple[str, str, str], Entry] = {}
-    for e in entries:
-        key = (e.flow_path, e.function, e.name)
-        if key in seen:
-            raise PrefectYamlError(f"{file}:{e.line}: deployment {e.name!r} of {e.entrypoint} is also at "
-                                   f"{file}:{seen[key].line}; one flow's entries need distinct names")
+    for i, item in enumerate(items):
+        try:
+            e = _entry(item, i, file, raw, lines, exists)
+            key = (e.flow_path, e.function, e.name)
+            if key in seen:
+                raise PrefectYamlError(f"{file}:{e.line}: deployment {e.name!r} of {e.entrypoint} is also at "
+                                       f"{file}:{seen[key].line}; one flow's entries need distinct names")
+        except PrefectYamlError as exc:
+            if strict:
+                raise
+            bad.append(BadEntry(file, _bad_flow_path(item, file, exists), fingerprint(item), str(exc)))
+            continue
         seen[key] = e
-    return PrefectYaml(file, entries)
+        good.append(e)
+    return PrefectYaml(file, tuple(good), tuple(bad))
+
+
+def _bad_flow_path(item: Any, file: str, exists: Callable[[str], bool] | None) -> str | None:
+    """The flow file a refused item names, when its entrypoint is readable."""
+    entrypoint = item.get("entrypoint") if isinstance(item, dict) else None
+    match = ENTRYPOINT.match(entrypoint.strip()) if isinstance(entrypoint, str) else None
+    return _flow_path(posixpath.dirname(file), match["path"], exists) if match else None
 
 
 def changes(old: PrefectYaml | None, new: PrefectYaml) -> list[Change]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field, fields
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import git
 from .config import Config, glob_match, safe_name
 from .flows import FlowSpec
-from .prefectyaml import Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
+from .prefectyaml import BadEntry, Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
 
 # folders whose prefect.yaml files are not the team's deployments (as their flows are not registered)
 SKIPPED_FOLDERS = frozenset({"tests", "test", "examples", "example"})
@@ -61,16 +61,30 @@ class Declared:
     def by_key(self) -> dict[tuple[str, str, str], Entry]:
         return {(e.flow_path, e.function, e.name): e for f in self.files for e in f.entries}
 
-    def problems(self, touched: Iterable[str] | None) -> list[str]:
-        """A broken prefect.yaml blocks a push that changes it or a file in its folder (None: every file, a
-        first push); others go on."""
-        touched = None if touched is None else list(touched)
+    @property
+    def bad(self) -> tuple[BadEntry, ...]:
+        return tuple(b for f in self.files for b in f.bad)
+
+    def problems(self, touched: Iterable[str] | None, old: "Declared | None" = None) -> list[str]:
+        """A prefect.yaml that cannot be read blocks a push that changes it or a file in its folder; an entry
+        refused on its own blocks a push that changes it (new or changed since old) or its flow file (touched:
+        also the flow files registered for other reasons; None: every file, a first push). Others go on."""
+        touched = None if touched is None else set(touched)
         out = []
         for path, error in self.broken:
             folder = posixpath.dirname(path)
             if touched is None or any(t == path or not folder or t.startswith(folder + "/") for t in touched):
                 out.append(error)
+        before = {(b.file, b.fingerprint) for b in (old.bad if old is not None else ())}
+        for b in self.bad:
+            if (touched is None or b.flow_path in touched
+                    or (b.file in touched and (b.file, b.fingerprint) not in before)):
+                out.append(b.error)
         return out
+
+    def refused(self, path: str) -> bool:
+        """Whether an entry for this flow file is refused: its flow's deployments are left as they are."""
+        return any(b.flow_path == path for b in self.bad)
 
     def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[str]:
         """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy would fail)."""
@@ -92,6 +106,34 @@ class Declared:
             for e in found:
                 out.append(as_entry(spec, e, len(found)))
         return out
+
+
+def adopted(flows: Iterable[FlowSpec], yielded: list[FlowSpec], new: Declared,
+            name_of: Callable[[FlowSpec, str], str]) -> list[tuple[FlowSpec, str]]:
+    """The flows of a commit whose plain deployment (`<flow>/<ref>`, registered before the team's prefect.yaml
+    governed) the declaration no longer yields, each with the why naming prefect.yaml: "prefect.yaml: not
+    listed", or "prefect.yaml: deployed as main-nightly, main-hourly". Never one a prefect.yaml entry still
+    yields (a flow with one entry keeps the plain name) or the flow's own registration does (no prefect.yaml
+    governs, or unlisted-flows = "register"). yielded: the commit's flows as the declaration expands them;
+    name_of(spec, suffix): the deployment name at this ref."""
+    if not new.governs:
+        return []
+    out = []
+    for spec in flows:
+        if new.refused(spec.path):
+            continue  # its entry is refused: what it yields is not known
+        mine = [y for y in yielded if (y.path, y.flow_name) == (spec.path, spec.flow_name)]
+        if any(not suffix_of(y) for y in mine):
+            continue  # its plain deployment is still what it yields
+        if mine:
+            files = sorted({posixpath.basename(e.file) for y in mine if (e := entry_of(y)) is not None})
+            why = f"{', '.join(files) or 'prefect.yaml'}: deployed as {', '.join(name_of(y, suffix_of(y)) for y in mine)}"
+        elif new.register_unlisted:
+            continue
+        else:
+            why = "prefect.yaml: not listed"
+        out.append((spec, why))
+    return out
 
 
 def as_entry(spec: FlowSpec, entry: Entry, siblings: int) -> EntryFlow:
@@ -122,7 +164,7 @@ def read(commit: str | None, config: Config, cwd: str) -> Declared:
     files, broken = [], []
     for p in paths:
         try:
-            files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__))
+            files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__, strict=False))
         except PrefectYamlError as exc:
             broken.append((p, str(exc)))
     return Declared(tuple(files), tuple(broken), register_unlisted=config.unlisted_flows == "register")
@@ -201,15 +243,20 @@ class Applied:
     def between(cls, old: Declared, new: Declared) -> "Applied":
         return cls(old, new, entry_changes(old, new))
 
+    def files_changed(self, touched: Iterable[str], config: Config) -> bool:
+        """Whether the push changed a prefect.yaml file that is read (prefect-yaml)."""
+        return bool(wanted_paths(touched, config))
+
     def only_changed(self, specs: list[FlowSpec]) -> list[FlowSpec]:
         return only_changed(specs, self.changes) if self.changes is not None else specs
 
     def conflicts(self, spec: FlowSpec) -> list[str]:
         return conflicts(spec)
 
-    def said(self, wanted, yaml_only: set[str]):
+    def said(self, wanted, yaml_only: set[str], adopted: dict[tuple[str, str], str] | None = None):
         """wanted with the entries' own reasons ("prefect.yaml: nightly changed") where only the entry changed,
-        and the line saying build/push steps are not run, once, when an entry registered has them."""
+        and the line saying build/push steps are not run, once, when an entry registered has them. adopted:
+        (flow name, path) -> the why of its plain deployment's removal (adopted())."""
         from dataclasses import replace
 
         from .plan import Removal
@@ -225,7 +272,9 @@ class Applied:
         def removal(r: tuple) -> tuple:
             flow_name, path, reason = r
             suffix = getattr(r, "suffix", "")
-            if path in yaml_only:
+            if not suffix and (flow_name, path) in (adopted or {}):
+                reason = adopted[(flow_name, path)]
+            elif path in yaml_only:
                 gone = [why for (p, _, name), why in sorted(reasons.items())
                         if p == path and (not suffix or name == suffix) and not why.endswith(" changed")]
                 reason = gone[0] if gone else reason

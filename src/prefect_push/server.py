@@ -35,6 +35,7 @@ from .errors import auth_refused, describe, write_error
 from .config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_description, deployment_tags
+from .deploy_fields import entry_fields, pull_steps, schedules
 from .schema import parameter_schema
 from .status import Registered
 
@@ -567,7 +568,7 @@ class Server:
                                      message=target.message, branch=target.short,
                                      repository=target.repository, url=target.clone_url),
             entrypoint=spec.entrypoint,
-            pull_steps=[pull_step(target, config)],
+            pull_steps=pull_steps(target, config, runtime.pull),
             parameter_openapi_schema=parameter_schema(spec),
             work_pool_name=runtime.work_pool,
             work_queue_name=runtime.work_queue,
@@ -629,64 +630,6 @@ class Server:
             await self._client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
         except Exception:  # noqa: BLE001 - a server without automations has none to leave behind
             pass
-
-
-def entry_fields(r: Any, action: Action, target: Target, config: Config, *, limited: bool) -> dict[str, Any]:
-    """A prefect.yaml entry's settings over prefect-push's own fields, as `prefect deploy --name <entry>` stores
-    them (prefectyaml_resolve.Resolved). By design different: name, version (the commit), the clone's ref. Where
-    the entry is silent, PREFECT_PUSH and [tool.prefect-push] fill in (docs/prefect-yaml.md, precedence)."""
-    from .prefectyaml import with_clone
-
-    spec = action.flow
-    out: dict[str, Any] = {
-        "pull_steps": with_clone(r.pull_steps, pull_step(target, config)),
-        "tags": deployment_tags(target, config, action, tuple(r.tags)),
-        "description": deployment_description(target, r.description or spec.description or ""),
-        "enforce_parameter_schema": r.enforce_parameter_schema,
-        "paused": bool(r.paused),
-    }
-    if r.parameters:
-        out["parameters"] = {**dict(spec.settings.parameters), **r.parameters}
-    if r.work_pool_name:
-        out.update(work_pool_name=r.work_pool_name, work_queue_name=r.work_queue_name,
-                   job_variables=dict(r.job_variables))
-    if r.schedules is not None:
-        out["schedules"] = entry_schedules(r.schedules, live=action.schedule_live)
-    if r.concurrency_limit is not None or limited:
-        out.update(concurrency_limit=r.concurrency_limit, concurrency_options=r.concurrency_options)
-    return out
-
-
-def entry_schedules(items: list[dict[str, Any]], *, live: bool) -> list[Any]:
-    """An entry's schedules: each keeps its own `active: false`; the others fire only where the one-live-schedule
-    rule says this deployment's schedules fire (plan.schedule_live)."""
-    from prefect.client.schemas.actions import DeploymentScheduleCreate
-
-    return [DeploymentScheduleCreate(**{**d, "active": bool(d.get("active", True)) and live}) for d in items]
-
-
-def pull_step(target: Target, config: Config) -> dict[str, Any]:
-    """Prefect's own git_clone step at the pushed branch or tag; a token only as a Secret block reference."""
-    step: dict[str, Any] = {"repository": target.clone_url, "branch": target.short}
-    if config.credentials:
-        step["access_token"] = "{{ prefect.blocks.secret.%s }}" % config.credentials
-    return {"prefect.deployments.steps.git_clone": step}
-
-
-def schedules(settings: Any, *, live: bool) -> list[Any]:
-    """The flow's schedule, switched off where it must not fire (feature branches, unless schedules-on says so).
-
-    Always a list, [] included: every upsert rebuilds the deployment's schedules, so a schedule taken out of the
-    code goes from the server too.
-    """
-    if not settings.schedule:
-        return []
-    from prefect.client.schemas.actions import DeploymentScheduleCreate
-    from prefect.client.schemas.schedules import construct_schedule
-
-    schedule = construct_schedule(cron=settings.cron, interval=settings.interval, rrule=settings.rrule,
-                                  timezone=settings.timezone)
-    return [DeploymentScheduleCreate(schedule=schedule, active=live)]
 
 
 def job_variables_problem(job_variables: dict[str, Any], base_job_template: dict[str, Any]) -> str | None:
