@@ -193,10 +193,9 @@ def local_wheel(path: Path, name: str) -> None:
         z.writestr(f"{name}-1.0.dist-info/RECORD", record + f"{name}-1.0.dist-info/RECORD,,\n")
 
 
-def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> None:
-    """The entry's pull steps run on a real process worker after prefect-push's clone: pip_install_requirements
-    installs a package kept in the repository (a path requirement, --no-index), which the flow then imports."""
-    r = hooked
+def flow_with_local_dependency(r: Repo) -> tuple[str, str]:
+    """flows/dep.py, a flow that imports a package only its pull steps install: a wheel kept in the repository and
+    a requirements.txt naming it (--no-index). Returns the flow's name and the package's."""
     name, dep = r.flow("dep"), f"dep_{r.uid}"
     r.write("flows/dep.py", textwrap.dedent(f"""\
         from prefect import flow
@@ -210,6 +209,28 @@ def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> No
         """))
     local_wheel(r.path / "vendor" / f"{dep}-1.0-py3-none-any.whl", dep)
     r.write("requirements.txt", f"--no-index\n./vendor/{dep}-1.0-py3-none-any.whl\n")
+    return name, dep
+
+
+def a_worker_runs_it(name: str, dep: str, tmp_path: Path, target: Path) -> None:
+    """`<name>/main` run by a real process worker: its pull steps installed the package into `target`, and the
+    flow imported it."""
+    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    output = worker.stdout + worker.stderr
+    assert "dependency says: installed by the pull step" in output, output[-4000:]
+    assert (target / dep / "__init__.py").exists()
+
+
+def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> None:
+    """The entry's pull steps run on a real process worker after prefect-push's clone: pip_install_requirements
+    installs a package kept in the repository (a path requirement, --no-index), which the flow then imports."""
+    r = hooked
+    name, dep = flow_with_local_dependency(r)
     target = tmp_path / "site"  # pip installs here (PIP_TARGET), not into the suite's virtualenv
     target.mkdir()
     r.write("prefect.yaml", textwrap.dedent(f"""\
@@ -233,15 +254,7 @@ def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> No
         """))
     r.commit("a flow with a local dependency")
     assert r.push("main").returncode == 0
-    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    workdir = tmp_path / "worker"
-    workdir.mkdir()
-    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
-                            capture_output=True, text=True, timeout=300)
-    output = worker.stdout + worker.stderr
-    assert "dependency says: installed by the pull step" in output, output[-4000:]
-    assert (target / dep / "__init__.py").exists()
+    a_worker_runs_it(name, dep, tmp_path, target)
 
 
 # --- bad input: one line naming prefect.yaml:line and the entry, nothing registered --------------------------------

@@ -192,14 +192,12 @@ def test_a_worker_runs_the_runtimes_pull_steps_after_the_clone(hooked: Repo, tmp
     clone: pip_install_requirements installs a wheel kept in the repository (--no-index, no network), which the
     flow then imports; `{{ clone-step.directory }}` is prefect-push's clone."""
     import os
-    import subprocess
     import textwrap
 
-    from conftest import BIN
-    from test_prefect_yaml_push import local_wheel
+    from test_prefect_yaml_push import a_worker_runs_it, flow_with_local_dependency
 
     r = hooked
-    name, dep = r.flow("dep"), f"dep_{r.uid}"
+    name, dep = flow_with_local_dependency(r)
     target = tmp_path / "site"  # pip installs here (PIP_TARGET), not into the suite's virtualenv
     target.mkdir()
     r.write("pyproject.toml", textwrap.dedent(f"""\
@@ -210,33 +208,13 @@ def test_a_worker_runs_the_runtimes_pull_steps_after_the_clone(hooked: Repo, tmp
         [[tool.prefect-push.pull]]
         "prefect.deployments.steps.pip_install_requirements" = {{ directory = "{{{{ clone-step.directory }}}}", requirements_file = "requirements.txt" }}
         """))
-    r.write("flows/dep.py", textwrap.dedent(f"""\
-        from prefect import flow
-
-
-        @flow(name={name!r}, log_prints=True)
-        def dep() -> str:
-            import {dep}
-            print("dependency says: " + {dep}.VALUE)
-            return {dep}.VALUE
-        """))
-    local_wheel(r.path / "vendor" / f"{dep}-1.0-py3-none-any.whl", dep)
-    r.write("requirements.txt", f"--no-index\n./vendor/{dep}-1.0-py3-none-any.whl\n")
     r.commit("a flow with a local dependency")
     assert r.push("main").returncode == 0
     steps = deployments(r.uid)[f"{name}/main"].pull_steps
     assert [next(iter(s)) for s in steps] == ["prefect.deployments.steps.git_clone",
                                               "prefect.deployments.steps.pip_install_requirements"]
     assert steps[0]["prefect.deployments.steps.git_clone"]["id"] == "clone-step"
-    run = subprocess.run([str(BIN / "prefect"), "deployment", "run", f"{name}/main"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    workdir = tmp_path / "worker"
-    workdir.mkdir()
-    worker = subprocess.run([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--run-once"], cwd=workdir,
-                            capture_output=True, text=True, timeout=300)
-    output = worker.stdout + worker.stderr
-    assert "dependency says: installed by the pull step" in output, output[-4000:]
-    assert (target / dep / "__init__.py").exists()
+    a_worker_runs_it(name, dep, tmp_path, target)
 
 
 def test_a_bad_pull_step_blocks_the_push_in_one_line(hooked: Repo) -> None:

@@ -74,6 +74,14 @@ class History:
             extra = "from helpers import greet\n" if i <= 2 else ""
             repo.write(f"flows/f{i}.py", flow_source(name, extra=extra))
 
+    def registered(self, history: int) -> str:
+        """The five flows committed, `history` commits on top, main pushed and registered: the server's marker."""
+        self.repo.commit("five flows")
+        self.filler(history)
+        self.repo.git("push", "-q", "origin", "main")
+        assert self.repo.cli("register", "--ref", "main").returncode == 0
+        return self.repo.sha()
+
     def filler(self, n: int) -> str:
         """n commits that change no flow: the history a depth cuts through."""
         for i in range(n):
@@ -134,10 +142,7 @@ def test_shallow_equals_full_next_push_after_unregistered_pushes(repo: Repo, pre
 
 def test_shallow_equals_full_new_branch(repo: Repo, prefect_server, tmp_path):
     h = History(repo)
-    repo.commit("five flows")
-    h.filler(22)
-    repo.git("push", "-q", "origin", "main")
-    assert repo.cli("register", "--ref", "main").returncode == 0
+    h.registered(22)
     repo.git("checkout", "-qb", "feature/x", "HEAD~3")
     h.helper("hello")  # f1 and f2 import it
     h.filler(21)
@@ -173,10 +178,7 @@ def test_shallow_equals_full_tag_and_release_after_a_helper_change(repo: Repo, p
 
 def test_shallow_equals_full_force_push(repo: Repo, prefect_server, tmp_path):
     h = History(repo)
-    repo.commit("five flows")
-    h.filler(21)
-    repo.git("push", "-q", "origin", "main")
-    assert repo.cli("register", "--ref", "main").returncode == 0
+    h.registered(21)
     h.change(2, "return 2")
     before = h.filler(2)
     repo.git("push", "-q", "origin", "main")
@@ -193,11 +195,7 @@ def test_shallow_equals_full_force_push(repo: Repo, prefect_server, tmp_path):
 
 def test_shallow_equals_full_repair_after_a_rejected_push(repo: Repo, prefect_server, tmp_path):
     h = History(repo)
-    repo.commit("five flows")
-    h.filler(21)
-    repo.git("push", "-q", "origin", "main")
-    assert repo.cli("register", "--ref", "main").returncode == 0
-    base = repo.sha()
+    base = h.registered(21)
     # registered from this clone, then the push was rejected: the marker names a commit the remote never had
     rejected = h.change(1, "return 'rejected'")
     assert repo.cli("register", "--ref", "main", "--to", rejected).returncode == 0

@@ -351,17 +351,12 @@ class Server:
                 problems.append(f"{where}: no work-pool set; add `[tool.prefect-push]` with `work-pool = \"<pool>\"` "
                                 f"(the pool whose workers run the flows) to pyproject.toml (needed by {who})")
                 continue
-            pool = self._pools.get(runtime.work_pool)
+            pool, problem = await self._pool_problem(runtime.work_pool, runtime.job_variables)
             if pool is None:
-                try:
-                    pool = self._pools[runtime.work_pool] = await self._client.read_work_pool(runtime.work_pool)
-                except ObjectNotFound:
-                    problems.append(
-                        f"{where}: work-pool {runtime.work_pool!r} does not exist on {api_url()} (needed by {who}); "
-                        f"create it with `prefect work-pool create {runtime.work_pool} --type process`")
-                    continue
-            problem = job_variables_problem(runtime.job_variables, pool.base_job_template or {})
-            if problem:
+                problems.append(
+                    f"{where}: work-pool {runtime.work_pool!r} does not exist on {api_url()} (needed by {who}); "
+                    f"create it with `prefect work-pool create {runtime.work_pool} --type process`")
+            elif problem:
                 problems.append(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
                                 f"`prefect work-pool inspect {pool.name}`)")
         if config.credentials:
@@ -404,20 +399,25 @@ class Server:
                 continue
             if not resolved.work_pool_name:
                 continue  # the runtime's pool ([tool.prefect-push] work-pool), checked with the others
-            pool = self._pools.get(resolved.work_pool_name)
+            pool, problem = await self._pool_problem(resolved.work_pool_name, resolved.job_variables)
             if pool is None:
-                try:
-                    pool = self._pools[resolved.work_pool_name] = await self._client.read_work_pool(
-                        resolved.work_pool_name)
-                except ObjectNotFound:
-                    problems.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: work pool "
-                                    f"{resolved.work_pool_name!r} does not exist on {api_url()}")
-                    continue
-            problem = job_variables_problem(resolved.job_variables, pool.base_job_template or {})
-            if problem:
+                problems.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: work pool "
+                                f"{resolved.work_pool_name!r} does not exist on {api_url()}")
+            elif problem:
                 problems.append(f"{entry.where('work_pool', 'job_variables')}: deployment {entry.name!r}: {problem} "
                                 f"(work pool {pool.name!r}, type {pool.type})")
         return problems
+
+    async def _pool_problem(self, name: str, job_variables: dict[str, Any]) -> tuple[Any, str | None]:
+        """The work pool (read once a push; None: the server has none of that name) and what is wrong with job
+        variables for it, judged by its base job template (None: they fit)."""
+        pool = self._pools.get(name)
+        if pool is None:
+            try:
+                pool = self._pools[name] = await self._client.read_work_pool(name)
+            except ObjectNotFound:
+                return None, None
+        return pool, job_variables_problem(job_variables, pool.base_job_template or {})
 
     async def known_flow_ids(self, names: set[str]) -> None:
         """One read for the ids of flows the server already has: a write per flow only for new flow names."""
