@@ -11,7 +11,8 @@ import shlex
 from pathlib import Path
 from typing import NamedTuple
 
-from prefect_push import cli, config
+from prefect_push import cli
+from prefect_push.read import config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -167,7 +168,7 @@ GAP = "\0"
 def source_messages() -> list[str]:
     """Every string literal and f-string of src/, its formatted values as gaps (docstrings are not printed)."""
     out = []
-    for path in (ROOT / "src" / "prefect_push").glob("*.py"):
+    for path in (ROOT / "src" / "prefect_push").rglob("*.py"):
         tree = ast.parse(path.read_text())
         docstrings = {id(n.value) for n in ast.walk(tree)
                       if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}

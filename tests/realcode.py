@@ -75,8 +75,8 @@ def follow(top: str) -> None:
     the installed module (prefect, the stdlib): here the repository *is* the installed package, so following its
     files is what importing it does. Packages the reader imports for real (pydantic, typing, enum, ...) stay as
     they are: prefect-push imports those itself."""
-    from prefect_push import context
-    from prefect_push.models import SAFE_MODULES
+    from prefect_push.read import context
+    from prefect_push.read.models import SAFE_MODULES
 
     base = getattr(follow, "base", None) or context._NOT_REPO
     follow.base = base  # type: ignore[attr-defined]
@@ -86,8 +86,8 @@ def follow(top: str) -> None:
 
 def read_one(root: Path, rel: str, *, follow_top: bool = True) -> tuple[int, str | None]:
     """(functions read, the exception that escaped as one line, or None)."""
-    from prefect_push.flows import read_flows
-    from prefect_push.schema import parameter_schema
+    from prefect_push.read.flows import read_flows
+    from prefect_push.read.schema import parameter_schema
 
     top = rel.split("/")[0]
     top = top[:-3] if top.endswith(".py") and "/" not in rel else top
@@ -131,7 +131,7 @@ def install_tripwire(violations: list[str]) -> None:
     (dataclass __init__, namedtuple); a file opened for writing; a process, a socket, a file removed or renamed."""
     import sysconfig
 
-    from prefect_push.models import SAFE_MODULES
+    from prefect_push.read.models import SAFE_MODULES
 
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep
     generators = tuple(os.path.dirname(os.path.realpath(sys.modules[p].__file__)) + os.sep  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def install_tripwire(violations: list[str]) -> None:
             code = args[0]
             filename = getattr(code, "co_filename", "?")
             where, frames = caller()
-            if filename == "<annotation>" and where.endswith(os.path.join("prefect_push", "models.py")):
+            if filename == "<annotation>" and where.endswith(os.path.join("prefect_push", "read", "models.py")):
                 return  # the annotation eval, its tree checked by models._harmless first
             if os.path.isabs(filename) and allowed(importing()):
                 return  # a module of the reader's own dependencies, loaded by an import
@@ -193,8 +193,8 @@ def warm_up() -> None:
     import datetime  # noqa: F401
     import decimal  # noqa: F401
 
-    from prefect_push.flows import read_flows
-    from prefect_push.schema import parameter_schema
+    from prefect_push.read.flows import read_flows
+    from prefect_push.read.schema import parameter_schema
 
     source = b'''
 import datetime, enum, typing, dataclasses, uuid, pathlib, decimal, ipaddress
@@ -256,7 +256,7 @@ def control(job: dict[str, Any], violations: list[str]) -> dict[str, Any]:
     root, kind = Path(job["root"]), job["control"]
     sys.path.insert(0, str(root))
     if kind == "annotation":  # the annotation check switched off: eval of `open(...)` written as an annotation
-        from prefect_push import models
+        from prefect_push.read import models
         models._harmless = lambda tree, ns: True  # type: ignore[assignment]
     install_tripwire(violations)
     for rel in job["files"]:
@@ -287,8 +287,8 @@ def control(job: dict[str, Any], violations: list[str]) -> dict[str, Any]:
 # --- test_real_classes: prefect-push's schema of flow files the test wrote ---
 
 def ours_job(job: dict[str, Any]) -> dict[str, Any]:
-    from prefect_push.flows import read_flows
-    from prefect_push.schema import parameter_schema
+    from prefect_push.read.flows import read_flows
+    from prefect_push.read.schema import parameter_schema
 
     root = Path(job["root"])
     out: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Pure: [tool.prefect-push] parsing and the naming rule."""
 import pytest
 
-from prefect_push.config import Config, ConfigError, glob_match, load, safe_name
+from prefect_push.read.config import Config, ConfigError, glob_match, load, safe_name
 
 
 def cfg(body: str) -> Config:

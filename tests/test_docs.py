@@ -2,7 +2,7 @@
 
 What a doc author must keep true (each rule is one test, here or, for rules about one page's content, in
 tests/test_docs_pages.py; tests/docs_text.py reads the pages):
-- ```toml: loads through prefect_push.config.load as a pyproject.toml. A block without a `[tool.prefect-push…]`
+- ```toml: loads through prefect_push.read.config.load as a pyproject.toml. A block without a `[tool.prefect-push…]`
   header is a fragment of `[tool.prefect-push]`. A block meant to fail has a line `# error: <text>`, and the
   ConfigError must contain <text>. A setting whose comment says `(default)` or `the default` must hold the
   value prefect-push uses when the setting is absent.
@@ -37,8 +37,9 @@ import yaml
 
 from docs_text import (ALL, DOCS, KNOWN, ROOT, Block, anchors, check_command_line, code_spans, of, parse_cli, prose,
                        slug)
-from prefect_push import cli, config
-from prefect_push.flows import BadFlow, read_flows
+from prefect_push import cli
+from prefect_push.read import config
+from prefect_push.read.flows import BadFlow, read_flows
 
 # kebab-case code spans that are not [tool.prefect-push] settings: command, hook and file names, values
 NOT_SETTINGS = {"prefect-push", "pre-push", "after-push", "pre-commit", "feature-x"}

@@ -20,7 +20,8 @@ def test_every_setting_is_in_the_configuration_pages_table():
 
 def test_every_module_is_in_the_development_pages_table():
     text = (ROOT / "docs" / "development.md").read_text()
-    modules = [p.name for p in (ROOT / "src" / "prefect_push").glob("*.py") if not p.name.startswith("__")]
+    modules = [str(p.relative_to(ROOT / "src" / "prefect_push")) for p in (ROOT / "src" / "prefect_push").rglob("*.py")
+               if not p.name.startswith("__")]
     missing = sorted(m for m in modules if f"`{m}`" not in text)
     assert not missing, f"docs/development.md's table of modules lacks {missing}"
 

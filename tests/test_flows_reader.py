@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from prefect_push.flows import BadFlow, read_flows
+from prefect_push.read.flows import BadFlow, read_flows
 
 
 def flows(src: str, path: str = "f.py"):

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from prefect_push import git, imports
-from prefect_push.imports import affected
+from prefect_push import git
+from prefect_push.read import imports
+from prefect_push.read.imports import affected
 
 FLOW = "from prefect import flow\n{imports}\n\n@flow\ndef main():\n    return 1\n"
 

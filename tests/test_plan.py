@@ -1,6 +1,6 @@
 """Pure: the plan from changed files and what the server has."""
-from prefect_push.config import Config
-from prefect_push.flows import FlowSpec
+from prefect_push.read.config import Config
+from prefect_push.read.flows import FlowSpec
 from prefect_push.plan import Existing, FileChange, Op, Target, build, build_ref_deletion, wanted_changes
 
 REPO = "https://git.example/repo.git"
@@ -129,7 +129,7 @@ def test_a_file_renamed_under_a_per_file_deployment_name_drops_the_old_deploymen
 # --- releases (docs/releases.md): the release deployment's name, owner, tags, and where a schedule fires ---
 import pytest  # noqa: E402
 
-from prefect_push.config import parse  # noqa: E402
+from prefect_push.read.config import parse  # noqa: E402
 from prefect_push.plan import deployment_description, deployment_tags, schedule_live  # noqa: E402
 
 MAIN = Target(REPO, "refs/heads/main", "c" * 40)
@@ -195,7 +195,7 @@ def test_release_settings():
     assert c.is_release("refs/tags/release-3") and not c.is_release("refs/tags/v1")
     assert (c.release_name, c.tag_deployments, c.keep_tags) == ("prod", True, 2)
     assert not parse({"release-tags": []}).is_release("refs/tags/v1")
-    from prefect_push.config import ConfigError
+    from prefect_push.read.config import ConfigError
     for bad, says in (({"release-name": "a/b"}, "release-name"), ({"keep-tags": 0}, "keep-tags"),
                       ({"tag-deployments": "yes"}, "tag-deployments"), ({"release-tags": [1]}, "release-tags")):
         with pytest.raises(ConfigError, match=says):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, POOL, Repo
-from prefect_push import prefectyaml
-from prefect_push.prefectyaml import PrefectYamlError
+from prefect_push.read import prefectyaml
+from prefect_push.read.prefectyaml import PrefectYamlError
 
 ENV = {"PREFECT_CLI_PROMPT": "false", "TEAM": "data-eng", "REGION": "eu-west-1", "BATCH_SIZE": "500"}
 
@@ -60,7 +60,7 @@ async def read_all(r: Repo, file: str):
     """What prefect-push's reader says, resolved with the server (blocks, variables) as prefect deploy does."""
     from prefect.client.orchestration import get_client
 
-    from prefect_push import prefectyaml_resolve as res
+    from prefect_push.read import prefectyaml_resolve as res
 
     files = git_files(r)
     parsed = prefectyaml.parse(git_show(r, file), file, exists=files.__contains__)
@@ -419,7 +419,7 @@ def test_the_clone_is_replaced_and_its_id_kept() -> None:
 
 
 def test_without_a_server_blocks_and_variables_are_left_marked() -> None:
-    from prefect_push import prefectyaml_resolve as res
+    from prefect_push.read import prefectyaml_resolve as res
 
     [e] = parse("""\
         deployments:
@@ -435,7 +435,7 @@ def test_without_a_server_blocks_and_variables_are_left_marked() -> None:
 
 def test_reading_and_diffing_import_no_prefect() -> None:
     """The plan reads prefect.yaml on every push that changes it; prefect (0.6 s to import) only comes to resolve."""
-    code = ("import sys; from prefect_push import prefectyaml as p; "
+    code = ("import sys; from prefect_push.read import prefectyaml as p; "
             "y = p.parse(b'deployments: [{name: a, entrypoint: a.py:f}]'); p.changes(None, y); "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect imported'")
     proc = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True)

@@ -3,8 +3,8 @@ import string
 
 from hypothesis import given, strategies as st
 
-from prefect_push.config import Config
-from prefect_push.flows import FlowSpec
+from prefect_push.read.config import Config
+from prefect_push.read.flows import FlowSpec
 from prefect_push.plan import Existing, FileChange, Op, Target, build, wanted_changes
 from prefect_push.push import PushLineError, parse_push_line
 

@@ -144,12 +144,12 @@ def calls(n: int = 1, region: str = os.environ.get("REGION", "eu")):
 
 # a bug of ours, injected into the hook's own process: every flow's signature reader raises
 INJECTED = '''
-import prefect_push.context
+import prefect_push.read.context
 
 def _broken(self, nodes):
     raise RuntimeError("injected reader failure")
 
-prefect_push.context.Context.of = _broken
+prefect_push.read.context.Context.of = _broken
 '''
 
 
@@ -209,7 +209,7 @@ def _boom(*args, **kwargs):
 
 
 def test_a_failing_flow_discovery_reads_the_file_as_prefects_fallback(monkeypatch):
-    from prefect_push import flows
+    from prefect_push.read import flows
 
     monkeypatch.setattr(flows, "_flow_functions", _boom)
     (spec,) = flows.read_flows("flows/etl.py", FILE)
@@ -220,7 +220,7 @@ def test_a_failing_flow_discovery_reads_the_file_as_prefects_fallback(monkeypatc
 
 
 def test_a_failing_settings_reader_registers_without_settings_and_says_so(monkeypatch):
-    from prefect_push import flows, settings
+    from prefect_push.read import flows, settings
 
     monkeypatch.setattr(settings, "_settings", _boom)
     (spec,) = flows.read_flows("flows/etl.py", FILE)
@@ -229,8 +229,8 @@ def test_a_failing_settings_reader_registers_without_settings_and_says_so(monkey
 
 
 def test_a_failing_schema_builder_falls_back_to_the_untyped_schema(monkeypatch):
-    from prefect_push import models, schema
-    from prefect_push.flows import read_flows
+    from prefect_push.read import models, schema
+    from prefect_push.read.flows import read_flows
 
     (spec,) = read_flows("flows/etl.py", FILE.replace(b"n: int = 1", b"n: int = 2"))  # not in the cache
     monkeypatch.setattr(models.Namespace, "__init__", _boom)
@@ -240,14 +240,14 @@ def test_a_failing_schema_builder_falls_back_to_the_untyped_schema(monkeypatch):
 
 
 def test_what_really_is_broken_still_blocks():
-    from prefect_push.flows import BadFlow, read_flows
+    from prefect_push.read.flows import BadFlow, read_flows
 
     assert isinstance(read_flows("f.py", b"from prefect import flow\n@flow\ndef f(:\n"), BadFlow)
     assert isinstance(read_flows("f.py", FILE.replace(b'"cron"', b'"kron"')), BadFlow)
 
 
 def test_the_decorator_rule_spares_decorators_above_flow_and_flows_without_any():
-    from prefect_push.flows import read_flows
+    from prefect_push.read.flows import read_flows
 
     (plain,) = read_flows("f.py", b"from prefect import flow\n@flow\ndef f(n: int = 1): ...\n")
     assert plain.fallbacks == () and plain.params[0].annotation == "int"

@@ -47,8 +47,8 @@ def public_modules(top: str) -> list[str]:
 
 def untyped() -> dict:
     """prefect-push's schema of the same flow with the parameter unannotated: the fallback form."""
-    from prefect_push.flows import read_flows
-    from prefect_push.schema import parameter_schema
+    from prefect_push.read.flows import read_flows
+    from prefect_push.read.schema import parameter_schema
 
     (spec,) = read_flows("f.py", b"from prefect import flow\n\n\n@flow\ndef f(p):\n    ...\n")  # type: ignore[misc]
     return parameter_schema(spec)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_push import git, imports
+from prefect_push import git
+from prefect_push.read import imports
 
 PACKAGES = ("prefect", "rich", "httpx", "pre_commit")
 SAMPLE = 16  # changed modules tried, fixed seed (each closure walks up to the whole tree: ~1-3 s)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from prefect_push.flows import read_flows
-from prefect_push.schema import parameter_schema
+from prefect_push.read.flows import read_flows
+from prefect_push.read.schema import parameter_schema
 
 SOURCE = textwrap.dedent('''
     from datetime import date
@@ -201,7 +201,7 @@ def test_constants_that_share_values_cannot_build_a_huge_default():
 
     code = ("import json, resource, sys\n"
             "resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))\n"
-            "from prefect_push.flows import read_flows\nfrom prefect_push.schema import parameter_schema\n"
+            "from prefect_push.read.flows import read_flows\nfrom prefect_push.read.schema import parameter_schema\n"
             "(spec,) = read_flows('flows/bomb.py', sys.stdin.buffer.read())\n"
             "print(json.dumps(parameter_schema(spec)['properties']))\n")
     # the second: a constant just under the bound, named 500 times (each name a copy: 5 * 10**8 items)
@@ -237,7 +237,7 @@ def test_a_type_prefect_cannot_make_a_schema_of_is_left_untyped_not_raised():
 
 
 def test_a_parameter_named_with_a_leading_underscore_is_one_line_not_a_crash():
-    from prefect_push.flows import BadFlow
+    from prefect_push.read.flows import BadFlow
 
     bad = read_flows("flows/f.py", b"from prefect import flow\n\n@flow\ndef f(x: int, _cache: dict = None): ...\n")
     assert isinstance(bad, BadFlow) and bad.line == 4 and "'_cache'" in bad.message, bad
@@ -258,7 +258,7 @@ def against_prefect(tmp_path: Path, files: dict[str, str], flow: str = "flows/f.
     """(prefect-push's schema, Prefect's own importing the files, prefect-push's fallback notes)."""
     import subprocess
 
-    from prefect_push.schema import checked
+    from prefect_push.read.schema import checked
 
     files = {p: textwrap.dedent(s) for p, s in files.items()}
     for p, s in files.items():
@@ -378,7 +378,7 @@ def test_a_default_factory_of_the_files_own_is_never_run_and_the_model_is_prefec
     ran.unlink(missing_ok=True)  # Prefect's side ran nothing either, but be sure ours is checked alone
     (spec,) = read_flows("flows/f.py", textwrap.dedent(files["flows/f.py"]).replace(
         "window: Window", "window: Window = Window(), job2: Job = Job()").encode())
-    from prefect_push.schema import checked
+    from prefect_push.read.schema import checked
 
     got = checked(spec)
     assert not ran.exists()
@@ -503,14 +503,14 @@ def test_any_other_decorator_below_flow_still_falls_back(tmp_path, change):
     source = WRAPPED.replace(*change)
     assert source != WRAPPED
     (spec,) = read_flows("flows/f.py", textwrap.dedent(source).encode())
-    from prefect_push.schema import checked
+    from prefect_push.read.schema import checked
 
     assert any("below @flow" in n for n in checked(spec).notes)
 
 
 def test_a_leading_underscore_parameter_under_a_decorator_below_flow_falls_back_without_a_crash():
     # found by tests/test_real_code.py on pydantic/dataclasses.py: `@dataclass_transform` over `def dataclass(_cls=None)`
-    from prefect_push.schema import checked
+    from prefect_push.read.schema import checked
 
     (spec,) = read_flows("flows/f.py", b"from prefect import flow\nfrom x import deco\n\n@flow\n@deco\n"
                                        b"def f(_cls=None, *, n: int = 1): ...\n")

@@ -129,7 +129,7 @@ def worker(payload_json: str) -> int:
         try:
             rc = execute(seen, payload["remote"], payload["url"])
         except Exception as exc:  # noqa: BLE001 - the log gets one line; the next push catches up (pending)
-            from .config import ConfigError
+            from .read.config import ConfigError
             from .engine import Blocked
             from .errors import internal_error
 

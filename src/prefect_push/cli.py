@@ -9,7 +9,7 @@ import os
 import sys
 
 from . import ci, git
-from .config import ConfigError
+from .read.config import ConfigError
 from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, one_release_each,
                      pending_deletions, pending_key, prepare, read_pending, ref_from_env, write_pending)
 from .housekeeping import cmd_prune, cmd_status, start_prefect

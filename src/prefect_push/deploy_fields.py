@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import Config
+from .read.config import Config
 from .plan import Action, Target, deployment_description, deployment_tags
 
 
@@ -15,7 +15,7 @@ def entry_fields(r: Any, action: Action, target: Target, config: Config, *, limi
     """A prefect.yaml entry's settings over prefect-push's own fields, as `prefect deploy --name <entry>` stores
     them (prefectyaml_resolve.Resolved). By design different: name, version (the commit), the clone's ref. Where
     the entry is silent, PREFECT_PUSH and [tool.prefect-push] fill in (docs/prefect-yaml.md, precedence)."""
-    from .prefectyaml import with_clone
+    from .read.prefectyaml import with_clone
 
     spec = action.flow
     out: dict[str, Any] = {
@@ -57,7 +57,7 @@ def pull_step(target: Target, config: Config) -> dict[str, Any]:
 def pull_steps(target: Target, config: Config, after: tuple[dict[str, Any], ...] = ()) -> list[dict[str, Any]]:
     """prefect-push's clone, then a runtime's own pull steps (config.Runtime.pull); the clone gets the id
     `clone-step` when a step uses its outputs ({{ clone-step.directory }})."""
-    from .pullsteps import CLONE_ID, refers_to
+    from .read.pullsteps import CLONE_ID, refers_to
 
     clone = pull_step(target, config)
     if refers_to(list(after), CLONE_ID):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from . import git, state
 from .base import Base, Facts, PushedRelease, Row, apply_order, decide, newest_release
-from .config import Config, ConfigError, load
+from .read.config import Config, ConfigError, load
 from .facts import Blocked, gather, in_history
 from .plan import FileChange, RefPlan, Target, Wanted, deployment_name, wanted_changes
 from .push import Kind, RefUpdate
@@ -196,7 +196,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         # the pool or job variables changed: every flow of the ref must carry the new settings
         reasons = {path: "[tool.prefect-push] changed" for path in git.tree(target.commit, cwd)}
     elif target.base is not None:
-        from .imports import Unread, affected
+        from .read.imports import Unread, affected
 
         unread: list[Unread] = []
         reasons = affected(changes, target.commit, cwd, config.selects, config.data_dependencies, unread)
@@ -228,7 +228,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     files, problems = [], []
     if picked:
         from .errors import log_detail
-        from .flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
+        from .read.flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
 
     def modules(paths: list[str]) -> dict[str, bytes]:
         # repository modules a flow's signature imports models from, at the pushed commit (flows.read_flows)

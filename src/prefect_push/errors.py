@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 from .git import strip_credentials
 
 if TYPE_CHECKING:
-    from .flows import FlowSpec
+    from .read.flows import FlowSpec
 
 
 def describe(exc: BaseException) -> str:
@@ -240,7 +240,7 @@ def log_detail(cwd: str, what: str, detail: str) -> str | None:
 def reader_lines(specs: Iterable[FlowSpec], cwd: str) -> list[str]:
     """One line for each flow whose registered schema is not surely the one `prefect deploy` stores (schema.Checked
     notes), its traceback logged when an internal error caused it."""
-    from .schema import checked, fallback_line
+    from .read.schema import checked, fallback_line
 
     lines: list[str] = []
     for spec in specs:

@@ -18,7 +18,7 @@ from . import git
 from .base import Facts
 
 if TYPE_CHECKING:
-    from .config import Config
+    from .read.config import Config
     from .engine import Prepared
 
 

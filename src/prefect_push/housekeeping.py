@@ -7,7 +7,7 @@ import argparse
 from typing import Callable
 
 from . import git
-from .config import ConfigError
+from .read.config import ConfigError
 from .engine import Blocked
 from .report import say
 
@@ -103,7 +103,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _config(cwd: str):
     """The checked-out commit's settings, for commands that are not about one pushed commit."""
-    from .config import Config
+    from .read.config import Config
     from .engine import config_at
 
     try:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
-from .config import Config, Runtime, glob_match, safe_name
+from .read.config import Config, Runtime, glob_match, safe_name
 
 if TYPE_CHECKING:
-    from .flows import FlowSpec
+    from .read.flows import FlowSpec
 from .push import short_ref
 from .status import GIT_TAG, RELEASE_REF  # noqa: F401  (the release deployments' tags; registrar imports them here)
 

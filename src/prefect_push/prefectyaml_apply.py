@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 from . import git
-from .config import Config, glob_match, safe_name
-from .flows import FlowSpec
-from .prefectyaml import BadEntry, Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
+from .read.config import Config, glob_match, safe_name
+from .read.flows import FlowSpec
+from .read.prefectyaml import BadEntry, Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
 
 # folders whose prefect.yaml files are not the team's deployments (as their flows are not registered)
 SKIPPED_FOLDERS = frozenset({"tests", "test", "examples", "example"})

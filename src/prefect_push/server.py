@@ -32,11 +32,11 @@ from prefect.settings import PREFECT_API_URL
 
 from . import compat, git
 from .errors import auth_refused, describe, write_error
-from .config import Config
+from .read.config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_description, deployment_tags
 from .deploy_fields import entry_fields, pull_steps, schedules
-from .schema import parameter_schema
+from .read.schema import parameter_schema
 from .status import Registered
 
 PAGE = 200
@@ -385,8 +385,8 @@ class Server:
         entries = {self._entry_key(e): e for a in writes if (e := getattr(a.flow, "entry", None)) is not None}
         if not entries:
             return []
-        from .prefectyaml import PrefectYamlError
-        from .prefectyaml_resolve import client_resolver, resolve
+        from .read.prefectyaml import PrefectYamlError
+        from .read.prefectyaml_resolve import client_resolver, resolve
 
         problems = []
         for key, entry in entries.items():

@@ -13,7 +13,7 @@ import warnings
 from functools import lru_cache
 from typing import Callable, Iterator, NamedTuple, Sequence
 
-from . import git
+from .. import git
 from .config import glob_match
 
 # a relative import (`from . import x`, `from .m import y`): may run the __init__.py of the package it is in
