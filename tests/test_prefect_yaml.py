@@ -451,3 +451,26 @@ def test_an_entry_refused_on_its_own_leaves_the_others_readable() -> None:
     assert [e.name for e in got.entries] == ["a"]
     (bad,) = got.bad
     assert bad.flow_path == "shop/b.py" and bad.error.startswith("prefect.yaml:5: deployment 'b'")
+
+
+def test_the_table_shows_each_entry_schedule_live_or_off_as_it_is_stored() -> None:
+    """A schedule the entry declares `active: false` is stored off on every ref (deploy_fields.entry_schedules):
+    the table says off for it, live for the entry's others where the one-live-schedule rule lets them fire."""
+    from prefect_push.plan import Action, Op
+    from prefect_push.prefectyaml_apply import as_entry
+    from prefect_push.read.flows import FlowSpec
+
+    y = prefectyaml.parse(textwrap.dedent("""\
+        deployments:
+          - name: both
+            entrypoint: flows/etl.py:etl
+            schedules:
+              - cron: "0 * * * *"
+              - interval: 600
+                active: false
+        """))
+    flow = as_entry(FlowSpec("flows/etl.py", "etl", "etl", 3), y.entries[0], 1)
+    live = Action(Op.REGISTER, "etl", "main", "new", flow, schedule_live=True)
+    assert live.schedule == "cron 0 * * * * (live), every 600s (off)"
+    assert Action(Op.REGISTER, "etl", "f", "new", flow, schedule_live=False).schedule == \
+        "cron 0 * * * * (off), every 600s (off)"

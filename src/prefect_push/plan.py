@@ -116,9 +116,10 @@ class Action:
         """For the table: the flow's schedule and whether it fires on this ref."""
         text = self.flow.settings.schedule if self.flow else ""
         e = getattr(self.flow, "entry", None)
-        if not text and e is not None:
+        if not text and e is not None:  # each of an entry's schedules: its own `active: false` stays off
             items = e.config.get("schedules") or ([e.config["schedule"]] if e.config.get("schedule") else [])
-            text = ", ".join(_schedule_words(i) for i in items if isinstance(i, dict))
+            return ", ".join(f"{_schedule_words(i)} ({'live' if self.schedule_live and bool(i.get('active', True)) else 'off'})"
+                             for i in items if isinstance(i, dict))
         return f"{text} ({'live' if self.schedule_live else 'off'})" if text else ""
 
 
