@@ -358,6 +358,10 @@ def parse(text: str, **kw):
      "      - prefect.deployments.steps.git_clone: {repository: r}\n"
      "      - prefect.deployments.steps.set_working_directory: {directory: '{{ clone.directory }}'}\n",
      r"^prefect.yaml:6: deployment 'a': pull step 2: .*\{\{ clone.directory \}\} names no earlier step"),
+    ("pull:\n  - prefect.deployments.steps.git_clone: {repository: r, access_token: ghp_0123456789abcdef}\n"
+     "deployments:\n  - {name: a, entrypoint: a.py:f}\n",
+     r"^prefect.yaml:\d+: deployment 'a': pull step 1: 'prefect.deployments.steps.git_clone': access_token must "
+     r"name a block"),
 ])
 def test_bad_input_is_one_line_naming_the_line_and_entry(text: str, message: str) -> None:
     with pytest.raises(PrefectYamlError, match=message) as info:
@@ -416,6 +420,13 @@ def test_the_clone_is_replaced_and_its_id_kept() -> None:
         {"prefect.deployments.steps.git_clone": {"repository": "file:///x", "branch": "feature", "id": "clone-step"}},
         steps[1]]
     assert prefectyaml.with_clone(steps[1:], ours) == [ours, steps[1]]
+    # the team's credentials, a block reference, stay on prefect-push's clone (instead of its own setting's)
+    token = "{{ prefect.blocks.secret.gh }}"
+    theirs = [{"prefect.deployments.steps.git_clone": {"repository": "r", "access_token": token}}]
+    with_setting = {"prefect.deployments.steps.git_clone": {"repository": "file:///x", "branch": "f",
+                                                            "access_token": "{{ prefect.blocks.secret.other }}"}}
+    assert prefectyaml.with_clone(theirs, with_setting) == [
+        {"prefect.deployments.steps.git_clone": {"repository": "file:///x", "branch": "f", "access_token": token}}]
 
 
 def test_without_a_server_blocks_and_variables_are_left_marked() -> None:

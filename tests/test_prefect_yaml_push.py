@@ -102,6 +102,10 @@ def by_design_equal(ours, theirs, clone_id: str | None) -> None:
     assert [clone in s for s in ours.pull_steps] == [clone in s for s in theirs.pull_steps]
     (step,) = [s[clone] for s in ours.pull_steps if clone in s]
     assert step["branch"] == "main" and step.get("id") == clone_id
+    (their_step,) = [s[clone] for s in theirs.pull_steps if clone in s]
+    # the team's clone credentials (a Secret block reference) kept: a private repository's runs still clone
+    assert {k: step.get(k) for k in ("access_token", "credentials")} == \
+        {k: their_step.get(k) for k in ("access_token", "credentials")}
 
 
 def automations(d, got) -> list[dict]:
@@ -283,6 +287,22 @@ def test_bad_prefect_yaml_blocks_the_push_before_any_write(hooked: Repo, text: s
     assert len(lines) == 1 and said in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert deployments(r.uid) == {} and r.remote_has("refs/heads/main") is None
+
+
+def test_a_refused_entry_that_names_its_pool_is_said_once(hooked: Repo) -> None:
+    """With no pyproject.toml at all (the pool is the entry's), an entry refused for its schedule is the one line:
+    not also "no work-pool set" for a pool the entry does name."""
+    r = hooked
+    setup_repo(r)
+    (r.path / "pyproject.toml").unlink()
+    r.write("prefect.yaml", "deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n"
+                            f"    work_pool: {{name: {POOL}}}\n    schedules:\n      - cron: '30 25 * * *'\n")
+    r.commit("a bad cron")
+    proc = r.push("main")
+    assert proc.returncode != 0
+    said = [line for line in proc.stderr.splitlines() if line.startswith("prefect-push: ") and ":" in line[14:]
+            and ("prefect.yaml" in line or "pyproject" in line)]
+    assert len(said) == 1 and "prefect.yaml:6: deployment 'nightly': schedule cron:" in said[0], proc.stderr
 
 
 def test_a_broken_project_prefect_yaml_does_not_block_other_folders(hooked: Repo) -> None:

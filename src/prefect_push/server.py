@@ -338,6 +338,8 @@ class Server:
             resolved = self.resolved(action)
             if resolved is not None and resolved.work_pool_name:
                 continue  # its entry names the pool: checked in _resolve_entries
+            if resolved is None and getattr(spec, "entry", None) is not None:
+                continue  # its entry was refused, and said so: the pool it would name is unknown, not missing
             if spec.settings.parameters:
                 problem = _validation_problem(dict(spec.settings.parameters), parameter_schema(spec))
                 if problem:

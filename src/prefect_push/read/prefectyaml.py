@@ -290,16 +290,21 @@ def deployment_name(base: str, entry: Entry, siblings: int) -> str:
 
 
 def with_clone(steps: list[Any] | None, clone: dict[str, Any]) -> list[Any]:
-    """Pull steps with each git_clone step replaced by prefect-push's clone of the pushed ref, its `id:` kept
-    (later steps refer to `{{ <id>.directory }}`); no git_clone: the clone goes first. Other steps keep order."""
+    """Pull steps with each git_clone step replaced by prefect-push's clone of the pushed ref (its URL: the remote
+    pushed to, or repository-url), keeping the step's `id:` (later steps refer to `{{ <id>.directory }}`) and its
+    credentials, which pullsteps lets through only as block references, as prefect-push's own `credentials`
+    setting writes them. No git_clone: the clone goes first. Other steps keep order."""
     out: list[Any] = []
     replaced = False
     for step in steps or []:
         name = next(iter(step), None) if isinstance(step, dict) and len(step) == 1 else None
         if name in GIT_CLONE_STEPS:
             (clone_name, clone_args), = clone.items()
-            step_id = (step[name] or {}).get("id") if isinstance(step[name], dict) else None
-            out.append({clone_name: {**clone_args, **({"id": step_id} if step_id else {})}})
+            theirs = step[name] if isinstance(step[name], dict) else {}
+            kept = {k: theirs[k] for k in ("id", "access_token", "credentials") if theirs.get(k)}
+            if "access_token" in kept or "credentials" in kept:  # git_clone takes one of them, never both
+                clone_args = {k: v for k, v in clone_args.items() if k != "access_token"}
+            out.append({clone_name: {**clone_args, **kept}})
             replaced = True
         else:
             out.append(step)

@@ -15,6 +15,9 @@ _FUNCTIONS = {"pull": ("git_clone", "set_working_directory", "pull_from_remote_s
 KNOWN_STEPS = frozenset({f"{STEPS_MODULE}.{f}" for fs in _FUNCTIONS.values() for f in fs}
                         | {f"{STEPS_MODULE}.{m}.{f}" for m, fs in _FUNCTIONS.items() for f in fs})
 GIT_CLONE = frozenset({f"{STEPS_MODULE}.git_clone", f"{STEPS_MODULE}.pull.git_clone"})
+# a git_clone's secrets: kept on prefect-push's clone, only as references to blocks the worker resolves
+CLONE_SECRETS = ("access_token", "credentials")
+BLOCK_REFERENCE = re.compile(r"\{\{\s*prefect\.blocks\.[\w\-.]+\s*\}\}")
 CLONE_ID = "clone-step"  # the id prefect-push's clone gets when a runtime's step refers to it
 DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # {{ name }} as Prefect's templating finds it; names starting with these are not step outputs
@@ -69,6 +72,12 @@ def problem(steps: Any, ids: frozenset[str] = frozenset(), *, clone_allowed: boo
             return i, f"{name!r}: prefect-push clones the pushed branch or tag itself; list only the steps after it"
         if args is not None and not isinstance(args, dict):
             return i, f"{name!r}: its arguments are not a mapping"
+        if name in GIT_CLONE:
+            for key in CLONE_SECRETS:
+                value = (args or {}).get(key)
+                if value is not None and not (isinstance(value, str) and BLOCK_REFERENCE.fullmatch(value)):
+                    return i, (f"{name!r}: {key} must name a block (\"{{{{ prefect.blocks.secret.<name> }}}}\"): a "
+                               "token written here would be stored in every deployment")
         for t in _templates(args or {}):
             if t.startswith(NOT_STEP_OUTPUTS) or "." not in t:
                 continue  # env, blocks, variables, run context; a bare {{ key }} is an earlier step's output key
