@@ -36,7 +36,7 @@ def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str |
     return found
 
 
-_ANSWERS: dict[tuple[str, str, tuple[str, ...]], bool] = {}  # a repair asks once per deployment: same commits
+_ANSWERS: dict[tuple[str, str, tuple[str, ...], bool], bool] = {}  # a repair asks once a deployment
 
 
 def in_history(sha: str, tips: Sequence[str | None], remote: str, cwd: str, *, fetch: bool = True) -> bool:
@@ -47,7 +47,7 @@ def in_history(sha: str, tips: Sequence[str | None], remote: str, cwd: str, *, f
     wanted = tuple(dict.fromkeys(t for t in tips if t))
     if sha in wanted:
         return True
-    key = (os.path.abspath(cwd), sha, wanted)
+    key = (os.path.abspath(cwd), sha, wanted, fetch)
     if key not in _ANSWERS:
         _ANSWERS[key] = _in_history(sha, wanted, remote, cwd, fetch)
     return _ANSWERS[key]
@@ -95,8 +95,8 @@ _REMOTE_NOW: dict[tuple[str, str, str], str | None] = {}
 
 
 def remote_holds(sha: str, p: Prepared, cwd: str, *, fetch: bool = True) -> bool:
-    """Whether the remote's branch holds commit `sha`: the one answer the marker, the repair of a rejected push
-    and the replay of a missed deletion all use."""
+    """Whether the remote's branch holds commit `sha`: the one answer the marker and the repair of a rejected
+    push both use (fetch=False: from what this clone has, for an opted-out push)."""
     tips = remote_tips(p, cwd)
     if in_history(sha, tips, p.remote, cwd, fetch=fetch):
         return True
