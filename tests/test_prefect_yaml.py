@@ -405,11 +405,19 @@ def test_changes_follow_the_definition_an_entry_uses() -> None:
 
 
 def test_several_entries_of_one_flow_are_named_apart() -> None:
-    parsed = parse(BASE)
-    entries = parsed.for_flow("a.py", "f")
-    assert [prefectyaml.deployment_name("main", e, len(entries)) for e in entries] == ["main-nightly", "main-often"]
-    [other] = parsed.for_flow("b.py", "g")
-    assert prefectyaml.deployment_name("production", other, 1) == "production"
+    from dataclasses import replace
+
+    from prefect_push.plan import Target, deployment_name
+    from prefect_push.prefectyaml_apply import Declared, suffix_of
+    from prefect_push.read.config import Config
+    from prefect_push.read.flows import FlowSpec
+
+    specs = Declared(files=(parse(BASE),)).expand([FlowSpec("a.py", "f", "f", 1), FlowSpec("b.py", "g", "g", 1)])
+    main = Target("file:///r", "refs/heads/main", "c" * 40)
+    assert [deployment_name(main, Config(), s.flow_name, s.path, suffix_of(s)) for s in specs] == [
+        "main-nightly", "main-often", "main"]
+    release = replace(main, ref="refs/tags/v1", release="production")
+    assert deployment_name(release, Config(), "g", "b.py", suffix_of(specs[2])) == "production"
 
 
 def test_the_clone_is_replaced_and_its_id_kept() -> None:
@@ -485,3 +493,19 @@ def test_the_table_shows_each_entry_schedule_live_or_off_as_it_is_stored() -> No
     assert live.schedule == "cron 0 * * * * (live), every 600s (off)"
     assert Action(Op.REGISTER, "etl", "f", "new", flow, schedule_live=False).schedule == \
         "cron 0 * * * * (off), every 600s (off)"
+    assert live.has_schedule  # the cron fires: a release of it switches main's off
+    quiet = prefectyaml.parse(b"deployments:\n  - name: q\n    entrypoint: flows/etl.py:etl\n"
+                              b"    schedules:\n      - {interval: 600, active: false}\n")
+    off = as_entry(FlowSpec("flows/etl.py", "etl", "etl", 3), quiet.entries[0], 1)
+    # nothing of it fires anywhere: a release of it must not switch off main's live schedule
+    assert not Action(Op.REGISTER, "etl", "production", "new", off, schedule_live=True).has_schedule
+
+
+def test_only_the_first_git_clone_is_prefect_push_s() -> None:
+    """A second git_clone clones another repository (shared code): kept as written, credentials and all."""
+    shared = {"prefect.deployments.steps.git_clone": {"repository": "https://git.example.invalid/shared.git",
+                                                      "access_token": "{{ prefect.blocks.secret.shared }}"}}
+    steps = [{"prefect.deployments.steps.git_clone": {"repository": "r", "id": "clone-step"}}, shared]
+    ours = {"prefect.deployments.steps.git_clone": {"repository": "file:///x", "branch": "f"}}
+    assert prefectyaml.with_clone(steps, ours) == [
+        {"prefect.deployments.steps.git_clone": {"repository": "file:///x", "branch": "f", "id": "clone-step"}}, shared]

@@ -485,3 +485,54 @@ def test_a_bad_entry_in_the_root_prefect_yaml_blocks_only_pushes_touching_it(hoo
     proc = r.push("feature", env={"TEAM": "a"})
     assert proc.returncode != 0 and "deployment 'daily': unknown key 'paramters'" in proc.stderr, proc.stderr
     assert f"{shop}/feature" not in deployments(r.uid)
+
+
+# --- found by a review of the whole change -----------------------------------------------------------------------
+
+ONE = "deployments:\n  - name: nightly\n    entrypoint: flows/etl.py:etl\n    work_pool: {{name: {pool}}}\n" \
+      "    parameters: {{n: {n}}}\n"
+
+
+def test_one_push_of_two_refs_carries_each_ref_s_own_version_of_an_entry(hooked: Repo) -> None:
+    """`git push origin main feature` through the plain hook: each ref's deployment has its commit's entry (the
+    resolved entries were once cached by name alone, so one ref got the other's parameters)."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=1))
+    r.commit("n=1")
+    r.git("checkout", "-qb", "feature")
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=2))
+    r.commit("n=2 on the branch")
+    proc = r.push("main", "feature")
+    assert proc.returncode == 0, proc.stderr
+    got = deployments(r.uid)
+    assert got[f"{etl}/main"].parameters == {"n": 1} and got[f"{etl}/feature"].parameters == {"n": 2}
+
+
+def test_an_entry_s_parameters_that_do_not_fit_the_flow_stop_the_push(hooked: Repo) -> None:
+    """enforce_parameter_schema (the default) makes the server refuse every run of it: one line, before any write."""
+    r = hooked
+    setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n="'seven'"))
+    r.commit("a string for an int")
+    proc = r.push("main")
+    assert proc.returncode != 0
+    said = [line for line in proc.stderr.splitlines() if "prefect.yaml:" in line]
+    assert len(said) == 1 and "prefect.yaml:5: deployment 'nightly': parameters:" in said[0], proc.stderr
+    assert deployments(r.uid) == {}
+
+
+def test_deleting_a_flow_file_its_entry_still_names_stops_the_push(hooked: Repo) -> None:
+    """Its deployments would stay behind, cloning a file the branch no longer has: the entry is the one line."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", SIMPLE.format(pool=POOL))
+    r.commit("prefect.yaml")
+    assert r.push("main", env={"TEAM": "a"}).returncode == 0
+    r.git("rm", "-q", "flows/etl.py")
+    r.commit("etl goes, its entries stay")
+    proc = r.push("main", env={"TEAM": "a"})
+    assert proc.returncode != 0
+    assert any(line.startswith("prefect-push: prefect.yaml:") and "flows/etl.py" in line
+               for line in proc.stderr.splitlines()), proc.stderr
+    assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"]

@@ -306,7 +306,9 @@ def _declared(target: Target, config: Config, changes: list[git.Change], cwd: st
     if target.base is None:
         return Applied(new, new, None)
     changed = wanted_paths({p for c in changes for p in (c.path, c.old_path) if p}, config)
-    old = read(target.base, config, cwd) if changed or new.broken else new
+    # a file added, deleted or renamed changes what an unchanged prefect.yaml's entrypoints name: read both then
+    moved = any(c.status in "ADR" for c in changes)
+    old = read(target.base, config, cwd) if changed or moved or new.broken else new
     return Applied.between(old, new)
 
 

@@ -104,22 +104,31 @@ class Action:
         e = getattr(self.flow, "entry", None)
         return f"{e.file}: {e.name}" if e is not None else ""
 
+    def _entry_schedules(self) -> list[dict] | None:
+        """The prefect.yaml entry's schedules, as written; None: the deployment carries no entry."""
+        e = getattr(self.flow, "entry", None)
+        if e is None:
+            return None
+        items = e.config.get("schedules") or ([e.config["schedule"]] if e.config.get("schedule") else [])
+        return [i for i in items if isinstance(i, dict)]
+
     @property
     def has_schedule(self) -> bool:
-        e = getattr(self.flow, "entry", None)
-        if e is not None and (e.config.get("schedules") or e.config.get("schedule")):
-            return True
+        """Whether the deployment has a schedule that fires where its schedules are live: an entry's schedule
+        declared `active: false` stays off on every ref (deploy_fields.entry_schedules), so it does not count."""
+        items = self._entry_schedules()
+        if items:
+            return any(bool(i.get("active", True)) for i in items)
         return bool(self.flow and self.flow.settings.schedule)
 
     @property
     def schedule(self) -> str:
         """For the table: the flow's schedule and whether it fires on this ref."""
         text = self.flow.settings.schedule if self.flow else ""
-        e = getattr(self.flow, "entry", None)
-        if not text and e is not None:  # each of an entry's schedules: its own `active: false` stays off
-            items = e.config.get("schedules") or ([e.config["schedule"]] if e.config.get("schedule") else [])
+        items = self._entry_schedules()
+        if not text and items:  # each of an entry's schedules: its own `active: false` stays off
             return ", ".join(f"{_schedule_words(i)} ({'live' if self.schedule_live and bool(i.get('active', True)) else 'off'})"
-                             for i in items if isinstance(i, dict))
+                             for i in items)
         return f"{text} ({'live' if self.schedule_live else 'off'})" if text else ""
 
 

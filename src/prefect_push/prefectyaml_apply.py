@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 from . import git
-from .read.config import Config, glob_match, safe_name
+from .read.config import Config, glob_match
 from .read.flows import FlowSpec
 from .read.prefectyaml import BadEntry, Change, Entry, PrefectYaml, PrefectYamlError, changes, parse
 
@@ -32,11 +32,6 @@ def suffix_of(spec: FlowSpec) -> str:
 
 def entry_of(spec: FlowSpec | None) -> Entry | None:
     return getattr(spec, "entry", None)
-
-
-def named(base: str, suffix: str) -> str:
-    """The deployment name of an entry whose flow has several: `<base>-<entry>` (prefectyaml.deployment_name)."""
-    return safe_name(f"{base}-{suffix}") if suffix else base
 
 
 @dataclass(frozen=True)

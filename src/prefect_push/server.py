@@ -36,6 +36,7 @@ from .read.config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_description, deployment_tags
 from .deploy_fields import entry_fields, pull_steps, schedules
+from .prefectyaml_apply import entry_of
 from .read.schema import parameter_schema
 from .status import Registered
 
@@ -335,16 +336,22 @@ class Server:
             runtime, spec = action.runtime, action.flow
             if runtime is None or spec is None:
                 continue
-            resolved = self.resolved(action)
-            if resolved is not None and resolved.work_pool_name:
-                continue  # its entry names the pool: checked in _resolve_entries
-            if resolved is None and getattr(spec, "entry", None) is not None:
+            resolved, entry = self.resolved(action), entry_of(spec)
+            if resolved is None and entry is not None:
                 continue  # its entry was refused, and said so: the pool it would name is unknown, not missing
             if spec.settings.parameters:
                 problem = _validation_problem(dict(spec.settings.parameters), parameter_schema(spec))
                 if problem:
                     problems.append(f"{spec.path}:{spec.line}: PREFECT_PUSH parameters of flow "
                                     f"{spec.flow_name!r}: {problem}")
+            if resolved is not None and resolved.parameters and resolved.enforce_parameter_schema:
+                # as the server checks them on every run: a misspelt parameter stops the push, not each run
+                problem = _validation_problem({**dict(spec.settings.parameters), **resolved.parameters},
+                                              parameter_schema(spec))
+                if problem:
+                    problems.append(f"{entry.where('parameters')}: deployment {entry.name!r}: parameters: {problem}")
+            if resolved is not None and resolved.work_pool_name:
+                continue  # its entry names the pool: checked in _resolve_entries
             if runtime.name in checked:
                 continue
             checked.add(runtime.name)
@@ -372,19 +379,20 @@ class Server:
             raise Blocked("\n".join(problems))
 
     @staticmethod
-    def _entry_key(entry: Any) -> tuple[str, str, str, str]:
-        return (entry.file, entry.flow_path, entry.function, entry.name)
+    def _entry_key(entry: Any) -> tuple[str, str, str, str, str]:
+        # the fingerprint too: one push's refs may carry two versions of one entry (main and a branch)
+        return (entry.file, entry.flow_path, entry.function, entry.name, entry.fingerprint)
 
     def resolved(self, action: Action) -> Any:
         """The prefect.yaml entry the action's deployment carries, as `prefect deploy` would store it; None: none."""
-        entry = getattr(action.flow, "entry", None)
+        entry = entry_of(action.flow)
         return self._resolved.get(self._entry_key(entry)) if entry is not None else None
 
     async def _resolve_entries(self, writes: list[Action]) -> list[str]:
         """Each prefect.yaml entry of the writes resolved as `prefect deploy` resolves it (templates, blocks and
         variables from this server, schedules, triggers), its work pool read and its job variables checked
         against the pool's template: one line each, naming prefect.yaml:line and the entry, before any write."""
-        entries = {self._entry_key(e): e for a in writes if (e := getattr(a.flow, "entry", None)) is not None}
+        entries = {self._entry_key(e): e for a in writes if (e := entry_of(a.flow)) is not None}
         if not entries:
             return []
         from .read.prefectyaml import PrefectYamlError

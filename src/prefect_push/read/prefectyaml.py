@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+from .pullsteps import GIT_CLONE
+
 # Prefect 3.9.1's DeploymentConfig fields (prefect/cli/deploy/_models.py). Prefect ignores any other key
 # (extra="ignore"); we refuse one, because a misspelt key there is a setting silently lost.
 DEPLOYMENT_KEYS = frozenset({
@@ -26,8 +28,6 @@ WORK_POOL_KEYS = frozenset({"name", "work_queue_name", "job_variables"})
 # `definitions:` or keys of their own, and Prefect ignores them).
 ACTIONS = ("build", "push", "pull")
 ENTRYPOINT = re.compile(r"^(?P<path>[^:{}]+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
-GIT_CLONE_STEPS = ("prefect.deployments.steps.git_clone", "prefect.deployments.steps.pull.git_clone")
-UNSAFE_NAME = re.compile(r"[/%&><]")
 
 
 class PrefectYamlError(ValueError):
@@ -265,7 +265,12 @@ def _bad_flow_path(item: Any, file: str, exists: Callable[[str], bool] | None) -
     """The flow file a refused item names, when its entrypoint is readable."""
     entrypoint = item.get("entrypoint") if isinstance(item, dict) else None
     match = ENTRYPOINT.match(entrypoint.strip()) if isinstance(entrypoint, str) else None
-    return _flow_path(posixpath.dirname(file), match["path"], exists) if match else None
+    if not match:
+        return None
+    # a file the commit lacks (the push deleted the flow, not its entry) is still the entry's file: a push that
+    # touches it is stopped by the entry, rather than leaving its deployments behind unsaid
+    return (_flow_path(posixpath.dirname(file), match["path"], exists)
+            or posixpath.normpath(posixpath.join(posixpath.dirname(file), match["path"])))
 
 
 def changes(old: PrefectYaml | None, new: PrefectYaml) -> list[Change]:
@@ -280,25 +285,17 @@ def changes(old: PrefectYaml | None, new: PrefectYaml) -> list[Change]:
     return sorted(out, key=lambda c: (c.flow_path, c.function, c.name))
 
 
-def deployment_name(base: str, entry: Entry, siblings: int) -> str:
-    """The deployment name of an entry at a ref: base is the name prefect-push gives the flow there (`main`,
-    `production`, ...). A flow with one entry keeps base; a flow with several gets `<base>-<entry name>` each
-    (characters Prefect refuses in names replaced by -), so every ref's deployments of one flow sort together."""
-    if siblings <= 1:
-        return base
-    return f"{base}-{UNSAFE_NAME.sub('-', entry.name)}"
-
-
 def with_clone(steps: list[Any] | None, clone: dict[str, Any]) -> list[Any]:
-    """Pull steps with each git_clone step replaced by prefect-push's clone of the pushed ref (its URL: the remote
+    """Pull steps with the first git_clone step replaced by prefect-push's clone of the pushed ref (its URL: the remote
     pushed to, or repository-url), keeping the step's `id:` (later steps refer to `{{ <id>.directory }}`) and its
     credentials, which pullsteps lets through only as block references, as prefect-push's own `credentials`
-    setting writes them. No git_clone: the clone goes first. Other steps keep order."""
+    setting writes them. No git_clone: the clone goes first. Other steps, a later git_clone of another
+    repository (shared code) among them, keep their order and arguments."""
     out: list[Any] = []
     replaced = False
     for step in steps or []:
         name = next(iter(step), None) if isinstance(step, dict) and len(step) == 1 else None
-        if name in GIT_CLONE_STEPS:
+        if name in GIT_CLONE and not replaced:  # the project's clone; a later one clones another repository
             (clone_name, clone_args), = clone.items()
             theirs = step[name] if isinstance(step[name], dict) else {}
             kept = {k: theirs[k] for k in ("id", "access_token", "credentials") if theirs.get(k)}
