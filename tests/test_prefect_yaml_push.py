@@ -253,8 +253,8 @@ def test_a_worker_runs_the_entrys_pull_steps(hooked: Repo, tmp_path: Path) -> No
               name: {POOL}
               job_variables:
                 env:
-                  PIP_TARGET: {target}
-                  PYTHONPATH: {target}{os.pathsep}{os.environ.get("PYTHONPATH", "")}
+                  PIP_TARGET: "{target}"
+                  PYTHONPATH: "{target}{os.pathsep}{os.environ.get("PYTHONPATH", "")}"
         """))
     r.commit("a flow with a local dependency")
     assert r.push("main").returncode == 0
