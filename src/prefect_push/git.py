@@ -290,8 +290,16 @@ def changed_paths(base: str | None, sha: str, cwd: str | None = None) -> list[Ch
     return changes
 
 
+_TREES: dict[tuple[str, str], dict[str, str]] = {}
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
 def tree(sha: str, cwd: str | None = None) -> dict[str, str]:
-    """Every file of a commit: path -> blob id."""
+    """Every file of a commit: path -> blob id. A commit named by its id never changes: listed once a process
+    (a push that reads the import closure, prefect.yaml and the adoption rows asks for one tree three times)."""
+    key = (os.path.abspath(cwd or "."), sha)
+    if key in _TREES:
+        return dict(_TREES[key])
     raw = git_bytes("ls-tree", "-r", "-z", "--full-tree", sha, cwd=cwd)
     out = {}
     for entry in raw.split(b"\0"):
@@ -300,7 +308,9 @@ def tree(sha: str, cwd: str | None = None) -> dict[str, str]:
             mode, kind, blob = meta.split()
             if kind == b"blob":
                 out[path.decode("utf-8", "surrogateescape")] = blob.decode()
-    return out
+    if _OBJECT_ID.fullmatch(sha):  # a ref name (HEAD, a branch) may move: not kept
+        _TREES[key] = out
+    return dict(out)
 
 
 def read_blobs(blobs: list[str], cwd: str | None = None) -> dict[str, bytes]:
