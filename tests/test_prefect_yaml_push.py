@@ -536,3 +536,95 @@ def test_deleting_a_flow_file_its_entry_still_names_stops_the_push(hooked: Repo)
     assert any(line.startswith("prefect-push: prefect.yaml:") and "flows/etl.py" in line
                for line in proc.stderr.splitlines()), proc.stderr
     assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"]
+
+
+TWO_FILES = """\
+pull:
+  - prefect.deployments.steps.git_clone:
+      repository: https://git.example.invalid/team/repo.git
+      branch: main
+  - prefect.deployments.steps.pip_install_requirements:
+      requirements_file: requirements.txt
+deployments:
+  - name: from-api
+    entrypoint: workflows/api_return.py:get_domains
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 2}}
+  - name: from-query
+    entrypoint: workflows/query.py:get_domains_query
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 3}}
+"""
+
+
+def test_one_flow_name_in_two_files_each_with_its_entry(hooked: Repo) -> None:
+    """A real pipeline repository's shape: two files define one flow name (and a same-named subflow no entry
+    lists), the root prefect.yaml has one entry for each file. `prefect deploy --all` stores both (Prefect keys a
+    deployment by flow and deployment name); the push registers both, each named after its entry, each equal to
+    what prefect deploy stored, and the unlisted same-named flows collide with nothing."""
+    r = hooked
+    shared = r.flow("Get Associated Domains")
+    r.write("workflows/api_return.py", flow_file(shared, "get_domains", "From the API.")
+            + f"\n\n@flow(name={r.flow('helper')!r})\ndef helper():\n    return 1\n")
+    r.write("workflows/query.py", flow_file(shared, "get_domains_query", "From the query.")
+            + f"\n\n@flow(name={r.flow('helper')!r})\ndef helper():\n    return 2\n")
+    r.write("requirements.txt", "")
+    r.write("prefect.yaml", TWO_FILES.format(pool=POOL))
+    r.commit("two files, one flow name")
+    proc = prefect_deploy(r.path, ENV)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    got = deployments(r.uid)
+    mine = sorted(k for k in got if "/main" in k)
+    assert mine == [f"{shared}/main-from-api", f"{shared}/main-from-query"], (mine, push.stderr)
+    for entry in ("from-api", "from-query"):
+        theirs, _ = asyncio.run(stored(shared, entry))
+        ours, _ = asyncio.run(stored(shared, f"main-{entry}"))
+        by_design_equal(ours, theirs, None)
+    # a later push that changes one of the files registers only its entry, under the same name
+    r.write("workflows/query.py", flow_file(shared, "get_domains_query", "From the query, v2."))
+    r.commit("query v2")
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    after = deployments(r.uid)
+    assert sorted(k for k in after if "/main" in k) == mine
+    assert after[f"{shared}/main-from-query"].version == r.sha()
+    assert after[f"{shared}/main-from-api"].version == got[f"{shared}/main-from-api"].version
+
+
+def test_two_entries_writing_one_deployment_name_are_the_collision(hooked: Repo) -> None:
+    """Project folders each with a prefect.yaml, one flow name, one entry name: both would write one deployment."""
+    r = hooked
+    shared = r.flow("call-api")
+    for folder in ("project_a", "project_b"):
+        r.write(f"{folder}/flow.py", flow_file(shared, "call_api", folder))
+        r.write(f"{folder}/prefect.yaml", f"deployments:\n  - name: default\n    entrypoint: ./flow.py:call_api\n"
+                                          f"    work_pool: {{name: {POOL}}}\n")
+    r.commit("two folders")
+    push = r.push("main", env=ENV)
+    assert push.returncode == 1
+    assert ("project_b/prefect.yaml:2: deployment 'default' of ./flow.py:call_api and project_a/prefect.yaml:2: "
+            f"deployment 'default' of ./flow.py:call_api both register deployment {shared}/main-default (one flow "
+            "name, one entry name): rename one of the entries") in push.stderr, push.stderr
+    assert deployments(r.uid) == {}
+
+
+def test_a_prefect_yaml_named_under_examples_is_read(hooked: Repo) -> None:
+    """PrefectHQ's actions-prefect-deploy layout: project folders under examples/, entrypoints relative to each
+    folder (`./flow.py:call_api`), one flow name in several folders; prefect-yaml names the files one by one."""
+    r = hooked
+    shared = r.flow("call-api")
+    paths = []
+    for folder, entry in (("examples/simple", "simple"), ("examples/multi", "multi")):
+        r.write(f"{folder}/flow.py", flow_file(shared, "call_api", folder))
+        r.write(f"{folder}/prefect.yaml", f"deployments:\n  - name: {entry}\n    entrypoint: ./flow.py:call_api\n"
+                                          f"    work_pool: {{name: {POOL}}}\n")
+        paths.append(f"{folder}/prefect.yaml")
+    r.write("pyproject.toml", f'[tool.prefect-push]\nwork-pool = "{POOL}"\nprefect-yaml = {json.dumps(paths)}\n')
+    r.commit("examples")
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    assert sorted(deployments(r.uid)) == [f"{shared}/main-multi", f"{shared}/main-simple"], push.stderr
+    got = deployments(r.uid)
+    assert got[f"{shared}/main-simple"].entrypoint == "examples/simple/flow.py:call_api"

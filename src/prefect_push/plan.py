@@ -220,6 +220,11 @@ def _with_suffix(name: str, suffix: str) -> str:
 def _collision(spec: FlowSpec, other: FlowSpec, deployment: str) -> str:
     """Both files, then the two fixes, one line each."""
     which = f"deployment {spec.flow_name}/{deployment}" if deployment else f"deployments of flow {spec.flow_name!r}"
+    mine, theirs = getattr(spec, "entry", None), getattr(other, "entry", None)
+    if mine is not None and theirs is not None:  # two prefect.yaml entries of one flow name and one entry name
+        return (f"{mine.where()}: deployment {mine.name!r} of {mine.entrypoint} and {theirs.where()}: deployment "
+                f"{theirs.name!r} of {theirs.entrypoint} both register {which} (one flow name, one entry name): "
+                "rename one of the entries")
     return (f"{spec.path}:{spec.line}: flow {spec.flow_name!r} is also defined at {other.path}:{other.line}; both would "
             f"register {which}. Either:\n"
             f"  give one of them its own flow name: @flow(name=...)\n"

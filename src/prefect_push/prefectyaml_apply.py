@@ -40,6 +40,9 @@ class Declared:
     files: tuple[PrefectYaml, ...] = ()
     broken: tuple[tuple[str, str], ...] = ()  # (path, its one-line error): blocks only a push that touches it
     register_unlisted: bool = False
+    # (flow file, function) -> flow name, for the entries' flows: Prefect keys a deployment by flow name and
+    # deployment name, so entries of one flow name (in one file or several) are told apart by their entry name
+    names: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def governs(self) -> bool:
@@ -52,6 +55,17 @@ class Declared:
 
     def entries(self, path: str, function: str) -> tuple[Entry, ...]:
         return tuple(e for f in self.files for e in f.for_flow(path, function))
+
+    def flow_name(self, path: str, function: str) -> tuple[str, ...]:
+        """The flow name an entrypoint's flow has (its (path, function) where the file could not be read)."""
+        name = self.names.get((path, function))
+        return ("name", name) if name is not None else ("entrypoint", path, function)
+
+    def siblings(self, path: str, function: str) -> tuple[Entry, ...]:
+        """Every entry, of any file, that deploys a flow of the same flow name as path:function: more than one
+        means each deployment name ends with its entry's name (`main-nightly`), as Prefect needs them apart."""
+        key = self.flow_name(path, function)
+        return tuple(e for f in self.files for e in f.entries if self.flow_name(e.flow_path, e.function) == key)
 
     def by_key(self) -> dict[tuple[str, str, str], Entry]:
         return {(e.flow_path, e.function, e.name): e for f in self.files for e in f.entries}
@@ -98,8 +112,9 @@ class Declared:
                 if not self.governs or self.register_unlisted:
                     out.append(spec)
                 continue
+            siblings = len(self.siblings(spec.path, spec.function))
             for e in found:
-                out.append(as_entry(spec, e, len(found)))
+                out.append(as_entry(spec, e, siblings))
         return out
 
 
@@ -139,8 +154,13 @@ def as_entry(spec: FlowSpec, entry: Entry, siblings: int) -> EntryFlow:
 # --- facts: the files, from the commit's git objects ---------------------------------------------------------
 
 def wanted_paths(paths: Iterable[str], config: Config) -> list[str]:
+    """The prefect.yaml files read: those prefect-yaml's globs match, except under tests/ or examples/ folders;
+    a path prefect-yaml names exactly (no wildcard) is read wherever it is."""
     out = []
     for p in paths:
+        if p in config.prefect_yaml:
+            out.append(p)
+            continue
         parts = p.split("/")
         if any(part in SKIPPED_FOLDERS for part in parts[:-1]):
             continue
@@ -162,7 +182,33 @@ def read(commit: str | None, config: Config, cwd: str) -> Declared:
             files.append(parse(blobs.get(tree[p], b""), p, exists=tree.__contains__, strict=False))
         except PrefectYamlError as exc:
             broken.append((p, str(exc)))
-    return Declared(tuple(files), tuple(broken), register_unlisted=config.unlisted_flows == "register")
+    return Declared(tuple(files), tuple(broken), register_unlisted=config.unlisted_flows == "register",
+                    names=flow_names(files, commit, tree, cwd))
+
+
+def flow_names(files: list[PrefectYaml], commit: str, tree: dict[str, str], cwd: str) -> dict[tuple[str, str], str]:
+    """(flow file, function) -> flow name of every entry's flow, read from the commit (flows.read_flows, which
+    follows a name taken from a module constant); only where two entrypoints could share a flow name."""
+    from .read.flows import read_flows
+
+    keys = {(e.flow_path, e.function) for f in files for e in f.entries}
+    if len(keys) < 2:
+        return {}
+    paths = sorted({p for p, _ in keys if p in tree})
+    src = git.read_blobs(sorted({tree[p] for p in paths}), cwd)
+
+    def modules(wanted: list[str]) -> dict[str, bytes]:
+        got = git.read_blobs([tree[p] for p in wanted if p in tree], cwd)
+        return {p: got[tree[p]] for p in wanted if p in tree and tree[p] in got}
+    names: dict[tuple[str, str], str] = {}
+    for p in paths:
+        try:
+            specs = read_flows(p, src.get(tree[p], b""), modules)
+        except Exception:  # noqa: BLE001 - a file not read keeps its entries apart by entrypoint, as before
+            continue
+        if isinstance(specs, list):
+            names.update({(s.path, s.function): s.flow_name for s in specs if (s.path, s.function) in keys})
+    return names
 
 
 # --- decisions -------------------------------------------------------------------------------------------------
@@ -190,12 +236,14 @@ def entry_changes(old: Declared, new: Declared) -> EntryChanges:
     reasons = {(c.flow_path, c.function, c.name): c.why(files.get((c.flow_path, c.function, c.name), "prefect.yaml"))
                for c in found}
     flows = {(c.flow_path, c.function) for c in found}
-    for path, function in flows:
-        was, now = len(old.entries(path, function)), len(new.entries(path, function))
-        if (was > 1) != (now > 1):
-            for e in (*old.entries(path, function), *new.entries(path, function)):
-                reasons.setdefault((path, function, e.name), f"{posixpath.basename(e.file)}: {e.name} renamed "
-                                                             f"(its flow has {now} entries now)")
+    for path, function in sorted(flows):
+        was, now = old.siblings(path, function), new.siblings(path, function)
+        if (len(was) > 1) != (len(now) > 1):  # every entry of the flow name is renamed, in whichever file
+            for e in (*was, *now):
+                reasons.setdefault((e.flow_path, e.function, e.name),
+                                   f"{posixpath.basename(e.file)}: {e.name} renamed (its flow name has {len(now)} "
+                                   "entries now)")
+    flows |= {(path, function) for path, function, _ in reasons}
     return EntryChanges(reasons, frozenset(flows))
 
 
