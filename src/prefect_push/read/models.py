@@ -34,12 +34,13 @@ if TYPE_CHECKING:
 SAFE_MODULES = frozenset({
     "typing", "typing_extensions", "datetime", "decimal", "uuid", "pathlib", "enum", "collections",
     "collections.abc", "ipaddress", "numbers", "fractions", "pydantic", "pydantic.dataclasses", "dataclasses",
-    "annotated_types", "abc",
+    "annotated_types", "abc", "functools", "pydantic.config",
 })
 # methods that change what a class's schema is: a class defining one is not built
 _SCHEMA_HOOKS = frozenset({"__get_pydantic_json_schema__", "__get_pydantic_core_schema__", "model_json_schema",
                            "__modify_schema__", "__init_subclass__", "__class_getitem__", "__new__",
-                           "__set_name__", "_generate_next_value_", "__pydantic_init_subclass__", "__prepare__"})
+                           "__set_name__", "_generate_next_value_", "__pydantic_init_subclass__", "__prepare__",
+                           "__get_validators__", "model_parametrized_name"})
 # keyword arguments of pydantic's Field / dataclasses' field that are plain data
 _FIELD_ARGS = frozenset({
     "default", "default_factory", "alias", "alias_priority", "validation_alias", "serialization_alias", "title",
@@ -74,6 +75,11 @@ class Namespace:
         self._mixins: dict[int, frozenset[str]] = {}
         # per module (repository path; "" the flow's file): its names, and its module-level values
         self._scopes: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        # a class not built -> what of it was not followed ("Job.c: @field_validator(mode='plain') ..."), for the
+        # fallback line; and the ids of the classes built here that left out a serialization-only member
+        self._refusals: dict[str, dict[str, str]] = {}
+        self._dropped_serialization: set[int] = set()
+        self._runs_left_out: dict[int, str] = {}  # id of a class -> a member left out that runs when it is called
         self.names, self.values = self._scope("")
         for bound, module, attr in imports:
             self._import(bound, module, attr)
@@ -90,6 +96,7 @@ class Namespace:
         self._alive.append(cls)
 
     def _scope(self, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        self.refused = self._refusals.setdefault(scope, {})  # the scope's classes not built, and why
         if scope not in self._scopes:
             self._scopes[scope] = (dict(vars(builtins)), {})
         return self._scopes[scope]
@@ -129,6 +136,9 @@ class Namespace:
                 return special
         if not (any(func is c for c in _constructors()) or id(func) in self.built):
             raise Unsafe("a call prefect-push does not make")
+        left_out = [self._runs_left_out[id(c)] for c in getattr(func, "__mro__", ()) if id(c) in self._runs_left_out]
+        if left_out:  # its validators, __init__ or serializers would make (or dump) another value
+            raise Unsafe(f"an instance would run {left_out[0]}, which prefect-push does not run")
         return func(*[sub(a) for a in node.args], **{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
 
     def _class_level_call(self, func: Any, node: ast.Call, sub: Callable[[ast.expr], Any]) -> Any:
@@ -251,8 +261,12 @@ class Namespace:
 
     def _define(self, stmt: ast.stmt, origin: str = "") -> None:
         if isinstance(stmt, ast.ImportFrom) and origin:  # from a repository module read before: what it built
+            here = self.refused
             names, values = self._scope(origin)
+            there, self.refused = self.refused, here
             for alias in stmt.names:
+                if alias.name in there:
+                    self.refused[alias.asname or alias.name] = there[alias.name]
                 if alias.name in names and alias.name not in vars(builtins):
                     self.names[alias.asname or alias.name] = names[alias.name]
                 if alias.name in values:
@@ -270,8 +284,13 @@ class Namespace:
         if isinstance(stmt, ast.ClassDef):
             try:
                 cls = self._build(stmt)
-            except Exception:  # noqa: BLE001 - Unsafe, or the library refused the declaration: unknown
+            except Unsafe as exc:  # what is not followed: unknown, and said why
+                self.refused[stmt.name] = str(exc) if str(exc).startswith(stmt.name) else f"{stmt.name}: {exc}"
                 return
+            except Exception as exc:  # noqa: BLE001 - the library refused the declaration: unknown
+                self.refused[stmt.name] = f"{stmt.name}: pydantic refuses the declaration ({type(exc).__name__})"
+                return
+            self.refused.pop(stmt.name, None)
             self.names[stmt.name] = cls
             if id(cls) in self._mixins:
                 self._alive.append(cls)  # a base of models only: never called, its members never read
@@ -348,26 +367,37 @@ class Namespace:
         annotations: dict[str, Any] = {}
         values: dict[str, Any] = {}
         methods: set[str] = set()
+        serialization: list[str] = []  # the serialization-only members left out (field_serializer, computed_field)
+        runs: list[str] = []  # the members left out that run when the class is called (validators, __init__, ...)
         for i, node in enumerate(stmt.body):
             if i == 0 and body["__doc__"] is not None or isinstance(node, ast.Pass) or (
                     isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is ...):
                 continue
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                methods.add(node.name)
+                where = f"{stmt.name}.{node.name}"
                 known = self._enum_method(node) if is_enum else None
                 if known is not None:
+                    methods.add(node.name)
                     body[node.name] = known
                     continue
-                if node.name in _SCHEMA_HOOKS or is_enum and node.name == "__init__":
-                    raise Unsafe(f"{node.name} may change the schema")
-                continue  # validators, properties, helpers: they do not change the (validation) schema
+                if node.name in _SCHEMA_HOOKS or node.name.startswith(("__pydantic", "__get_pydantic")) or (
+                        is_enum and node.name == "__init__"):
+                    raise Unsafe(f"{where}: {node.name} may change the schema")
+                kept = self._method(node, where, methods, serialization, runs)
+                methods.add(node.name)
+                if kept is not None:
+                    body[node.name] = kept  # a validator whose declaration is the schema, reproduced (never run)
+                continue  # the rest (proven not to change the validation schema) is left out
             if self._never_runs(node):
                 continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                continue  # a field's docstring: read by pydantic only under use_attribute_docstrings (refused below)
             named = node.target if isinstance(node, ast.AnnAssign) else (
                 node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
             name = named.id if isinstance(named, ast.Name) else ""
+            where = f"{stmt.name}.{name}" if name else stmt.name
             if name.startswith("__") and (name in _SCHEMA_HOOKS or name.startswith(("__pydantic", "__get_pydantic"))):
-                raise Unsafe(f"{name} may change the schema")
+                raise Unsafe(f"{where}: {name} may change the schema")
             if is_model and _private(name, node):
                 continue  # a private attribute (or a dunder pydantic ignores): never in the schema
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple and (
@@ -378,24 +408,27 @@ class Namespace:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
                 annotation = self.annotation(ast.unparse(node.annotation))
                 if annotation is inspect.Parameter.empty:
-                    raise Unsafe(f"{node.target.id}: annotation")
+                    raise Unsafe(f"{where}: {self.not_followed(node.annotation)}")
                 annotations[node.target.id] = annotation
                 if node.value is not None:
-                    values[node.target.id] = self.value(node.value, in_class=True)
+                    values[node.target.id] = self._member_value(node.value, where)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
                     is_enum or is_model and node.targets[0].id == "model_config"):
-                values[node.targets[0].id] = self.value(node.value, in_class=True)
+                values[node.targets[0].id] = self._member_value(node.value, where)
             elif is_model and isinstance(node, ast.ClassDef) and node.name == "Config":
                 values["Config"] = self._settings_class(node, stmt.name)
             else:
-                raise Unsafe("a statement outside the subset")
+                raise Unsafe(f"{where}: a statement outside the subset ({_short(ast.unparse(node))})")
         if is_dict and values:
-            raise Unsafe("TypedDict with values")
+            raise Unsafe(f"{stmt.name}: a TypedDict with values")
         if is_mixin and (set(values) - set(annotations) or any(n.startswith("__") for n in annotations)):
-            raise Unsafe("a mixin with class attributes")
+            raise Unsafe(f"{stmt.name}: a mixin with class attributes")
         for b in bases:  # a mixin's method a field of this model names would be the field's default
             if id(b) in self._mixins and self._mixins[id(b)] & set(annotations):
-                raise Unsafe("a field named as a mixin's method")
+                raise Unsafe(f"{stmt.name}: a field named as a mixin's method")
+        clash = sorted(methods & (set(annotations) | set(values)))
+        if clash:  # `c: int = 1` and `def c(self)`: whichever comes last is the class's c, and may be its default
+            raise Unsafe(f"{stmt.name}.{clash[0]}: a field and a method of one name")
         body["__annotations__"] = annotations
 
         def fill(namespace: dict[str, Any]) -> None:
@@ -408,8 +441,135 @@ class Namespace:
         for decorate in reversed(decorators):
             cls = decorate(cls)
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
-            raise Unsafe("a model naming what is not known")
+            raise Unsafe(f"{stmt.name}: a model naming what is not known")
+        if serialization:
+            self._dropped_serialization.add(id(cls))
+        if runs:
+            self._runs_left_out[id(cls)] = runs[0]
+        config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None) or {}
+        if config.get("use_attribute_docstrings"):  # pydantic reads them from the class's source file, here none
+            raise Unsafe(f"{stmt.name}: use_attribute_docstrings is not followed")
+        if config.get("json_schema_mode_override") == "serialization":
+            # then pydantic writes this model's serialization schema, which its serializers and computed fields
+            # (left out here) change
+            dropped = [c.__name__ for c in cls.__mro__ if id(c) in self._dropped_serialization]
+            if dropped:
+                raise Unsafe(f"{stmt.name}: json_schema_mode_override='serialization', and {dropped[0]}'s serializers "
+                             "or computed fields are not followed")
         return cls
+
+    def _method(self, node: ast.FunctionDef | ast.AsyncFunctionDef, where: str, methods: set[str],
+                serialization: list[str], runs: list[str]) -> Any:
+        """A method is left out of the class built here (its body is never run), once what decorates it is proven
+        not to change the validation-mode schema Prefect writes (pydantic's model_json_schema(), checked on real
+        pydantic in tests/test_schema_specs.py): property, classmethod, staticmethod, functools' caches,
+        abstractmethod, overload/override/final/deprecated; pydantic's validator, root_validator, model_validator
+        (any mode) and field_validator in mode before/after/wrap without json_schema_input_type (they run on values
+        only); field_serializer, model_serializer, computed_field (serialization only: noted, see _build). A
+        field_validator in mode "plain", or with json_schema_input_type, decides the field's schema from its
+        declaration: it is reproduced with a stand-in that is never run (returned, to be put in the class). Any other
+        decorator, or one whose name is not known, may change the schema: Unsafe, with where and which.
+        `runs`/`serialization` get `where` when the member runs on a call of the class or changes how an instance
+        is dumped (an instance of the class as a default is then refused), or is serialization-only."""
+        import pydantic
+
+        inert, inert_calls = _inert_decorators()
+        if node.name.startswith("__") and node.name.endswith("__") and node.name not in _INERT_DUNDERS or (
+                node.name == "model_post_init"):
+            runs.append(where)
+        kept, pydantic_own = None, 0
+        for d in node.decorator_list:
+            call = d if isinstance(d, ast.Call) else None
+            target = call.func if call else d
+            shown = f"@{_short(ast.unparse(d))}"
+            if call is None and isinstance(target, ast.Attribute) and target.attr in ("setter", "getter", "deleter") \
+                    and isinstance(target.value, ast.Name) and target.value.id in methods:
+                continue  # @x.setter of a property x above
+            try:
+                func = self._lookup(target)
+            except Unsafe:
+                raise Unsafe(f"{where}: {shown} is not followed") from None
+            if any(func is f for f in inert) and call is None or any(func is f for f in inert_calls):
+                continue
+            if func is pydantic.field_validator:
+                kept = self._field_validator(call, where, shown)
+                runs.append(where)
+            elif func in (pydantic.validator, pydantic.root_validator, pydantic.model_validator):
+                runs.append(where)
+            elif func in (pydantic.field_serializer, pydantic.model_serializer, pydantic.computed_field):
+                serialization.append(where)
+                runs.append(where)
+            else:
+                raise Unsafe(f"{where}: {shown} may change the schema")
+            pydantic_own += 1
+        if pydantic_own > 1:
+            raise Unsafe(f"{where}: more than one pydantic decorator on one method")
+        return kept
+
+    def _field_validator(self, call: ast.Call | None, where: str, shown: str) -> Any:
+        """@field_validator(...): None when it runs on values only (mode before/after/wrap, no
+        json_schema_input_type); else pydantic's own decorator of the same fields and settings over a stand-in that
+        refuses to run: pydantic writes the field's schema from the declaration (mode "plain": the
+        json_schema_input_type, Any by default), never from the function."""
+        import pydantic
+
+        if call is None or any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            raise Unsafe(f"{where}: {shown} is not followed")
+        try:
+            fields = [self.value(a) for a in call.args]
+            kwargs: dict[str, Any] = {}
+            for k in call.keywords:
+                if k.arg in ("mode", "check_fields"):
+                    kwargs[k.arg] = self.value(k.value)
+                elif k.arg == "json_schema_input_type":
+                    kwargs[k.arg] = self.annotation(ast.unparse(k.value))
+                    if kwargs[k.arg] is inspect.Parameter.empty:
+                        raise Unsafe(f"json_schema_input_type={self.not_followed(k.value)}")
+                else:
+                    raise Unsafe(f"{k.arg}=...")
+        except Unsafe as exc:
+            raise Unsafe(f"{where}: {shown}: {exc}") from None
+        if not all(isinstance(f, str) for f in fields):
+            raise Unsafe(f"{where}: {shown}: its fields are not names")
+        if kwargs.get("mode", "after") in ("before", "after", "wrap") and "json_schema_input_type" not in kwargs:
+            return None
+        stand_in = _unrun_wrap if kwargs.get("mode") == "wrap" else _unrun_validator
+        return pydantic.field_validator(*fields, **kwargs)(classmethod(stand_in))  # type: ignore[call-overload]
+
+    def _member_value(self, node: ast.expr, where: str) -> Any:
+        try:
+            return self.value(node, in_class=True)
+        except Unsafe as exc:
+            raise Unsafe(f"{where}: = {_short(ast.unparse(node))} is not evaluated ({exc})") from None
+
+    def not_followed(self, node: ast.expr) -> str:
+        """What of an annotation (or a value) could not be read, in a few words: a class of the file not built
+        (and why), a name not known, a call that is not pydantic's constraint helper, a string."""
+        import pydantic
+
+        allowed = [getattr(pydantic, n) for n in _CALLABLE if hasattr(pydantic, n)]
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id in self.refused:
+                return self.refused[n.id]
+            if isinstance(n, ast.Name) and n.id not in self.names:
+                return f"{n.id} is not known without importing"
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+                try:
+                    self._lookup(n)
+                except Unsafe:
+                    return f"{_short(ast.unparse(n))} is not known without importing"
+            if isinstance(n, ast.Call):
+                try:
+                    func = self._lookup(n.func)
+                except Unsafe:
+                    func = None
+                if not any(func is a for a in allowed):
+                    return f"{_short(ast.unparse(n.func))}(...) is not followed"
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and not (
+                    isinstance(node, ast.Constant)):
+                return f"the string {_short(repr(n.value))} (a forward reference) is not followed"
+        return f"{_short(ast.unparse(node))} is not followed"
 
     def _never_runs(self, node: ast.stmt) -> bool:
         """`if TYPE_CHECKING:` (no else) in a class body: for type checkers only, the class never has it."""
@@ -517,6 +677,43 @@ def _private(name: str, node: ast.stmt) -> bool:
     if name.startswith("__"):
         return isinstance(node, ast.AnnAssign) and node.value is None
     return isinstance(node, (ast.AnnAssign, ast.Assign))
+
+
+def _short(source: str, room: int = 50) -> str:
+    text = " ".join(source.split())
+    return text if len(text) <= room else text[:room - 3] + "..."
+
+
+# dunder methods left out that never run when an instance is made or dumped
+_INERT_DUNDERS = frozenset({"__repr__", "__str__", "__format__", "__hash__", "__eq__", "__ne__", "__lt__", "__le__",
+                            "__gt__", "__ge__", "__bool__", "__len__", "__contains__", "__rich_repr__", "__rich__",
+                            "__copy__", "__deepcopy__", "__dir__", "__enter__", "__exit__", "__aenter__", "__aexit__",
+                            "__call__", "__del__", "__await__", "__reversed__"})
+
+
+@lru_cache(maxsize=1)
+def _inert_decorators() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Decorators of a method that never change a class's schema: used bare, and called with any arguments."""
+    import abc
+    import functools
+    import typing
+
+    import typing_extensions
+
+    bare = (property, classmethod, staticmethod, functools.cached_property, functools.cache, functools.lru_cache,
+            abc.abstractmethod, abc.abstractclassmethod, abc.abstractproperty, abc.abstractstaticmethod,
+            typing.overload, typing.final, typing_extensions.overload, typing_extensions.final,
+            typing_extensions.override)
+    return bare, (functools.lru_cache, typing_extensions.deprecated)
+
+
+def _unrun_validator(cls: type, value: Any) -> Any:
+    """The stand-in of a field_validator whose declaration is reproduced (Namespace._field_validator)."""
+    raise Unsafe("a validator prefect-push does not run")
+
+
+def _unrun_wrap(cls: type, value: Any, handler: Any) -> Any:
+    raise Unsafe("a validator prefect-push does not run")
 
 
 def _unread_factory() -> Any:

@@ -47,7 +47,7 @@ def _signature(spec: FlowSpec) -> tuple[inspect.Signature, list[str]]:
     for p in spec.params:
         annotation = ns.annotation(p.annotation)
         if p.annotation is not None and annotation is inspect.Parameter.empty:
-            notes.append(f"{p.name}: {_short(p.annotation)} is not known without importing (untyped)")
+            notes.append(f"{p.name}: {_short(p.annotation)} {_why(p.annotation, ns)}")
         default = _default(p.default, ns)
         if default is _UNREAD:
             notes.append(f"{p.name}={_short(p.default or '')} is not evaluated (None)")
@@ -58,6 +58,21 @@ def _signature(spec: FlowSpec) -> tuple[inspect.Signature, list[str]]:
 
 
 _UNREAD = object()
+
+
+def _why(annotation: str, ns: Namespace) -> str:
+    """Why an annotation was not read: the class of the repository that was not built and what of it was not
+    followed (`Job.c: @field_validator(...) ...`), the construct that is not read, or (a name from a package)
+    that it is not known without importing."""
+    try:
+        why = ns.not_followed(ast.parse(annotation, mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        why = ""
+    if why and why in ns.refused.values():
+        return f"is not built (untyped): {why}"
+    if not why or why.endswith(" is not known without importing"):
+        return "is not known without importing (untyped)"
+    return f"is not read (untyped): {why}"
 
 
 def _short(source: str, room: int = 40) -> str:

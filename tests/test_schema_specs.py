@@ -1,0 +1,532 @@
+"""Never a silent schema difference, shape by shape: each case is a flow file `def f(x: Model)` (or the shape of a
+Prefect or pydantic schema example), read by prefect-push and compared with Prefect's own parameter_schema of the
+same file imported for real (one subprocess for all the cases). Each case is
+
+- exact: prefect-push's schema is Prefect's;
+- fell back and said: the parameters a fallback note names are registered untyped (as Prefect's reader of a file
+  it cannot import does), the rest exact, and the note says what was not followed;
+- different: anything else. The bar is 0.
+
+MEMBERS is the audit of every member a class body may hold (docs/flows-and-schemas.md, "Every member of a class"):
+validators in every mode, serializers, computed fields, properties, methods, model_config's keys. SPECS are the
+shapes of Prefect's own parameter-schema tests (tests/utilities/test_callables.py) and of pydantic's documented
+JSON-schema examples, written here in our own words.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from prefect_push.read.flows import read_flows
+from prefect_push.read.schema import checked
+
+PREFECT_SIDE = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from prefect.flows import load_flow_from_entrypoint
+from prefect.utilities.callables import parameter_schema
+
+out = {}
+for path in json.loads(sys.argv[1]):
+    try:
+        flow = load_flow_from_entrypoint(f"{path}:f", use_placeholder_flow=False)
+        out[path] = parameter_schema(flow).model_dump(mode="json", exclude_unset=True)
+    except BaseException as exc:
+        out[path] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+print(json.dumps(out))
+"""
+
+
+def flow_file(body: str) -> str:
+    """A case's source as a flow file: `from prefect import flow` on top, `@flow` over `def f(`."""
+    body = textwrap.dedent(body).strip("\n") + "\n"
+    return "from prefect import flow\n" + body.replace("\ndef f(", "\n\n@flow\ndef f(").replace(
+        "\nasync def f(", "\n\n@flow\nasync def f(")
+
+
+def classify(source: str, theirs: dict, path: str = "flows/f.py") -> tuple[str, tuple[str, ...], dict]:
+    """exact / fell back / different / excluded (Prefect cannot import the file), the notes, and our schema."""
+    if "error" in theirs:
+        return "excluded", (), {}
+    (spec,) = read_flows(path, source.encode())
+    got = checked(spec)
+    if got.schema == theirs:
+        return "exact", got.notes, got.schema
+    heads = [n.split(" ")[0] for n in got.notes]
+    untyped = {h[:-1] for h in heads if h.endswith(":")}  # `x: Model is not built (untyped): ...`
+    unread = {h.split("=")[0] for h in heads if "=" in h}  # `x=Model() is not evaluated (None)`
+    noted = untyped | unread
+    fallback = replace(spec, params=tuple(replace(p, annotation=None if p.name in untyped else p.annotation,
+                                                  default="None" if p.name in unread else p.default)
+                                          for p in spec.params))
+    if got.notes and noted and checked(fallback).schema == got.schema:
+        # exact but for the parameters said: what registers is Prefect's fallback for them
+        untouched = {k: v for k, v in got.schema["properties"].items() if k not in noted}
+        if untouched == {k: v for k, v in theirs["properties"].items() if k not in noted}:
+            return "fell back", got.notes, got.schema
+    return "different", got.notes, got.schema
+
+
+def run_cases(tmp_path: Path, cases: dict[str, str]) -> dict[str, tuple[str, tuple[str, ...], dict, dict]]:
+    """Every case through Prefect (one subprocess) and prefect-push: id -> (outcome, notes, ours, theirs)."""
+    sources = {cid: flow_file(body) for cid, body in cases.items()}
+    for name, source in INSTALLED.items():  # what a case imports from "a package": Prefect's side only
+        (tmp_path / name).write_text(textwrap.dedent(source))
+    paths = {}
+    for i, (cid, source) in enumerate(sources.items()):
+        path = tmp_path / f"case_{i}.py"
+        path.write_text(source)
+        paths[cid] = str(path)
+    proc = subprocess.run([sys.executable, "-c", PREFECT_SIDE, json.dumps(list(paths.values()))], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = json.loads(proc.stdout.splitlines()[-1])
+    out = {}
+    for cid, source in sources.items():
+        outcome, notes, ours = classify(source, theirs[paths[cid]])
+        out[cid] = (outcome, notes, ours, theirs[paths[cid]])
+    return out
+
+
+def report(results: dict) -> str:
+    lines = []
+    for cid, (outcome, notes, ours, theirs) in results.items():
+        lines.append(f"{outcome:10} {cid}: {'; '.join(notes)}")
+        if outcome in ("different", "excluded"):
+            lines.append(f"    ours   {json.dumps(ours)[:700]}\n    theirs {json.dumps(theirs)[:700]}")
+    return "\n".join(lines)
+
+
+# modules a case imports as from an installed package (not the repository: prefect-push does not read them)
+INSTALLED = {
+    "somewhere.py": "from pydantic import BaseModel\n\n\nclass Raw(BaseModel):\n    a: int = 1\n",
+    "x.py": "def tracked(fn):\n    return fn\n",
+}
+
+
+# --- part 3: every kind of member of a class body ---------------------------------------------------------------
+
+M = '''
+from typing import Any
+from pydantic import (BaseModel, ConfigDict, Field, computed_field, field_serializer, field_validator,
+                      model_serializer, model_validator)
+
+class Model(BaseModel):
+    c: int = 1
+{member}
+
+def f(x: Model): ...
+'''
+
+
+def member(code: str, header: str = M) -> str:
+    return header.replace("{member}", textwrap.indent(textwrap.dedent(code).strip("\n"), "    "))
+
+
+def config(**settings: str) -> str:
+    return member("model_config = ConfigDict(" + ", ".join(f"{k}={v}" for k, v in settings.items()) + ")")
+
+
+MEMBERS = {
+    # field_validator: the schema Prefect writes is pydantic's validation-mode model_json_schema()
+    "field_validator plain": member('''
+        @field_validator("c", mode="plain")
+        @classmethod
+        def check(cls, v): return v'''),
+    "field_validator plain json_schema_input_type": member('''
+        @field_validator("c", mode="plain", json_schema_input_type=int | str)
+        @classmethod
+        def check(cls, v): return int(v)'''),
+    "field_validator wrap json_schema_input_type": member('''
+        @field_validator("c", mode="wrap", json_schema_input_type=int | str)
+        @classmethod
+        def check(cls, v, handler): return handler(v)'''),
+    "field_validator before json_schema_input_type": member('''
+        @field_validator("c", mode="before", json_schema_input_type=str)
+        @classmethod
+        def check(cls, v): return int(v)'''),
+    "field_validator before": member('''
+        @field_validator("c", mode="before")
+        @classmethod
+        def check(cls, v): return v'''),
+    "field_validator after": member('''
+        @field_validator("c")
+        def check(cls, v): return v'''),
+    "field_validator wrap": member('''
+        @field_validator("c", mode="wrap")
+        @classmethod
+        def check(cls, v, handler): return handler(v)'''),
+    "field_validator plain on every field, from a base": '''
+        from pydantic import BaseModel, field_validator
+
+        class Base(BaseModel):
+            @field_validator("*", mode="plain", check_fields=False)
+            @classmethod
+            def anything(cls, v): return v
+
+        class Model(Base):
+            c: int = 1
+
+        def f(x: Model): ...
+    ''',
+    "field_validator plain json_schema_input_type of a model of the file": '''
+        from pydantic import BaseModel, field_validator
+
+        class Raw(BaseModel):
+            text: str
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @field_validator("c", mode="plain", json_schema_input_type=Raw | int)
+            @classmethod
+            def check(cls, v): return v
+
+        def f(x: Model): ...
+    ''',
+    "field_validator plain, input type not known": '''
+        from pydantic import BaseModel, field_validator
+        from somewhere import Raw
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @field_validator("c", mode="plain", json_schema_input_type=list[Raw])
+            @classmethod
+            def check(cls, v): return v
+
+        def f(x: Model): ...
+    ''',
+    "validator (pydantic v1 style)": '''
+        from pydantic import BaseModel, validator
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @validator("c", pre=True)
+            def check(cls, v): return v
+
+        def f(x: Model): ...
+    ''',
+    "root_validator (pydantic v1 style)": '''
+        from pydantic import BaseModel, root_validator
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @root_validator(pre=True)
+            def check(cls, values): return values
+
+        def f(x: Model): ...
+    ''',
+    "model_validator before": member('''
+        @model_validator(mode="before")
+        @classmethod
+        def check(cls, data): return data'''),
+    "model_validator after": member('''
+        @model_validator(mode="after")
+        def check(self): return self'''),
+    "model_validator wrap": member('''
+        @model_validator(mode="wrap")
+        @classmethod
+        def check(cls, data, handler): return handler(data)'''),
+    "field_serializer plain": member('''
+        @field_serializer("c")
+        def dump(self, v) -> str: return str(v)'''),
+    "field_serializer wrap return_type": member('''
+        @field_serializer("c", mode="wrap", return_type=str)
+        def dump(self, v, handler): return str(handler(v))'''),
+    "model_serializer": member('''
+        @model_serializer
+        def dump(self) -> dict[str, Any]: return {"c": str(self.c)}'''),
+    "computed_field": member('''
+        @computed_field
+        @property
+        def double(self) -> int: return self.c * 2'''),
+    "property and setter": member('''
+        @property
+        def half(self) -> float: return self.c / 2
+
+        @half.setter
+        def half(self, value) -> None: ...'''),
+    "cached_property, classmethod, staticmethod, plain method": member('''
+        @functools.cached_property
+        def slow(self) -> int: return 1
+
+        @classmethod
+        def make(cls) -> "Model": return cls()
+
+        @staticmethod
+        def helper() -> int: return 1
+
+        def describe(self) -> str: return str(self.c)''', M.replace("from typing import Any", "import functools")),
+    "__init__ and model_post_init": member('''
+        def __init__(self, **data) -> None:
+            super().__init__(**data)
+
+        def model_post_init(self, context) -> None: ...'''),
+    "a decorator not known": member('''
+        @tracked
+        def describe(self) -> str: return str(self.c)''', M.replace("from typing import Any", "from x import tracked")),
+    "a method of a field's name": member('''
+        def c(self) -> int: return 1'''),
+    "__get_validators__": member('''
+        @classmethod
+        def __get_validators__(cls):
+            yield cls'''),
+    "__get_pydantic_json_schema__": member('''
+        @classmethod
+        def __get_pydantic_json_schema__(cls, core_schema, handler):
+            return {"type": "string"}'''),
+    "model_json_schema overridden": member('''
+        @classmethod
+        def model_json_schema(cls, *args, **kwargs):
+            return {"type": "string"}'''),
+    "a field's docstring": member('''
+        """the c"""'''),
+    "private attribute, ClassVar": member('''
+        _cache: dict = {}
+        registry: "ClassVar[dict]" = {}''', M.replace("from typing import Any", "from typing import ClassVar")),
+    "an instance as a default, its validator runs": '''
+        from pydantic import BaseModel, field_validator
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @field_validator("c")
+            @classmethod
+            def double(cls, v): return v * 2
+
+        def f(x: Model = Model(c=2)): ...
+    ''',
+    "an instance as a default, its computed field is dumped": '''
+        from pydantic import BaseModel, computed_field
+
+        class Model(BaseModel):
+            c: int = 1
+
+            @computed_field
+            @property
+            def double(self) -> int: return self.c * 2
+
+        def f(x: Model = Model(c=2)): ...
+    ''',
+    "an instance as a default, plain methods only": '''
+        from pydantic import BaseModel
+
+        class Model(BaseModel):
+            c: int = 1
+
+            def describe(self) -> str: return str(self.c)
+
+        def f(x: Model = Model(c=2)): ...
+    ''',
+    "stdlib dataclass with a plain field_validator": '''
+        from dataclasses import dataclass
+        from pydantic import field_validator
+
+        @dataclass
+        class Model:
+            c: int = 1
+
+            @field_validator("c", mode="plain", json_schema_input_type=str)
+            @classmethod
+            def check(cls, v): return int(v)
+
+        def f(x: Model): ...
+    ''',
+    "pydantic dataclass with a wrap field_validator": '''
+        from pydantic import field_validator
+        from pydantic.dataclasses import dataclass
+
+        @dataclass
+        class Model:
+            c: int = 1
+
+            @field_validator("c", mode="wrap", json_schema_input_type=int | None)
+            @classmethod
+            def check(cls, v, handler): return handler(v)
+
+        def f(x: Model): ...
+    ''',
+    "TypedDict with a plain field_validator": '''
+        from typing_extensions import TypedDict
+        from pydantic import field_validator
+
+        class Model(TypedDict):
+            c: int
+
+            @field_validator("c", mode="plain", json_schema_input_type=str)
+            @classmethod
+            def check(cls, v): return int(v)
+
+        def f(x: Model): ...
+    ''',
+    "Enum with methods, a property and enum.member": '''
+        import enum
+
+        class Color(enum.Enum):
+            RED = "r"
+            BLUE = "b"
+
+            @property
+            def pretty(self) -> str: return self.value.upper()
+
+            @classmethod
+            def _missing_(cls, value): return cls.RED
+
+            def __str__(self) -> str: return self.value
+
+        class Size(enum.Enum):
+            S = 1
+
+            @enum.member
+            def large(self): return 3
+
+        def f(x: Color = Color.BLUE, y: Size = Size.S): ...
+    ''',
+    "class keywords": '''
+        from pydantic import BaseModel
+
+        class Model(BaseModel, extra="forbid", frozen=True, title="A model"):
+            c: int = 1
+
+        def f(x: Model): ...
+    ''',
+    "v1 class Config": '''
+        from pydantic import BaseModel
+
+        class Model(BaseModel):
+            c: int = 1
+
+            class Config:
+                title = "Old style"
+                extra = "forbid"
+                schema_extra = {"examples": [{"c": 2}]}
+
+        def f(x: Model): ...
+    ''',
+    # model_config, key by key
+    "config json_schema_extra dict": config(json_schema_extra='{"examples": [{"c": 2}]}'),
+    "config json_schema_extra callable": member('''
+        model_config = ConfigDict(json_schema_extra=lambda s: s.pop("title"))'''),
+    "config title": config(title='"Renamed"'),
+    "config use_enum_values": '''
+        import enum
+        from pydantic import BaseModel, ConfigDict
+
+        class Color(enum.Enum):
+            RED = "r"
+
+        class Model(BaseModel):
+            model_config = ConfigDict(use_enum_values=True)
+            color: Color = Color.RED
+
+        def f(x: Model = Model()): ...
+    ''',
+    "config populate_by_name / validate_by_name, alias": member('''
+        model_config = ConfigDict(populate_by_name=True, validate_by_name=True, serialize_by_alias=True)
+        d: int = Field(2, alias="D")'''),
+    "config json_schema_mode_override validation": config(json_schema_mode_override='"validation"'),
+    "config json_schema_mode_override serialization": config(json_schema_mode_override='"serialization"'),
+    "config json_schema_mode_override serialization, computed_field": member('''
+        model_config = ConfigDict(json_schema_mode_override="serialization")
+
+        @computed_field
+        @property
+        def double(self) -> int: return self.c * 2'''),
+    "config json_schema_mode_override serialization, field_serializer": member('''
+        model_config = ConfigDict(json_schema_mode_override="serialization")
+
+        @field_serializer("c")
+        def dump(self, v) -> str: return str(v)'''),
+    "config json_schema_mode_override serialization, inherited": '''
+        from pydantic import BaseModel, ConfigDict, computed_field
+
+        class Base(BaseModel):
+            @computed_field
+            @property
+            def double(self) -> int: return 2
+
+        class Model(Base):
+            model_config = ConfigDict(json_schema_mode_override="serialization")
+            c: int = 1
+
+        def f(x: Model): ...
+    ''',
+    "config json_schema_serialization_defaults_required": config(json_schema_serialization_defaults_required="True"),
+    "config arbitrary_types_allowed": config(arbitrary_types_allowed="True"),
+    "config extra forbid": config(extra='"forbid"'),
+    "config extra allow": config(extra='"allow"'),
+    "config frozen, strict, validate_default, validate_assignment": config(
+        frozen="True", strict="True", validate_default="True", validate_assignment="True"),
+    "config str_strip_whitespace, str_to_lower, str_min_length, str_max_length": member('''
+        model_config = ConfigDict(str_strip_whitespace=True, str_to_lower=True, str_min_length=2, str_max_length=9)
+        s: str = "ab"'''),
+    "config ser_json_timedelta, ser_json_bytes, ser_json_temporal, val_json_bytes": member('''
+        model_config = ConfigDict(ser_json_timedelta="float", ser_json_bytes="base64", val_json_bytes="base64",
+                                  ser_json_temporal="milliseconds")
+        t: datetime.timedelta = datetime.timedelta(seconds=3)
+        b: bytes = b"x"
+        d: datetime.datetime = datetime.datetime(2024, 1, 1)''', M.replace("from typing import Any", "import datetime")),
+    "config ser_json_inf_nan, allow_inf_nan": member('''
+        model_config = ConfigDict(ser_json_inf_nan="strings", allow_inf_nan=False)
+        r: float = 1.5'''),
+    "config alias_generator": member('''
+        model_config = ConfigDict(alias_generator=to_camel)
+        long_name: int = 2''', M.replace("from typing import Any", "from pydantic.alias_generators import to_camel")),
+    "config title_generator callables": member('''
+        model_config = ConfigDict(model_title_generator=lambda m: m.__name__.upper(),
+                                  field_title_generator=lambda name, info: name.upper())'''),
+    "config protected_namespaces, coerce_numbers_to_str, from_attributes, regex_engine": config(
+        protected_namespaces="()", coerce_numbers_to_str="True", from_attributes="True",
+        regex_engine='"python-re"'),
+    "config use_attribute_docstrings": member('''
+        model_config = ConfigDict(use_attribute_docstrings=True)
+        d: int = 2
+        """the d"""'''),
+    "config json_encoders": member('''
+        model_config = ConfigDict(json_encoders={int: str})'''),
+    "config defer_build, revalidate_instances, hide_input_in_errors, cache_strings": config(
+        defer_build="True", revalidate_instances='"always"', hide_input_in_errors="True", cache_strings="False"),
+    "config from ConfigDict imported from pydantic.config": '''
+        from pydantic import BaseModel
+        from pydantic.config import ConfigDict
+
+        class Model(BaseModel):
+            model_config = ConfigDict(title="Renamed", extra="forbid")
+            c: int = 1
+
+        def f(x: Model): ...
+    ''',
+    "model_config as a dict": member('''
+        model_config = {"title": "Renamed", "extra": "forbid"}'''),
+}
+
+# must never be exact by accident: these changed the schema before they were followed (the test must see them)
+MUST_TYPE = {"field_validator plain json_schema_input_type", "field_validator plain", "field_validator wrap json_schema_input_type"}
+
+
+def test_every_member_of_a_class_body_is_prefects_schema_or_falls_back_and_says(tmp_path):
+    results = run_cases(tmp_path, MEMBERS)
+    text = report(results)
+    print("\n" + text)
+    outcomes = {cid: r[0] for cid, r in results.items()}
+    assert "different" not in outcomes.values(), text
+    assert "excluded" not in outcomes.values(), text  # every row is a class Prefect imports
+    for cid, (outcome, notes, ours, theirs) in results.items():
+        for note in notes if outcome == "fell back" else ():
+            # a parameter left untyped names the class, its member and the construct not followed
+            head, _, why = note.partition(" (untyped): ")
+            assert why or " is not evaluated (None)" in note, (cid, note)
+            assert not why or head.endswith(" is not built") and why.split(":")[0].split(".")[0] in head, (cid, note)
+    # the plain validator's declaration is the field's schema, reproduced: exact, not a fallback
+    assert all(outcomes[c] == "exact" for c in MUST_TYPE), text
+    assert results["field_validator plain json_schema_input_type"][3]["definitions"]["Model"]["properties"]["c"][
+        "anyOf"] == [{"type": "integer"}, {"type": "string"}]
