@@ -113,7 +113,7 @@ def _status_output(capsys) -> str:
     render_status({"api_url": "http://prefect:4200/api", "repository": "github.com/acme/flows", "remote": "origin",
                    "refs": status.status_rows(status.by_ref(registered, remote_refs), subjects, now),
                    "after_push": None})
-    return capsys.readouterr().err
+    return capsys.readouterr().out
 
 
 def _prune_output(capsys) -> str:
@@ -126,7 +126,7 @@ def _prune_output(capsys) -> str:
                for r in status.stale(status.by_ref(registered, remote_refs)) for d in r.deployments]
     render_prune({"api_url": "http://prefect:4200/api", "repository": "github.com/acme/flows", "remote": "origin",
                   "dry_run": True, "actions": actions})
-    return capsys.readouterr().err
+    return capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command,draw", [("prefect-push status", _status_output),

@@ -12,11 +12,14 @@ from . import ci, git
 from .read.config import ConfigError
 from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, one_release_each,
                      pending_deletions, pending_key, prepare, read_pending, ref_from_env, write_pending)
-from .housekeeping import cmd_prune, cmd_status, start_prefect
-from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines
+from .housekeeping import cmd_prune, cmd_status, ref_names, remote_hint, start_prefect
+from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines, short_ref
+from .read.suggest import did_you_mean
 from .report import render, say
 
 SKIP_ENV = "PREFECT_PUSH_SKIP"
+NOTHING_REGISTERED = "nothing was registered"  # the last line of every refusal of a push (main)
+PUSHES = ("hook", "register", "release")  # the commands that register: a refusal of theirs says NOTHING_REGISTERED
 
 
 def _skipped() -> str | None:
@@ -116,7 +119,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
                                      config, where, deleted_at=deleted_at))
     problems = [msg for p in prepared if p.wanted for msg in p.wanted.problems]
     if problems:
-        raise Blocked("\n".join(problems) + "\nnothing was registered")
+        raise Blocked("\n".join(problems))  # main closes it with NOTHING_REGISTERED
     todo = [p for p in prepared
             if always_ask_server or p.wanted is None or p.wanted.upserts or p.wanted.removals
             or p.pending is not None or p.target.release]  # a release's base is the server's to say
@@ -154,6 +157,7 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
         done = "nothing registered" if getattr(exc, "nothing_written", False) else "registration incomplete"
         if dry_run:
             raise Blocked(msg) from None
+        written = not getattr(exc, "nothing_written", False)
         for p in todo:
             missed(p.target, pending, p.update.remote_sha)
         write_pending(cwd, pending)
@@ -161,12 +165,15 @@ def execute(updates: list[RefUpdate], remote: str, url: str, *, dry_run: bool = 
             say(f"{msg}; {done}, the push goes on (on-error = \"warn\"): the next push of "
                 f"{', '.join(p.target.short for p in todo)} or `prefect-push register` catches up")
             return 0
-        raise Blocked(f"{msg}; {done}, markers did not move. Fix it and push again, or set "
-                      f"on-error = \"warn\" in [tool.prefect-push], or push with {SKIP_ENV}=1") from None
+        stop = Blocked(f"{msg}; {done}, markers did not move. Fix it and push again, or set "
+                       f"on-error = \"warn\" in [tool.prefect-push], or push with {SKIP_ENV}=1")
+        stop.nothing_written = not written  # type: ignore[attr-defined]
+        raise stop from None
     if not (may_defer and not as_json and all(not plan.actions and plan.note.startswith("already registered")
                                                for plan in outcome.plans)):
-        # (a hook whose every ref is registered at its commit already, by the other hook or CI, stays quiet)
-        render(outcome, as_json=as_json, dry_run=dry_run)
+        # (a hook whose every ref is registered at its commit already, by the other hook or CI, stays quiet).
+        # The hook's table is a note beside `git push`'s output, on stderr; every other command's is its result
+        render(outcome, as_json=as_json, dry_run=dry_run, stderr=may_defer)
     for warning in outcome.warnings:
         say(warning)
     if not dry_run:
@@ -249,8 +256,9 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
     ref, local = _resolve_ref(ref, args.remote)
     rev = args.to or (detected.after if detected else None) or local
     if rev is None:
-        raise Blocked(f"--ref {args.ref or ref!r} is not a branch or tag in this clone (nor on "
-                      f"{git.strip_credentials(args.remote)}); "
+        named = args.ref or ref
+        raise Blocked(f"--ref {named!r} is not a branch or tag in this clone (nor on "
+                      f"{git.strip_credentials(args.remote)}){did_you_mean(short_ref(named), ref_names(cwd))}; "
                       "pass --to SHA to say which commit it points at")
     to = have_commit(rev, args.remote, cwd)  # a shallow clone fetches it (CI re-runs an older commit)
     if to is None:
@@ -337,12 +345,13 @@ def cmd_release(args: argparse.Namespace) -> int:
     ref = f"refs/tags/{name}"
     commit = git.commit_of(ref, cwd)
     if commit is None:
-        raise Blocked(f"{name!r} is not a tag in this clone (`git fetch --tags`, or `git tag` lists them)")
+        raise Blocked(f"{name!r} is not a tag in this clone{did_you_mean(name, ref_names(cwd, tags_only=True))} "
+                      "(`git fetch --tags`, or `git tag` lists them)")
     remote_refs = git.ls_remote(args.remote, cwd)
     remote = git.strip_credentials(args.remote)
     if remote_refs is None:
-        raise Blocked(f"cannot reach remote {remote} (git ls-remote failed): workers clone the tag from it, "
-                      "so the release did not move")
+        raise Blocked(f"cannot reach remote {remote} (git ls-remote failed){remote_hint(args.remote, cwd)}: "
+                      "workers clone the tag from it, so the release did not move")
     if ref not in remote_refs:
         raise Blocked(f"tag {name} is not on {remote}, and workers clone it from there: `git push {remote} {name}` "
                       "first (a release tag's push moves the release itself when it descends from it)")
@@ -439,6 +448,14 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def refused_push(args: argparse.Namespace, exc: BaseException, lines: list[str]) -> bool:
+    """Whether a stopped command was a push (hook, register, release, not a dry run) refused before any write,
+    whose lines do not say so already: they close with NOTHING_REGISTERED then."""
+    if args.command not in PUSHES or getattr(args, "dry_run", False) or getattr(exc, "nothing_written", True) is False:
+        return False
+    return not any("nothing registered" in line or NOTHING_REGISTERED in line for line in lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -446,8 +463,11 @@ def main(argv: list[str] | None = None) -> int:
             raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:
-        for line in str(exc).splitlines():
+        lines = str(exc).splitlines()
+        for line in lines:
             say(line)
+        if refused_push(args, exc, lines):
+            say(NOTHING_REGISTERED)
         return 1
     except KeyboardInterrupt:
         say("interrupted; nothing after this point was registered, the next push catches up")

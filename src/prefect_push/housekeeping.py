@@ -61,6 +61,30 @@ def with_server(work, cwd: str, what: Callable[[], str]):
         raise Blocked(f"Prefect API at {server.api_url()} failed: {describe(exc)}; {what()}") from None
 
 
+def remote_hint(remote: str, cwd: str | None = None) -> str:
+    """" (did you mean 'origin'?)" when `remote` is a misspelt name of one of this clone's remotes; "" for a URL."""
+    from .read.suggest import did_you_mean
+
+    if "/" in remote or ":" in remote:
+        return ""  # a URL or a path: not a name to misspell
+    return did_you_mean(remote, git.git("remote", cwd=cwd, check=False).split())
+
+
+def ref_names(cwd: str | None = None, *, tags_only: bool = False) -> list[str]:
+    """The short names of this clone's tags (and branches, its remote-tracking ones too): what a user may have
+    meant by a name that is none of them."""
+    patterns = ["refs/tags"] if tags_only else ["refs/tags", "refs/heads", "refs/remotes"]
+    out = git.git("for-each-ref", "--format=%(refname)", *patterns, cwd=cwd, check=False)
+    names = []
+    for ref in out.splitlines():
+        if ref.startswith("refs/remotes/"):
+            ref = ref.split("/", 3)[-1] if ref.count("/") >= 3 else ref
+            if ref == "HEAD":
+                continue
+        names.append(ref.removeprefix("refs/tags/").removeprefix("refs/heads/"))
+    return names
+
+
 def _repository(remote: str, cwd: str) -> str:
     return git.repo_key(git.remote_url(remote, cwd), cwd)
 
@@ -85,7 +109,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     remote = git.strip_credentials(args.remote)
     if remote_refs is None and registered:
-        say(f"cannot reach remote {remote} (git ls-remote failed): whether it still has each ref is unknown")
+        say(f"cannot reach remote {remote} (git ls-remote failed){remote_hint(args.remote, cwd)}: whether it still "
+            "has each ref is unknown")
     refs = status.by_ref(registered, remote_refs)
     subjects = git.subjects([d.commit for d in registered if d.commit], cwd)
     from .afterpush import describe, read_result
@@ -157,8 +182,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         # this order narrows (cannot close) the window in which a ref being pushed right now looks deleted
         remote_refs = await asyncio.to_thread(git.ls_remote, args.remote, cwd)
         if remote_refs is None:
-            raise Blocked(f"cannot reach remote {remote} (git ls-remote failed): pruning nothing, an unknown "
-                          "remote state is no reason to delete")
+            raise Blocked(f"cannot reach remote {remote} (git ls-remote failed){remote_hint(args.remote, cwd)}: "
+                          "pruning nothing, an unknown remote state is no reason to delete")
         for ref in status.stale(status.by_ref(registered, remote_refs)):
             why = f"{'tag' if ref.ref.startswith('refs/tags/') else 'branch'} no longer on {remote}"
             ok = [await delete(server, ref, d, why) for d in ref.deployments]

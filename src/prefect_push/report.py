@@ -1,8 +1,10 @@
 """Terminal and JSON output. rich is imported only when there is a table to draw."""
 from __future__ import annotations
 
+import os
 import sys
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from .engine import Outcome
 from .plan import Op
@@ -11,8 +13,13 @@ PREFIX = "prefect-push:"
 
 
 def say(message: str) -> None:
-    """One line to stderr: the form every message of the hook takes."""
+    """One line to stderr: the form every message of the hook takes, and every error of any command."""
     print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
+
+
+def result(message: str) -> None:
+    """One line of a command's result (`status`: nothing registered), on stdout with the tables."""
+    print(f"{PREFIX} {message}", file=sys.stdout, flush=True)
 
 
 def print_json(data: dict[str, Any]) -> None:
@@ -22,11 +29,106 @@ def print_json(data: dict[str, Any]) -> None:
     print()
 
 
-def print_table(table: Any) -> None:
-    """A rich table on stderr; 140 columns when stderr is no terminal (pre-commit, CI logs)."""
-    from rich.console import Console
+# --- tables: on stdout, the result of plan, status, prune, register and release; on stderr for the hook, whose
+# output is a note beside `git push`'s. As wide as the terminal (COLUMNS when set); off a terminal one line a
+# row, never wrapped. A table that does not fit drops or shortens what matters least; --json has it all. ---
 
-    Console(stderr=True, width=None if sys.stderr.isatty() else 140).print(table)
+NEVER = 100  # a column's `keep` when it is never dropped; 0: shown only when the whole table fits
+NAME_FOLD = 40  # a name wider than this folds onto a second line rather than squeeze the others
+NARROWEST = 8  # no column is squeezed below this, whatever the width
+
+
+@dataclass
+class Col:
+    header: str
+    cells: list[str] = field(default_factory=list)  # plain text, never read as markup
+    keep: int = NEVER  # a table that does not fit drops its lowest first
+    floor: int = 0  # text: its narrowest readable width (it wraps); 0, a name: whole, up to NAME_FOLD
+    short: Callable[[str], str] | None = None  # the abbreviation a table that does not fit uses
+    styles: list[str] = field(default_factory=list)  # a rich style per cell ("" none)
+
+
+def table_width(stream: Any) -> int | None:
+    """COLUMNS when set, else the width of the terminal `stream` is; None off a terminal (no limit)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None
+
+
+def _overhead(n: int) -> int:
+    return 3 * n + 1  # rich's borders and one space of padding either side of each cell
+
+
+def fit(cols: list[Col], width: int | None) -> tuple[list[Col], list[int] | None]:
+    """The columns to draw and their widths (None: each as wide as its widest cell). One that does not fit in
+    `width` shortens what has an abbreviation, then keeps, from the column that matters most down, each one whose
+    readable width still fits, and gives the room left to the columns that matter most."""
+    from rich.cells import cell_len
+
+    def natural(c: Col) -> int:
+        return max([cell_len(c.header)] + [cell_len(x) for x in c.cells])
+
+    if width is None or sum(map(natural, cols)) + _overhead(len(cols)) <= width:
+        return cols, None
+    cols = [Col(c.header, [c.short(x) for x in c.cells], c.keep, c.floor, None, c.styles) if c.short else c
+            for c in cols]
+
+    def least(c: Col) -> int:
+        return min(natural(c), c.floor or NAME_FOLD)
+
+    chosen: set[int] = set()
+    for i in sorted(range(len(cols)), key=lambda i: -cols[i].keep):  # what matters most first
+        trial = chosen | {i}
+        if cols[i].keep >= NEVER or cols[i].keep > 0 and sum(least(cols[j]) for j in trial) + _overhead(len(trial)) <= width:
+            chosen = trial  # (a column that does not fit is left out; a narrower one that matters less may)
+    cols = [c for i, c in enumerate(cols) if i in chosen]
+    widths = [least(c) for c in cols]
+    spare = width - _overhead(len(cols)) - sum(widths)
+    for names in (False, True):  # too narrow even for what is never left out: text wraps more, then names fold
+        while spare < 0:
+            i = max((i for i, c in enumerate(cols) if (not c.floor) is names and widths[i] > NARROWEST),
+                    key=lambda i: widths[i], default=None)
+            if i is None:
+                break
+            widths[i] -= 1
+            spare += 1
+    for i in sorted(range(len(cols)), key=lambda i: -cols[i].keep):  # stable: in column order among equals
+        grow = max(0, min(spare, natural(cols[i]) - widths[i]))
+        widths[i] += grow
+        spare -= grow
+    return cols, widths
+
+
+def draw(title: str, cols: list[Col], *, stderr: bool = False, ends: tuple[int, ...] = ()) -> None:
+    """A table with its title line above it; `ends`: the rows after which a section ends (a line across)."""
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = table_width(stream)
+    cols, widths = fit(cols, width)
+    table = Table()
+    for i, c in enumerate(cols):
+        table.add_column(c.header, overflow="fold", no_wrap=widths is None,
+                         width=None if widths is None else widths[i])
+    n = max((len(c.cells) for c in cols), default=0)
+    for row in range(n):
+        table.add_row(*(Text(c.cells[row], style=(c.styles[row] if c.styles else "") or "") for c in cols),
+                      end_section=row in ends and row != n - 1)
+    if width is None:  # off a terminal: as wide as it is, one line a row
+        width = max(cell_len(title), sum(max([cell_len(c.header)] + [cell_len(x) for x in c.cells]) for c in cols)
+                    + _overhead(len(cols)))
+    console = Console(file=stream, width=width)
+    console.print(Text(title, style="table.title"), overflow="fold")
+    console.print(table)
 
 
 def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
@@ -54,103 +156,121 @@ def rows(outcome: Outcome, *, dry_run: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False) -> None:
+def _branch(ref: str) -> str:
+    """refs/heads/x -> x: the abbreviation of a ref in a table that does not fit (a tag keeps refs/tags/)."""
+    return ref.removeprefix("refs/heads/")
+
+
+def _sha(commit: str) -> str:
+    return commit[:7]
+
+
+def _shas(text: str) -> str:
+    """The commits a reason names, as 7 characters (`since registered 3f2a9c1`)."""
+    import re
+
+    return re.sub(r"\b([0-9a-f]{7})[0-9a-f]{5,}\b", r"\1", text)
+
+
+def render(outcome: Outcome, *, as_json: bool = False, dry_run: bool = False, stderr: bool = False) -> None:
+    """What a push did (or, dry_run, would do); on stderr for the hook (`stderr`), else on stdout."""
     data = rows(outcome, dry_run=dry_run)
     if as_json:
         print_json({"api_url": outcome.api_url, "dry_run": dry_run, "actions": data})
         return
     if not data:
         return
-    from rich.markup import escape
-    from rich.table import Table
-
     title = "prefect-push plan (nothing written)" if dry_run else "prefect-push"
-    table = Table(title=f"{title} → {outcome.api_url}", title_justify="left")
-    # runtime and schedule columns only when some row has one: the common single-pool repo keeps a narrow table
-    show_runtime = any(r["runtime"] not in (None, "default") for r in data)
-    show_schedule = any(r["schedule"] for r in data)
-    show_entry = any(r["entry"] for r in data)
-    cols = ["ref", "flow", "deployment", "action", "commit"] + (["runtime"] if show_runtime else []) + (
-        ["schedule"] if show_schedule else []) + (["entry"] if show_entry else []) + ["why"]
-    for col in cols:
-        # names stay whole (copied into `prefect deployment run`); the reasons wrap instead
-        table.add_column(col, no_wrap=col in ("ref", "deployment", "commit", "entry"), overflow="fold")
+    # runtime, schedule and entry columns only when some row has one: the common single-pool repo keeps a narrow
+    # table. Names stay whole where they fit (copied into `prefect deployment run`); the reasons wrap
+    # the flow column repeats the deployment column's first part: shown only when everything fits
+    ref, flow, deployment = Col("ref", short=_branch), Col("flow", keep=0), Col("deployment")
+    action, commit = Col("action", floor=14), Col("commit", keep=40, short=_sha)  # 14: "would register"
+    runtime, schedule = Col("runtime", keep=50), Col("schedule", keep=60, floor=20)
+    entry, why = Col("entry", keep=30), Col("why", floor=30, short=_shas)
     styles = {"register": "green", "update": "cyan", "delete": "red", "skip": "dim", "off": "yellow"}
     for r in data:
-        action = r["action"]
-        style = styles.get(action.split()[-1], "")
+        text = r["action"]
+        style = styles.get(text.split()[-1], "")
         if r["error"]:
-            action, style = f"FAILED ({r['error']})", "bold red"
-        deployment = f"{r['flow']}/{r['deployment']}" if r["flow"] else ""
-        # names, refs and reasons are data: never let rich read "[...]" in them as markup
-        cells = [escape(r["ref"]), escape(r["flow"] or ""), escape(deployment), (f"[{style}]{escape(action)}[/]" if style else escape(action)),
-                 (r["commit"] or "")[:12]]
-        if show_runtime:
-            cells.append(escape(f"{r['runtime']} ({r['work_pool']})" if r["runtime"] else ""))
-        if show_schedule:
-            cells.append(escape(r["schedule"] or ""))
-        if show_entry:
-            cells.append(escape(r["entry"] or ""))
-        table.add_row(*cells, escape(r["reason"]))
-    print_table(table)
+            text, style = f"FAILED ({r['error']})", "bold red"
+        ref.cells.append(r["ref"])
+        flow.cells.append(r["flow"] or "")
+        deployment.cells.append(f"{r['flow']}/{r['deployment']}" if r["flow"] else "")
+        action.cells.append(text)
+        action.styles.append(style)
+        commit.cells.append((r["commit"] or "")[:12])
+        runtime.cells.append(f"{r['runtime']} ({r['work_pool']})" if r["runtime"] else "")
+        schedule.cells.append(r["schedule"] or "")
+        entry.cells.append(r["entry"] or "")
+        why.cells.append(r["reason"])
+    cols = [ref, flow, deployment, action, commit]
+    cols += [runtime] if any(x["runtime"] not in (None, "default") for x in data) else []
+    cols += [schedule] if any(x["schedule"] for x in data) else []
+    cols += [entry] if any(x["entry"] for x in data) else []
+    draw(f"{title} → {outcome.api_url}", cols + [why], stderr=stderr)
 
 
 def render_status(data: dict[str, Any], *, as_json: bool = False) -> None:
-    """`prefect-push status`: one section per ref, its deployments and whether the remote still has it."""
+    """`prefect-push status` on stdout: one section per ref, its deployments and whether the remote still has it."""
     from .status import remote_word
 
     if as_json:
         print_json(data)
     if not data["refs"]:
-        say(f"nothing registered for {data['repository']} on {data['api_url']}")
+        # the result itself, unless --json said it (then a note beside the JSON, on stderr)
+        (say if as_json else result)(f"nothing registered for {data['repository']} on {data['api_url']}")
         return
     if as_json:
         return
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=f"prefect-push status: {escape(data['repository'])} → {escape(data['api_url'])}",
-                  title_justify="left")
     tagged = any(d.get("tag") for r in data["refs"] for d in r["deployments"])  # a release: the tag it is at
-    for col in ("ref", "on remote", "deployment", *(("tag",) if tagged else ()), "commit", "subject", "age", "work pool"):
-        table.add_column(col, overflow="fold")
+    ref, remote, deployment = Col("ref", short=_branch), Col("on remote", keep=80), Col("deployment")
+    tag, commit, subject = Col("tag", keep=70), Col("commit", keep=60, short=_sha), Col("subject", keep=50, floor=20)
+    age, pool = Col("age", keep=75), Col("work pool", keep=40)
     styles = {True: "green", False: "red", None: "yellow"}
+    ends = []
     for r in data["refs"]:
         for i, d in enumerate(r["deployments"]):
             first = i == 0  # the ref once per section: the table reads as groups
-            table.add_row(escape(r["ref"]) if first else "",
-                          f"[{styles[r['on_remote']]}]{remote_word(r['on_remote'])}[/]" if first else "",
-                          escape(f"{d['flow']}/{d['deployment']}"), *((escape(d.get("tag") or ""),) if tagged else ()),
-                          d["commit"], escape(d["subject"]), d["age"],
-                          escape(d["work_pool"] or ""))
-        table.add_section()
-    print_table(table)
+            ref.cells.append(r["ref"] if first else "")
+            remote.cells.append(remote_word(r["on_remote"]) if first else "")
+            remote.styles.append(styles[r["on_remote"]] if first else "")
+            deployment.cells.append(f"{d['flow']}/{d['deployment']}")
+            tag.cells.append(d.get("tag") or "")
+            commit.cells.append(d["commit"])
+            subject.cells.append(d["subject"])
+            age.cells.append(d["age"])
+            pool.cells.append(d["work_pool"] or "")
+        ends.append(len(ref.cells) - 1)
+    draw(f"prefect-push status: {data['repository']} → {data['api_url']}",
+         [ref, remote, deployment, *([tag] if tagged else []), commit, subject, age, pool], ends=tuple(ends))
 
 
 def render_prune(data: dict[str, Any], *, as_json: bool = False) -> None:
-    """`prefect-push prune`: what was (or, with --dry-run, would be) deleted."""
+    """`prefect-push prune` on stdout: what was (or, with --dry-run, would be) deleted."""
     if as_json:
         print_json(data)
     if not data["actions"]:
-        say(f"nothing to prune: every ref of {data['repository']} with deployments on {data['api_url']} is still "
+        (say if as_json else result)(
+            f"nothing to prune: every ref of {data['repository']} with deployments on {data['api_url']} is still "
             f"on {data['remote']}")
         return
     if as_json:
         return
-    from rich.markup import escape
-    from rich.table import Table
-
     title = "prefect-push prune (nothing written)" if data["dry_run"] else "prefect-push prune"
-    table = Table(title=f"{title} → {escape(data['api_url'])}", title_justify="left")
-    for col in ("ref", "deployment", "commit", "action", "why"):
-        table.add_column(col, overflow="fold")
+    ref, deployment, commit = Col("ref", short=_branch), Col("deployment"), Col("commit", keep=40, short=_sha)
+    action, why = Col("action", floor=14), Col("why", floor=30, short=_shas)
     for a in data["actions"]:
-        action, style = a["action"], "red"
+        text, style = a["action"], "red"
         if a["error"]:
-            action, style = f"FAILED ({a['error']})", "bold red"
-        table.add_row(escape(a["ref"]), escape(f"{a['flow']}/{a['deployment']}"), a["commit"],
-                      f"[{style}]{escape(action)}[/]", escape(a["reason"]))
-    print_table(table)
+            text, style = f"FAILED ({a['error']})", "bold red"
+        ref.cells.append(a["ref"])
+        deployment.cells.append(f"{a['flow']}/{a['deployment']}")
+        commit.cells.append(a["commit"])
+        action.cells.append(text)
+        action.styles.append(style)
+        why.cells.append(a["reason"])
+    draw(f"{title} → {data['api_url']}", [ref, deployment, commit, action, why])
 
 
 PROGRESS_ABOVE = 50  # writes in one batch: a smaller one ends before anyone wonders whether it hangs

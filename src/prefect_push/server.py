@@ -174,6 +174,7 @@ class Server:
         self._client = _Retrying(self._raw, self._activity)
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
+        self._pool_names: list[str] | None = None  # every pool's name, read once a push when one is missing
         self._limited: set[tuple[str, str]] = set()  # (flow, deployment) read with a concurrency limit
         self.version: compat.Version | None = None  # the server's, read once in check_reachable; None: unknown
         self._legacy_markers: set[str] = set()  # markers read under legacy_marker_name: renamed on the next write
@@ -362,9 +363,7 @@ class Server:
                 continue
             pool, problem = await self._pool_problem(runtime.work_pool, runtime.job_variables)
             if pool is None:
-                problems.append(
-                    f"{where}: work-pool {runtime.work_pool!r} does not exist on {api_url()} (needed by {who}); "
-                    f"create it with `prefect work-pool create {runtime.work_pool} --type process`")
+                problems.append(f"{where}: {await self._missing_pool(runtime.work_pool)} (needed by {who})")
             elif problem:
                 problems.append(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
                                 f"`prefect work-pool inspect {pool.name}`)")
@@ -411,12 +410,25 @@ class Server:
                 continue  # the runtime's pool ([tool.prefect-push] work-pool), checked with the others
             pool, problem = await self._pool_problem(resolved.work_pool_name, resolved.job_variables)
             if pool is None:
-                problems.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: work pool "
-                                f"{resolved.work_pool_name!r} does not exist on {api_url()}")
+                problems.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: "
+                                f"{await self._missing_pool(resolved.work_pool_name)}")
             elif problem:
                 problems.append(f"{entry.where('work_pool', 'job_variables')}: deployment {entry.name!r}: {problem} "
                                 f"(work pool {pool.name!r}, type {pool.type})")
         return problems
+
+    async def _missing_pool(self, name: str) -> str:
+        """What to say of a work pool the server lacks: the server's pool of a near name (a typo), and the command
+        that creates it (a new pool)."""
+        from .read.suggest import did_you_mean
+
+        if self._pool_names is None:
+            try:
+                self._pool_names = [p.name for p in await self._client.read_work_pools()]
+            except Exception:  # noqa: BLE001 - the suggestion is a help: the line says the pool is missing anyway
+                self._pool_names = []
+        return (f"work-pool {name!r} does not exist on {api_url()}{did_you_mean(name, self._pool_names)}; create "
+                f"it with `prefect work-pool create {name} --type process`")
 
     async def _pool_problem(self, name: str, job_variables: dict[str, Any]) -> tuple[Any, str | None]:
         """The work pool (read once a push; None: the server has none of that name) and what is wrong with job

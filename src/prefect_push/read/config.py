@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .suggest import did_you_mean
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -166,8 +168,9 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
              "tag-deployments", "keep-tags", "default-branch", "prefect-yaml", "unlisted-flows", "pull"}
     for key in section:
         if key not in known:
-            raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}] "
-                              f"(known: {', '.join(sorted(known))})")
+            # a typo names the setting it resembles; a key like none of them lists them all
+            raise ConfigError(f"{where}: unknown setting {key!r} in [{SECTION}]"
+                              + (did_you_mean(key, known) or f" (known: {', '.join(sorted(known))})"))
 
     def setting(key: str) -> str:
         return f"{where}: [{SECTION}] {key}"
@@ -314,7 +317,8 @@ def _runtimes(table: Any, where: str) -> list[Runtime]:
             raise ConfigError(f"{at} must be a table")
         for key in body:
             if key not in RUNTIME_KEYS:
-                raise ConfigError(f"{at}: unknown setting {key!r} (known: {', '.join(sorted(RUNTIME_KEYS))})")
+                raise ConfigError(f"{at}: unknown setting {key!r}"
+                                  + (did_you_mean(key, RUNTIME_KEYS) or f" (known: {', '.join(sorted(RUNTIME_KEYS))})"))
         strs = {}
         for key in ("work-pool", "work-queue"):
             value = body.get(key)
