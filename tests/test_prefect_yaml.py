@@ -466,10 +466,19 @@ def test_an_entry_refused_on_its_own_leaves_the_others_readable() -> None:
             "    paramters: {}\n")
     with pytest.raises(PrefectYamlError, match="prefect.yaml:5: deployment 'b': unknown key 'paramters'"):
         parse(text)
+    # a key Prefect ignores keeps its entry, noted: refused where a push writes it, ignored (said) where not
     got = parse(text, strict=False)
+    assert [e.name for e in got.entries] == ["a", "b"] and not got.bad
+    assert [str(u) for u in got.entries[1].unknown] == [
+        "prefect.yaml:5: deployment 'b': unknown key 'paramters' (did you mean 'parameters'?); Prefect would ignore "
+        "it silently"]
+    # an entry Prefect's loader refuses is kept apart, with the line said where it is skipped
+    got = parse(text.replace("shop/b.py:g", "shop/b.py"), strict=False)
     assert [e.name for e in got.entries] == ["a"]
     (bad,) = got.bad
-    assert bad.flow_path == "shop/b.py" and bad.error.startswith("prefect.yaml:5: deployment 'b'")
+    assert bad.error == "prefect.yaml:4: deployment 'b': entrypoint 'shop/b.py' is not path/to/file.py:function"
+    assert bad.skipped == ("prefect.yaml:4: deployment 'b' skipped (prefect deploy refuses it too): entrypoint "
+                           "'shop/b.py' is not path/to/file.py:function")
 
 
 def test_the_table_shows_each_entry_schedule_live_or_off_as_it_is_stored() -> None:

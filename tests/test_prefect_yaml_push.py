@@ -450,8 +450,8 @@ def test_a_plain_deployment_left_behind_goes_when_its_flow_changes(hooked: Repo)
 
 def test_a_bad_entry_in_the_root_prefect_yaml_blocks_only_pushes_touching_it(hooked: Repo) -> None:
     """The root prefect.yaml is fine for etl but its entry for another folder's flow is refused (an unknown key):
-    pushes of etl, and of another entry of the file, go on; a push changing shop's flow or its entry is blocked,
-    in one line naming prefect.yaml:line and the entry."""
+    the push that writes it is blocked, in one line naming prefect.yaml:line and the entry; pushes of etl, and of
+    another entry of the file, go on; a later push of shop's flow registers the entry without the key."""
     r = hooked
     etl, _ = setup_repo(r)
     shop = r.flow("shop")
@@ -479,12 +479,15 @@ def test_a_bad_entry_in_the_root_prefect_yaml_blocks_only_pushes_touching_it(hoo
     proc = r.push("feature", env={"TEAM": "a"})
     assert proc.returncode == 0, proc.stderr
     assert deployments(r.uid)[f"{etl}/feature-nightly"].parameters == {"n": 9}
-    # shop's flow changes: its push is blocked
+    # shop's flow changes: its entry is what the remote already holds, so it registers as prefect deploy stores
+    # it (the key Prefect ignores, ignored), and says so in one line (issue L: refusals block only their push)
     r.write("projects/shop/flows/shop.py", flow_file(shop, "shop", "Shop, changed."))
     r.commit("shop changes")
     proc = r.push("feature", env={"TEAM": "a"})
-    assert proc.returncode != 0 and "deployment 'daily': unknown key 'paramters'" in proc.stderr, proc.stderr
-    assert f"{shop}/feature" not in deployments(r.uid)
+    assert proc.returncode == 0, proc.stderr
+    assert ("prefect.yaml:19: deployment 'daily': unknown key 'paramters' (did you mean 'parameters'?) ignored, as "
+            "prefect deploy ignores it") in proc.stderr, proc.stderr
+    assert deployments(r.uid)[f"{shop}/feature"].parameters == {}
 
 
 # --- found by a review of the whole change -----------------------------------------------------------------------
@@ -628,3 +631,100 @@ def test_a_prefect_yaml_named_under_examples_is_read(hooked: Repo) -> None:
     assert sorted(deployments(r.uid)) == [f"{shared}/main-multi", f"{shared}/main-simple"], push.stderr
     got = deployments(r.uid)
     assert got[f"{shared}/main-simple"].entrypoint == "examples/simple/flow.py:call_api"
+
+
+REFUSED = """\
+pull:
+  - prefect.deployments.steps.git_clone:
+      repository: https://git.example.invalid/team/repo.git
+      branch: main
+  - prefect.deployments.steps.pip_install_requirements:
+      requirements_file: requirements.txt
+deployments:
+  - name: nightly
+    entrypoint: flows/etl.py:etl
+    work_pool: {{name: {pool}}}
+    parameters: {{n: 7}}
+  - name: legacy
+    entrypoint: flows/report.py:report
+    work_pool: {{name: {pool}}}
+    schedules:
+      - cron: "0 3 * * *"
+        max_active_runs: 1
+  - name: named-runs
+    entrypoint: flows/report.py:report
+    work_pool: {{name: {pool}}}
+    schedules:
+      - interval: 600
+        flow_run_name: "report-{{{{ day }}}}"
+  - name: not-a-flow
+    entrypoint: flows/etl.py:helper
+    work_pool: {{name: {pool}}}
+"""
+
+
+def test_entries_prefect_refuses_are_skipped_where_the_remote_holds_them(hooked: Repo) -> None:
+    """A real repository keeps entries Prefect 3.9's loader refuses (a Prefect 2 schedule key, a schedule's
+    flow_run_name, an entrypoint naming no flow): `prefect deploy --all` skips them and stores the rest. Adopting
+    that repository (its prefect.yaml already on the remote), and pushing a change to their flows, skips them the
+    same way, one line each in the file's words; a push that changes a refused entry is stopped by it."""
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "\n\ndef helper():\n    return 1\n")
+    r.write("prefect.yaml", REFUSED.format(pool=POOL))
+    r.commit("the team's prefect.yaml")
+    # Prefect 3.9.1 refuses them too, and more: its models refusing a schedule key drop the whole file
+    theirs = prefect_deploy(r.path, ENV)
+    assert deployments(r.uid) == {} and "Invalid fields in deployments" in theirs.stdout, theirs.stdout
+    # ... and an entrypoint naming no flow ends `prefect deploy --all` there: what it stores of the valid entry
+    r.write("prefect.yaml", REFUSED.format(pool=POOL).split("  - name: legacy")[0])
+    theirs = prefect_deploy(r.path, ENV)
+    assert sorted(deployments(r.uid)) == [f"{etl}/nightly"], theirs.stdout + theirs.stderr
+    r.write("prefect.yaml", REFUSED.format(pool=POOL))
+    assert r.push("main", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0  # on the remote before prefect-push
+    proc = r.cli("register", "--ref", "main", "--all")
+    assert proc.returncode == 0, proc.stderr
+    skipped = sorted(line.removeprefix("prefect-push: ") for line in proc.stderr.splitlines()
+                     if "skipped (prefect deploy refuses it too)" in line)
+    assert skipped == [
+        "prefect.yaml:17: deployment 'legacy' skipped (prefect deploy refuses it too): schedules[0]: max_active_runs is "
+        "not a schedule setting of Prefect 3",
+        "prefect.yaml:23: deployment 'named-runs' skipped (prefect deploy refuses it too): schedules[0]: flow_run_name "
+        "is not a schedule setting of Prefect 3",
+        "prefect.yaml:25: deployment 'not-a-flow' skipped (prefect deploy refuses it too): entrypoint "
+        "'flows/etl.py:helper' names no flow in flows/etl.py (flows there: etl)",
+    ], proc.stderr
+    assert sorted(k for k in deployments(r.uid) if "/main" in k) == [f"{etl}/main"], proc.stderr
+    ours, _ = asyncio.run(stored(etl, "main"))
+    mine, _ = asyncio.run(stored(etl, "nightly"))
+    by_design_equal(ours, mine, None)
+
+    # a push that changes the refused entries' flows: skipped again, said again, the push goes on
+    r.write("flows/report.py", (r.path / "flows/report.py").read_text() + "# changed\n")
+    r.commit("report changes")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert sum("skipped (prefect deploy refuses it too)" in line for line in proc.stderr.splitlines()) == 2, proc.stderr
+
+    # a push that changes a refused entry: the one pushing just wrote it, so it stops the push, in the file's words
+    r.write("prefect.yaml", REFUSED.format(pool=POOL).replace("max_active_runs: 1", "max_active_runs: 2"))
+    r.commit("legacy: 2 runs")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 1
+    assert ("prefect.yaml:17: deployment 'legacy': schedules[0]: max_active_runs is not a schedule setting of "
+            "Prefect 3") in proc.stderr, proc.stderr
+    assert "function-after" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_build_and_push_sections_are_said_whatever_becomes_of_the_entries(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", "build:\n  - prefect_docker.deployments.steps.build_docker_image:\n      image_name: x\n"
+                            + REFUSED.format(pool=POOL).split("  - name: legacy")[0].replace("flows/etl.py:etl",
+                                                                                             "flows/etl.py:nope"))
+    r.commit("every entry refused, a build section")
+    r.push("main", env={"PREFECT_PUSH_SKIP": "1"})
+    proc = r.cli("register", "--ref", "main", "--all")
+    assert proc.returncode == 0, proc.stderr
+    assert "prefect.yaml: build and push steps are not run by prefect-push" in proc.stderr, proc.stderr
+    assert "deployment 'nightly' skipped (prefect deploy refuses it too)" in proc.stderr

@@ -164,7 +164,7 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
     since = facts.previous_tag if decided.commit is not None else None
     if decided.row in (Row.RELEASE, Row.RELEASE_MOVE):
         since = (facts.release_at or decided.commit[:12]) if decided.commit is not None else None
-    wanted = changed_flows(target, p.config, cwd, since=since, why=why)
+    wanted = changed_flows(target, p.config, cwd, since=since, why=why, held=decided.row is Row.ALL)
     if decided.commit is None and target.release:
         wanted = replace(wanted, upserts=tuple((spec, decided.why) for spec, _ in wanted.upserts))
     return replace(p, target=target, base=decided, since=since, wanted=wanted)
@@ -181,12 +181,13 @@ def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) 
 
 
 def changed_flows(target: Target, config: Config, cwd: str, since: str | None = None, why: str = "",
-                  extra: dict[str, str] | None = None) -> Wanted:
+                  extra: dict[str, str] | None = None, held: bool = False) -> Wanted:
     """What the files changed between target.base and target.commit ask for: flows to (re)register or drop.
 
     A flow file counts as changed when it changed, when a repository module it imports (transitively) or a
     declared data file changed (imports.affected), or when `extra` names it (path -> reason: a repair).
-    why: which base row decided, added to every reason."""
+    why: which base row decided, added to every reason. held: with no base, the remote already holds the
+    commit's prefect.yaml entries (register --all): an entry Prefect refuses is skipped, not blocking."""
     assert target.commit is not None
     changes = git.changed_paths(target.base, target.commit, cwd)
     reasons: dict[str, str] = {}  # flow files that count as changed though their own bytes did not change
@@ -209,7 +210,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
                              f"importing what changed{f' (traceback in {log})' if log else ''}")
     reasons.update(extra or {})
     touched = {c.path for c in changes}
-    yaml = _declared(target, config, changes, cwd)
+    yaml = _declared(target, config, changes, cwd, held=held)
     yaml_only: set[str] = set()  # flow files here only because their prefect.yaml entries changed
     adopting: set[str] = set()  # flow files here only for plain deployments the declaration no longer yields
     if yaml is not None and yaml.changes is not None:
@@ -255,7 +256,9 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
             old = []  # what was there before can't be read: nothing to delete from it
         if yaml is not None:
             if c in wanted_new:
-                problems += yaml.new.unmatched(c.path, new)
+                blocking, said = yaml.unmatched(c.path, new)
+                problems += blocking
+                hints += said
             flows_now = new
             new, old = yaml.new.expand(new), yaml.old.expand(old)
             gone = adopted_flows(yaml, flows_now, new, target, config)
@@ -271,9 +274,14 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     wanted = wanted_changes(files, first=target.base is None, since=since, tag=target.is_tag,
                             name_of=lambda flow, path: deployment_name(target, config, flow, path))
     if yaml is not None:
-        problems += yaml.new.problems(touched | set(reasons) | yaml_only if target.base is not None else None,
-                                      yaml.old)
-        wanted = yaml.said(wanted, yaml_only, adopted)
+        blocking, said = yaml.refusals(touched | set(reasons) | yaml_only if target.base is not None else None)
+        read = {e.file for f in files for spec in f.new_flows if (e := getattr(spec, "entry", None)) is not None}
+        read |= set(_wanted_yaml(touched, config)) | {b.file for b in yaml.new.bad
+                                                      if target.base is None or b.flow_path in touched}
+        wanted, refused, skipped = yaml.checked(wanted)
+        problems += blocking + refused
+        hints += said + skipped
+        wanted = yaml.said(wanted, yaml_only, adopted, read)
     if reasons or why:
         def reason(spec, default: str) -> str:
             said = reasons.get(spec.path, default)
@@ -287,6 +295,12 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     return wanted
 
 
+def _wanted_yaml(paths: set[str], config: Config) -> list[str]:
+    from .prefectyaml_apply import wanted_paths
+
+    return wanted_paths(paths, config)
+
+
 def adopted_flows(yaml, flows: list, yielded: list, target: Target, config: Config) -> list:
     """prefectyaml_apply.adopted at this ref: names as this push gives them."""
     from .prefectyaml_apply import adopted
@@ -295,7 +309,7 @@ def adopted_flows(yaml, flows: list, yielded: list, target: Target, config: Conf
                    lambda spec, suffix: deployment_name(target, config, spec.flow_name, spec.path, suffix))
 
 
-def _declared(target: Target, config: Config, changes: list[git.Change], cwd: str):
+def _declared(target: Target, config: Config, changes: list[git.Change], cwd: str, held: bool = False):
     """The prefect.yaml files at the pushed commit and at the base (the same read when the push changed none),
     and the entries the push changed (prefectyaml_apply). None: no prefect.yaml is read (prefect-yaml = [])."""
     if not config.prefect_yaml:
@@ -304,7 +318,7 @@ def _declared(target: Target, config: Config, changes: list[git.Change], cwd: st
 
     new = read(target.commit, config, cwd)
     if target.base is None:
-        return Applied(new, new, None)
+        return Applied(new, new, None, held=held)
     changed = wanted_paths({p for c in changes for p in (c.path, c.old_path) if p}, config)
     # a file added, deleted or renamed changes what an unchanged prefect.yaml's entrypoints name: read both then
     moved = any(c.status in "ADR" for c in changes)

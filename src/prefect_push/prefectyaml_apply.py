@@ -74,32 +74,26 @@ class Declared:
     def bad(self) -> tuple[BadEntry, ...]:
         return tuple(b for f in self.files for b in f.bad)
 
-    def problems(self, touched: Iterable[str] | None, old: "Declared | None" = None) -> list[str]:
-        """A prefect.yaml that cannot be read blocks a push that changes it or a file in its folder; an entry
-        refused on its own blocks a push that changes it (new or changed since old) or its flow file (touched:
-        also the flow files registered for other reasons; None: every file, a first push). Others go on."""
-        touched = None if touched is None else set(touched)
+    def unreadable(self, touched: set[str] | None) -> list[str]:
+        """A prefect.yaml that cannot be read blocks a push that changes it or a file in its folder (touched: also
+        the flow files registered for other reasons; None: every file, a first push)."""
         out = []
         for path, error in self.broken:
             folder = posixpath.dirname(path)
             if touched is None or any(t == path or not folder or t.startswith(folder + "/") for t in touched):
                 out.append(error)
-        before = {(b.file, b.fingerprint) for b in (old.bad if old is not None else ())}
-        for b in self.bad:
-            if (touched is None or b.flow_path in touched
-                    or (b.file in touched and (b.file, b.fingerprint) not in before)):
-                out.append(b.error)
         return out
 
     def refused(self, path: str) -> bool:
         """Whether an entry for this flow file is refused: its flow's deployments are left as they are."""
         return any(b.flow_path == path for b in self.bad)
 
-    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[str]:
-        """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy would fail)."""
+    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> list[tuple[Entry, PrefectYamlError]]:
+        """Entries whose entrypoint is in this flow file but names no flow of it (prefect deploy skips them)."""
         functions = {s.function for s in specs}
-        return [f"{e.where('entrypoint')}: deployment {e.name!r}: entrypoint {e.entrypoint!r} names no flow in "
-                f"{path} (flows there: {', '.join(sorted(functions)) or 'none'})"
+        return [(e, PrefectYamlError.of(e.where("entrypoint"), f"deployment {e.name!r}",
+                                        f"entrypoint {e.entrypoint!r} names no flow in {path} (flows there: "
+                                        f"{', '.join(sorted(functions)) or 'none'})"))
                 for f in self.files for e in f.entries if e.flow_path == path and e.function not in functions]
 
     def expand(self, specs: Iterable[FlowSpec]) -> list[FlowSpec]:
@@ -281,10 +275,76 @@ class Applied:
     old: Declared
     new: Declared
     changes: EntryChanges | None  # None: no base (every flow is new)
+    held: bool = False  # with no base: the remote already holds the entries (register --all adopting a repository)
 
     @classmethod
     def between(cls, old: Declared, new: Declared) -> "Applied":
         return cls(old, new, entry_changes(old, new))
+
+    def pushed(self, file: str, fingerprint: str, *, bad: bool = False) -> bool:
+        """Whether this push adds or changes the entry (file, fingerprint): a refusal of Prefect's then blocks,
+        as the one pushing just wrote it; else the entry is what the remote's branch already holds, and it is
+        skipped (or a key ignored) as `prefect deploy --all` does, with one line."""
+        if self.changes is None:
+            return not self.held
+        before = self.old.bad if bad else tuple(e for f in self.old.files for e in f.entries)
+        return (file, fingerprint) not in {(b.file, b.fingerprint) for b in before}
+
+    def refusals(self, touched: set[str] | None) -> tuple[list[str], list[str]]:
+        """(blocking lines, lines said): a file that cannot be read blocks a push touching it; an entry refused on
+        its own blocks where this push made it so, and is said skipped where the push touches its flow or file."""
+        problems, said = self.new.unreadable(touched), []
+        for b in self.new.bad:
+            if self.pushed(b.file, b.fingerprint, bad=True):
+                problems.append(b.error)
+            elif touched is None or b.flow_path in touched or b.file in touched:
+                said.append(b.skipped or b.error)
+        return problems, said
+
+    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> tuple[list[str], list[str]]:
+        """Entries naming no flow of this file: (blocking lines, lines said), as refusals()."""
+        problems, said = [], []
+        for e, err in self.new.unmatched(path, specs):
+            (problems if self.pushed(e.file, e.fingerprint) else said).append(
+                str(err) if self.pushed(e.file, e.fingerprint) else err.skipped())
+        return problems, said
+
+    def checked(self, wanted):
+        """The entries wanted registers, as Prefect's loader takes them (prefectyaml_resolve.refusal: its models
+        and schedule builder, no server) and with keys Prefect ignores: (wanted, blocking lines, lines said). An
+        entry this push made refused blocks; one the remote already holds is skipped (refused) or registered
+        with the unknown key ignored (as prefect deploy does), one line each."""
+        from dataclasses import replace
+
+        problems: list[str] = []
+        said: list[str] = []
+        keep = []
+        verdicts: dict[tuple[str, str], PrefectYamlError | None] = {}
+        for spec, reason in wanted.upserts:
+            e = entry_of(spec)
+            if e is None:
+                keep.append((spec, reason))
+                continue
+            key = (e.file, e.fingerprint)
+            first = key not in verdicts
+            if first:
+                from .read.prefectyaml_resolve import refusal
+
+                verdicts[key] = refusal(e)
+            refused, pushed = verdicts[key], self.pushed(e.file, e.fingerprint)
+            if pushed and (refused is not None or e.unknown):
+                if first:
+                    problems += [str(u) for u in e.unknown] + ([str(refused)] if refused is not None else [])
+                continue
+            if refused is not None:
+                if first:
+                    said.append(refused.skipped())
+                continue
+            if first:
+                said += [f"{u.where}: {u.label}: {u.what.split(';')[0]} ignored, as prefect deploy ignores it"
+                         for u in e.unknown]
+            keep.append((spec, reason))
+        return replace(wanted, upserts=tuple(keep)), problems, said
 
     def files_changed(self, touched: Iterable[str], config: Config) -> bool:
         """Whether the push changed a prefect.yaml file that is read (prefect-yaml)."""
@@ -296,9 +356,11 @@ class Applied:
     def conflicts(self, spec: FlowSpec) -> list[str]:
         return conflicts(spec)
 
-    def said(self, wanted, yaml_only: set[str], adopted: dict[tuple[str, str], str] | None = None):
+    def said(self, wanted, yaml_only: set[str], adopted: dict[tuple[str, str], str] | None = None,
+             read: Iterable[str] = ()):
         """wanted with the entries' own reasons ("prefect.yaml: nightly changed") where only the entry changed,
-        and the line saying build/push steps are not run, once, when an entry registered has them. adopted:
+        and the line saying build/push steps are not run, once, for every file with them that this push read
+        (read: the files whose entries it looked at, registered or skipped, and those it changed). adopted:
         (flow name, path) -> the why of its plain deployment's removal (adopted())."""
         from dataclasses import replace
 
@@ -324,8 +386,9 @@ class Applied:
             return Removal(flow_name, path, reason, suffix)
 
         hints = list(wanted.hints)
-        built = sorted({e.file for spec, _ in wanted.upserts if (e := entry_of(spec)) is not None
-                        and e.has_build_or_push})
+        with_steps = {f.path for f in self.new.files if f.has_build_or_push}
+        built = sorted(with_steps & ({e.file for spec, _ in wanted.upserts if (e := entry_of(spec)) is not None}
+                                     | set(read)))
         if built:
             hints.append(f"{', '.join(built)}: build and push steps are not run by prefect-push (build the image as "
                          "you do for prefect deploy); deployments use the image their job_variables name")

@@ -33,6 +33,23 @@ ENTRYPOINT = re.compile(r"^(?P<path>[^:{}]+\.py):(?P<function>[A-Za-z_][A-Za-z0-
 class PrefectYamlError(ValueError):
     """One line: `<path>:<line>: <what>` naming the entry where there is one."""
 
+    def __init__(self, message: str, where: str = "", label: str = "", what: str = "") -> None:
+        super().__init__(message)
+        self.where, self.label, self.what = where, label, what
+
+    @classmethod
+    def of(cls, where: str, label: str, what: str) -> "PrefectYamlError":
+        """An entry's refusal: `file:line: deployment 'x': what`, its parts kept for the skipped line."""
+        return cls(f"{where}: {label}: {what}", where, label, what)
+
+    def skipped(self) -> str:
+        """The line said when the entry is not this push's doing: skipped, with the rest registered. (Prefect
+        3.9.1's `prefect deploy --all` refuses such an entry too, and more: a schedule key its models refuse
+        drops every entry of the file, an entrypoint naming no flow ends the command there.)"""
+        if not self.label:
+            return str(self)
+        return f"{self.where}: {self.label} skipped (prefect deploy refuses it too): {self.what}"
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -49,6 +66,9 @@ class Entry:
     push: list[Any]
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)  # key path -> line
     fingerprint: str = ""  # changes when the entry's settings do (its own lines or a definition it uses)
+    # keys Prefect ignores (extra="ignore"): refused where a push writes them (a misspelt key is a setting lost),
+    # said and ignored, as prefect deploy ignores them, where the entry is not this push's doing
+    unknown: tuple[PrefectYamlError, ...] = field(default=(), compare=False)
 
     def where(self, *path: Any) -> str:
         """`file:line` of the deepest known key on path (the item itself without one)."""
@@ -71,6 +91,7 @@ class BadEntry(NamedTuple):
     flow_path: str | None  # its flow file, when its entrypoint names one
     fingerprint: str  # of the item as written: whether a push changed it
     error: str  # one line: `file:line: deployment 'name': what`
+    skipped: str = ""  # the line said where the push did not make it so: `... skipped, as prefect deploy skips it: ...`
 
 
 @dataclass(frozen=True)
@@ -78,10 +99,11 @@ class PrefectYaml:
     path: str
     entries: tuple[Entry, ...]
     bad: tuple[BadEntry, ...] = ()
+    steps: bool = False  # the file's own build: or push: section is not empty
 
     @property
     def has_build_or_push(self) -> bool:
-        return any(e.has_build_or_push for e in self.entries)
+        return self.steps or any(e.has_build_or_push for e in self.entries)
 
     def for_flow(self, flow_path: str, function: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if (e.flow_path, e.function) == (flow_path, function))
@@ -171,38 +193,38 @@ def _entry(item: Any, index: int, file: str, top: dict[str, Any], lines: dict, e
     line = lines.get(at, 1)
     own = {k[2:]: v for k, v in lines.items() if k[:2] == at and len(k) > 2}
     if not isinstance(item, dict):
-        raise PrefectYamlError(f"{file}:{line}: deployment #{index + 1} is not a mapping of settings")
+        raise PrefectYamlError.of(f"{file}:{line}", f"deployment #{index + 1}", "not a mapping of settings")
     name = item.get("name")
     label = f"deployment {name!r}" if name else f"deployment #{index + 1}"
     if not isinstance(name, str) or not name.strip():
-        raise PrefectYamlError(f"{file}:{line}: {label} has no name: `prefect deploy --all` skips it; give it one")
-    for key in item:
-        if key not in DEPLOYMENT_KEYS:
-            raise PrefectYamlError(f"{file}:{own.get((key,), line)}: {label}: unknown key {key!r}"
-                                   f"{_closest(str(key), DEPLOYMENT_KEYS)}; Prefect would ignore it silently")
+        raise PrefectYamlError(f"{file}:{line}: {label} has no name: `prefect deploy --all` skips it; give it one",
+                               f"{file}:{line}", label, "it has no name")
+    unknown = [PrefectYamlError.of(f"{file}:{own.get((key,), line)}", label,
+                                   f"unknown key {key!r}{_closest(str(key), DEPLOYMENT_KEYS)}; Prefect would ignore "
+                                   "it silently") for key in item if key not in DEPLOYMENT_KEYS]
     pool = item.get("work_pool")
     if isinstance(pool, dict):
-        for key in pool:
-            if key not in WORK_POOL_KEYS:
-                raise PrefectYamlError(f"{file}:{own.get(('work_pool', key), line)}: {label}: unknown work_pool key "
-                                       f"{key!r}{_closest(str(key), WORK_POOL_KEYS)}")
+        unknown += [PrefectYamlError.of(f"{file}:{own.get(('work_pool', key), line)}", label,
+                                        f"unknown work_pool key {key!r}{_closest(str(key), WORK_POOL_KEYS)}; Prefect "
+                                        "would ignore it silently") for key in pool if key not in WORK_POOL_KEYS]
     entrypoint = item.get("entrypoint")
     match = ENTRYPOINT.match(entrypoint.strip()) if isinstance(entrypoint, str) else None
     if not match:
-        raise PrefectYamlError(f"{file}:{own.get(('entrypoint',), line)}: {label}: entrypoint {entrypoint!r} is not "
-                               f"path/to/file.py:function")
+        raise PrefectYamlError.of(f"{file}:{own.get(('entrypoint',), line)}", label,
+                                  f"entrypoint {entrypoint!r} is not path/to/file.py:function")
     folder = posixpath.dirname(file)
     flow_path = _flow_path(folder, match["path"], exists)
     if flow_path is None:
-        raise PrefectYamlError(f"{file}:{own.get(('entrypoint',), line)}: {label}: entrypoint {entrypoint!r}: no file "
-                               f"{posixpath.normpath(posixpath.join(folder, match['path']))} in this commit")
+        raise PrefectYamlError.of(f"{file}:{own.get(('entrypoint',), line)}", label,
+                                  f"entrypoint {entrypoint!r}: no file "
+                                  f"{posixpath.normpath(posixpath.join(folder, match['path']))} in this commit")
     effective = {a: _steps(item[a]) if a in item else _steps(top.get(a)) for a in ACTIONS}
     _check_pull(effective["pull"], file, label, line, own if "pull" in item else lines)
     return Entry(
         name=name, entrypoint=entrypoint.strip(), flow_path=flow_path, function=match["function"], file=file,
         line=line, config=item, pull=effective["pull"], build=effective["build"] or [],
         push=effective["push"] or [], lines=own,
-        fingerprint=fingerprint({"entry": item, **effective}))
+        fingerprint=fingerprint({"entry": item, **effective}), unknown=tuple(unknown))
 
 
 def _check_pull(steps: list[Any] | None, file: str, label: str, line: int, lines: dict) -> None:
@@ -215,7 +237,7 @@ def _check_pull(steps: list[Any] | None, file: str, label: str, line: int, lines
     found = problem(steps)
     if found is not None:
         index, what = found
-        raise PrefectYamlError(f"{file}:{lines.get(('pull', index), line)}: {label}: pull step {index + 1}: {what}")
+        raise PrefectYamlError.of(f"{file}:{lines.get(('pull', index), line)}", label, f"pull step {index + 1}: {what}")
 
 
 def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str], bool] | None = None, *,
@@ -250,15 +272,19 @@ def parse(data: bytes | str, file: str = "prefect.yaml", exists: Callable[[str],
             key = (e.flow_path, e.function, e.name)
             if key in seen:
                 raise PrefectYamlError(f"{file}:{e.line}: deployment {e.name!r} of {e.entrypoint} is also at "
-                                       f"{file}:{seen[key].line}; one flow's entries need distinct names")
+                                       f"{file}:{seen[key].line}; one flow's entries need distinct names",
+                                       f"{file}:{e.line}", f"deployment {e.name!r}",
+                                       f"{e.entrypoint} has one named so at {file}:{seen[key].line} already")
+            if strict and e.unknown:
+                raise e.unknown[0]
         except PrefectYamlError as exc:
             if strict:
                 raise
-            bad.append(BadEntry(file, _bad_flow_path(item, file, exists), fingerprint(item), str(exc)))
+            bad.append(BadEntry(file, _bad_flow_path(item, file, exists), fingerprint(item), str(exc), exc.skipped()))
             continue
         seen[key] = e
         good.append(e)
-    return PrefectYaml(file, tuple(good), tuple(bad))
+    return PrefectYaml(file, tuple(good), tuple(bad), steps=bool(_steps(raw.get("build")) or _steps(raw.get("push"))))
 
 
 def _bad_flow_path(item: Any, file: str, exists: Callable[[str], bool] | None) -> str | None:

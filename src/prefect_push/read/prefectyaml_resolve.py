@@ -48,7 +48,24 @@ class Resolved:
 
 
 def _fail(entry: Entry, path: tuple[Any, ...], what: str) -> PrefectYamlError:
-    return PrefectYamlError(f"{entry.where(*path)}: deployment {entry.name!r}: {what}")
+    return PrefectYamlError.of(entry.where(*path), f"deployment {entry.name!r}", what)
+
+
+def _in_file_words(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+    """pydantic's error, as the file says it: (key path, what). Its loc mixes the file's keys with the names of
+    the validators it tried (`function-after[_one_of_schedule(), RawScheduleConfig]`): only keys are kept, so
+    `schedules.0.function-after[...].max_active_runs: Extra inputs are not permitted` reads
+    `schedules[0]: max_active_runs is not a schedule setting of Prefect 3`."""
+    loc = tuple(p for p in err["loc"] if isinstance(p, int) or (isinstance(p, str) and p.isidentifier()))
+    *parent, last = loc or ("settings",)
+    words = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parent).lstrip(".")
+    where = f"{words}: " if words else ""
+    if err["type"] == "extra_forbidden":
+        kind = "schedule setting" if parent and str(parent[0]).startswith("schedule") else "setting"
+        return loc, f"{where}{last} is not a {kind} of Prefect 3"
+    if err["type"] == "missing":
+        return loc, f"{where}{last} is missing"
+    return loc, f"{where}{last}: {err['msg']}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -64,10 +81,8 @@ def _validated(entry: Entry) -> dict[str, Any]:
     try:
         return DeploymentConfig.model_validate(entry.config).model_dump(exclude_unset=True, mode="json")
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if isinstance(p, int) or (isinstance(p, str) and p[:1].islower()))
-        field_ = ".".join(str(p) for p in loc) or "settings"
-        raise _fail(entry, loc, f"{field_}: {err['msg']}") from None
+        loc, what = _in_file_words(exc.errors()[0])
+        raise _fail(entry, loc, what) from None
 
 
 def server_templates(value: Any) -> tuple[str, ...]:
@@ -115,6 +130,31 @@ def _triggers(entry: Entry, name: str, specs: list[dict[str, Any]] | None) -> li
         return _initialize_deployment_triggers(name, templated)
     except Exception as exc:
         raise _fail(entry, ("triggers",), f"trigger: {_first_line(exc)}") from None
+
+
+def refusal(entry: Entry) -> PrefectYamlError | None:
+    """Why `prefect deploy` 3.9.1 refuses the entry before it talks to the server (its models, the deprecated
+    schedule fields, its schedule and trigger builders, with `{{ $ENV }}` templates applied); None: it takes it.
+    What names a block or a variable is the server's to say (resolve)."""
+    from prefect.cli.deploy._config import _handle_deprecated_schedule_fields, _merge_with_default_deploy_config
+    from prefect.utilities.templating import apply_values
+
+    try:
+        config = _merge_with_default_deploy_config(_validated(entry))
+        try:
+            config = _handle_deprecated_schedule_fields(config)
+        except ValueError as exc:
+            raise _fail(entry, ("schedule",), _first_line(exc)) from None
+        if server_templates(config.get("schedules")):
+            return None
+        config = apply_values(config, dict(os.environ), remove_notset=False)
+        _schedules(entry, config)
+        if config.get("triggers") and not server_templates(config.get("triggers")):
+            _triggers(entry, config.get("name") or entry.name, [dict(t) if isinstance(t, dict) else t
+                                                                for t in config["triggers"]])
+    except PrefectYamlError as exc:
+        return exc
+    return None
 
 
 async def resolve(entry: Entry, server: ServerResolver | None = None, *, trigger_name: str | None = None
