@@ -728,3 +728,24 @@ def test_build_and_push_sections_are_said_whatever_becomes_of_the_entries(hooked
     assert proc.returncode == 0, proc.stderr
     assert "prefect.yaml: build and push steps are not run by prefect-push" in proc.stderr, proc.stderr
     assert "deployment 'nightly' skipped (prefect deploy refuses it too)" in proc.stderr
+
+
+def test_a_syntax_error_in_a_file_no_entry_names_does_not_stop_the_push(hooked: Repo) -> None:
+    """Where prefect.yaml's entries are the set, a broken flow file nothing deploys is a line, not a block; it
+    still blocks where an entry names the file."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=1))
+    r.commit("nightly")
+    assert r.push("main", env=ENV).returncode == 0
+    r.write("flows/cleanup.py", "from prefect import flow\n\n@flow\ndef cleanup(:\n    pass\n")
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "# changed\n")
+    r.commit("a broken cleanup flow nothing deploys; etl changes")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert "flows/cleanup.py:4: syntax error" in proc.stderr and "does not stop the push" in proc.stderr
+    assert deployments(r.uid)[f"{etl}/main"].version == r.sha()
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "def broken(:\n")
+    r.commit("etl broken")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 1 and "flows/etl.py:" in proc.stderr and "syntax error" in proc.stderr, proc.stderr

@@ -249,8 +249,15 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         old = read_flows(old_path, src[c.old_blob]) if c.old_blob in src else []
         if isinstance(new, BadFlow):
             log = log_detail(cwd, str(new), new.detail) if new.detail else None
-            problems.append(f"{new} (in {target.short} at {target.commit[:12]})"
-                            + (f" (traceback in {log})" if log else ""))
+            line = f"{new} (in {target.short} at {target.commit[:12]})" + (f" (traceback in {log})" if log else "")
+            if yaml is not None and yaml.new.governs and not yaml.new.register_unlisted and not any(
+                    e.flow_path == c.path for f in yaml.new.files for e in f.entries) and not any(
+                    b.flow_path == c.path for b in yaml.new.bad):
+                # the prefect.yaml entries are the set and none names this file: nothing of it is registered
+                hints.append(f"{line}: no prefect.yaml entry names it, so it is not registered and does not stop "
+                             "the push")
+                continue
+            problems.append(line)
             continue
         if isinstance(old, BadFlow):
             old = []  # what was there before can't be read: nothing to delete from it
