@@ -34,8 +34,13 @@ if TYPE_CHECKING:
 SAFE_MODULES = frozenset({
     "typing", "typing_extensions", "datetime", "decimal", "uuid", "pathlib", "enum", "collections",
     "collections.abc", "ipaddress", "numbers", "fractions", "pydantic", "pydantic.dataclasses", "dataclasses",
-    "annotated_types", "abc", "functools", "pydantic.config",
+    "annotated_types", "abc", "functools", "pydantic.config", "pydantic.types", "pydantic.networks",
+    "pydantic.json_schema", "pydantic.functional_validators", "pydantic.functional_serializers", "pydantic.fields",
+    "pydantic.main", "pydantic.root_model", "pydantic.alias_generators",
 })
+# Prefect's own types (DateTime, Date, Duration, ...): the modules prefect-push's schema step has imported already
+# (prefect.utilities.callables imports them), so reading their names costs and runs nothing more
+PREFECT_TYPES = frozenset({"prefect.types", "prefect.types._datetime"})
 # methods that change what a class's schema is: a class defining one is not built
 _SCHEMA_HOOKS = frozenset({"__get_pydantic_json_schema__", "__get_pydantic_core_schema__", "model_json_schema",
                            "__modify_schema__", "__init_subclass__", "__class_getitem__", "__new__",
@@ -59,9 +64,25 @@ def _constructors() -> tuple[Any, ...]:
     import pathlib
     import uuid
 
+    import ipaddress
+
+    import prefect.types._datetime as prefect_datetime
+
     return (datetime.datetime, datetime.date, datetime.time, datetime.timedelta, datetime.timezone,
             decimal.Decimal, pathlib.Path, pathlib.PurePath, pathlib.PosixPath, pathlib.PurePosixPath,
-            pathlib.PureWindowsPath, uuid.UUID)
+            pathlib.PureWindowsPath, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
+            ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface,
+            # Prefect's pendulum-based datetime types: plain constructors of values, like datetime's
+            *{getattr(prefect_datetime, n) for n in ("DateTime", "Date", "Duration")
+              if isinstance(getattr(prefect_datetime, n, None), type)})
+
+
+@lru_cache(maxsize=1)
+def _alias_generators() -> tuple[Any, ...]:
+    """pydantic's own alias generators (alias_generator=to_camel): pure functions of a field's name."""
+    from pydantic import alias_generators
+
+    return alias_generators.to_camel, alias_generators.to_pascal, alias_generators.to_snake
 
 
 class Namespace:
@@ -102,7 +123,9 @@ class Namespace:
         return self._scopes[scope]
 
     def _import(self, bound: str, module: str, attr: str | None) -> None:
-        if module not in SAFE_MODULES:
+        if module in PREFECT_TYPES:
+            import prefect.utilities.callables  # noqa: F401 - what schema.py imports anyway: it imports prefect.types
+        elif module not in SAFE_MODULES:
             return
         try:
             mod = importlib.import_module(module)
@@ -124,7 +147,8 @@ class Namespace:
             import datetime
             import enum
 
-            if isinstance(found, enum.Enum) or found is datetime.timezone.utc:
+            if isinstance(found, enum.Enum) or found is datetime.timezone.utc or any(
+                    found is g for g in _alias_generators()):
                 return found
             raise Unsafe("not a value")
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
@@ -134,6 +158,8 @@ class Namespace:
             special = self._class_level_call(func, node, sub)
             if special is not None:
                 return special
+        if func is frozenset and not node.args and not node.keywords:
+            return frozenset()
         if not (any(func is c for c in _constructors()) or id(func) in self.built):
             raise Unsafe("a call prefect-push does not make")
         left_out = [self._runs_left_out[id(c)] for c in getattr(func, "__mro__", ()) if id(c) in self._runs_left_out]
@@ -219,7 +245,8 @@ class Namespace:
             return self.names[node.id]
         if isinstance(node, ast.Attribute) and not node.attr.startswith("_"):
             base = self._lookup(node.value)
-            known = isinstance(base, types.ModuleType) and base.__name__ in SAFE_MODULES
+            known = isinstance(base, types.ModuleType) and (base.__name__ in SAFE_MODULES or
+                                                             base.__name__ in PREFECT_TYPES)
             import datetime
 
             if known or id(base) in self.built or base is datetime.timezone or any(base is c for c in _constructors()):
@@ -326,7 +353,12 @@ class Namespace:
         import pydantic.dataclasses
         import typing_extensions
 
-        bases = [self._base(b) for b in stmt.bases]
+        bases = []
+        for b in stmt.bases:
+            try:
+                bases.append(self._base(b))
+            except Unsafe:
+                raise Unsafe(f"{stmt.name}: its base {self.not_followed(b)}") from None
         kwds = {}
         for k in stmt.keywords:
             if k.arg is None or k.arg == "metaclass":
