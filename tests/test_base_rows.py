@@ -67,7 +67,7 @@ def test_explicit_from_is_the_base_of_a_ref_never_registered(hooked: Repo):
     got = deployments(r.uid)
     assert got[f"{a}/new"].version == head
     assert f"{b}/new" not in got
-    assert "since --from" in proc.stderr
+    assert "since --from" in proc.stdout
 
 
 def test_a_ref_pushed_before_adoption_registers_the_push_and_says_how_to_register_the_rest(repo: Repo,

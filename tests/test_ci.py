@@ -281,7 +281,8 @@ def test_history_that_cannot_be_fetched_stops_with_one_line_naming_the_setting(r
     sha_var = "GITHUB_SHA" if "GITHUB_ACTIONS" in env else "CI_COMMIT_SHA"
     proc = clone.cli("register", env={**env, sha_var: sha})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    detected, line = proc.stderr.splitlines()
+    detected, line, closing = proc.stderr.splitlines()
+    assert closing == "prefect-push: nothing was registered"
     assert detected.endswith(f"push of refs/heads/feature/cut at {sha[:12]}")
     assert line.startswith("prefect-push: refs/heads/feature/cut: finding where the branch forked needs history")
     assert says in line

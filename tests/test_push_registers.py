@@ -339,7 +339,8 @@ def test_empty_pre_push_input_is_a_no_op(hooked: Repo):
 def test_malformed_pre_push_input_names_the_line(hooked: Repo):
     proc = hooked.cli("hook", "origin", hooked.url, stdin="refs/heads/main abc\n")
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "prefect-push: pre-push input line 'refs/heads/main abc': expected 4 fields, got 2"
+    assert proc.stderr.splitlines() == ["prefect-push: pre-push input line 'refs/heads/main abc': expected 4 fields, got 2",
+                                        "prefect-push: nothing was registered"]
 
 
 def test_sha256_repository(prefect_server, tmp_path):

@@ -86,7 +86,9 @@ def test_release_tags_move_one_production_deployment_per_flow(hooked: Repo):
     assert proc.returncode == 0 and f"production of {b} clones v2, which this push deletes" in proc.stderr, proc.stderr
     assert at(deployments(r.uid)[f"{b}/production"]) == ("v2", v2)
     proc = r.cli("release", "v9")
-    assert proc.returncode == 1 and proc.stderr.strip() == "prefect-push: 'v9' is not a tag in this clone (`git fetch --tags`, or `git tag` lists them)"
+    assert proc.returncode == 1 and proc.stderr.splitlines() == [
+        "prefect-push: 'v9' is not a tag in this clone (`git fetch --tags`, or `git tag` lists them)",
+        "prefect-push: nothing was registered"]
 
 
 def test_tag_deployments_are_opt_in_and_prune_keeps_the_newest(hooked: Repo):
@@ -147,7 +149,7 @@ def test_one_live_schedule_per_flow_main_until_the_first_release_then_production
     (d,) = refs["release:production"]["deployments"]
     assert (d["deployment"], d["tag"], d["commit"]) == ("production", "v1", r.sha("v1")[:12]) and d["age"].endswith("ago")
     assert refs["release:production"]["on_remote"] is True and "refs/heads/main" in refs
-    table = r.cli("status").stderr
+    table = r.cli("status").stdout
     assert "release:production" in table and "v1" in table
 
 

@@ -160,8 +160,8 @@ def test_status_shows_refs_and_prune_deletes_what_the_remote_lost(hooked: Repo, 
     assert theirs["refs/heads/feature/x"]["deployments"][0]["subject"] == NOT_HERE
     assert theirs["refs/heads/main"]["deployments"][0]["subject"] == "two flows"
     table = r.cli("status")
-    assert table.returncode == 0 and table.stdout == ""
-    assert "feature/x" in table.stderr and "two flows" in table.stderr and "yes" in table.stderr
+    assert table.returncode == 0 and table.stderr == ""  # the table is status's result: on stdout
+    assert "feature/x" in table.stdout and "two flows" in table.stdout and "yes" in table.stdout
 
     # the branch goes from the remote without the hook seeing it
     subprocess.run(["git", "--git-dir", str(r.remote), "update-ref", "-d", "refs/heads/feature/x"], check=True)
@@ -180,7 +180,7 @@ def test_status_shows_refs_and_prune_deletes_what_the_remote_lost(hooked: Repo, 
         ("refs/heads/feature/x", a, "feature-x", "would delete")]
     assert set(deployments(r.uid)) == before and marker(r, "refs/heads/feature/x") is not None
     proc = r.cli("prune", "--dry-run")
-    assert "nothing written" in proc.stderr and "would delete" in proc.stderr
+    assert "nothing written" in proc.stdout and "would delete" in proc.stdout
 
     proc = r.cli("prune", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -191,7 +191,7 @@ def test_status_shows_refs_and_prune_deletes_what_the_remote_lost(hooked: Repo, 
     assert marker(r, "refs/heads/main") is not None  # other refs keep theirs
     assert list(by_name(status(r))) == ["refs/heads/main", "refs/tags/v1"]
     proc = r.cli("prune")
-    assert proc.returncode == 0 and "nothing to prune" in proc.stderr
+    assert proc.returncode == 0 and "nothing to prune" in proc.stdout
 
     # a tag goes too once the remote loses it
     subprocess.run(["git", "--git-dir", str(r.remote), "update-ref", "-d", "refs/tags/v1"], check=True)
@@ -212,7 +212,7 @@ def test_unreachable_remote_is_unknown_for_status_and_refused_by_prune(hooked: R
         data = status(r)
         assert [(x["ref"], x["on_remote"]) for x in data["refs"]] == [("refs/heads/main", None)]
         proc = r.cli("status")
-        assert "unknown" in proc.stderr and "cannot reach remote" in proc.stderr
+        assert "unknown" in proc.stdout and "cannot reach remote" in proc.stderr  # the table; the note
         proc = r.cli("prune")
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert "cannot reach remote" in proc.stderr and "pruning nothing" in proc.stderr
@@ -226,8 +226,8 @@ def test_nothing_registered_and_server_trouble_are_one_line(repo: Repo, prefect_
     r.commit()
     subprocess.run(["git", "--git-dir", str(r.remote), "fetch", "-q", str(r.path), "main:main"], check=True)
     proc = r.cli("status")
-    assert proc.returncode == 0 and proc.stderr.count("\n") == 1
-    assert "nothing registered for" in proc.stderr and repo_key(r.url) in proc.stderr
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and proc.stderr == ""
+    assert "nothing registered for" in proc.stdout and repo_key(r.url) in proc.stdout
     assert json.loads(r.cli("status", "--json").stdout)["refs"] == []
     dead = "http://127.0.0.1:9/api"
     for cmd in ("status", "prune"):

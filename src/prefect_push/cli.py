@@ -12,7 +12,7 @@ from . import ci, git
 from .read.config import ConfigError
 from .engine import (DELETED, Blocked, Outcome, Prepared, decide_base, for_tags, missed, one_release_each,
                      pending_deletions, pending_key, prepare, read_pending, ref_from_env, write_pending)
-from .housekeeping import cmd_prune, cmd_status, ref_names, remote_hint, start_prefect
+from .housekeeping import cmd_prune, cmd_status, ref_names, remote_hint, remote_url, start_prefect
 from .push import PushLineError, RefUpdate, full_ref, is_zero, parse_push_lines, short_ref
 from .read.suggest import did_you_mean
 from .report import render, say
@@ -242,7 +242,7 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
             # as the hook sees `git push --delete`: the engine deletes what the server has for the ref
             zeros = "0" * len(detected.before or "0" * 40)
             return ([RefUpdate("(delete)", zeros, detected.ref, detected.before or zeros)], args.remote,
-                    git.remote_url(args.remote))
+                    remote_url(args.remote))
     ref = args.ref or (detected.ref if detected else None)
     if ref is None:
         ref = ref_from_env(args.remote)
@@ -291,7 +291,7 @@ def _range_updates(args: argparse.Namespace) -> tuple[list[RefUpdate], str, str]
             frm = resolved
     if not frm or is_zero(frm):
         frm = "0" * len(to)
-    url = git.remote_url(args.remote)
+    url = remote_url(args.remote)
     return [RefUpdate(rev, to, ref, frm)], args.remote, url
 
 
@@ -356,7 +356,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise Blocked(f"tag {name} is not on {remote}, and workers clone it from there: `git push {remote} {name}` "
                       "first (a release tag's push moves the release itself when it descends from it)")
     update = RefUpdate(ref, git.git("rev-parse", ref, cwd=cwd).strip(), ref, "0" * len(commit))
-    return execute([update], args.remote, git.remote_url(args.remote), dry_run=args.dry_run, as_json=args.json,
+    return execute([update], args.remote, remote_url(args.remote), dry_run=args.dry_run, as_json=args.json,
                    always_ask_server=True, release=True)
 
 

@@ -70,6 +70,15 @@ def remote_hint(remote: str, cwd: str | None = None) -> str:
     return did_you_mean(remote, git.git("remote", cwd=cwd, check=False).split())
 
 
+def remote_url(remote: str, cwd: str | None = None) -> str:
+    """git.remote_url, and a remote name that is none of this clone's says which one it resembles."""
+    try:
+        return git.remote_url(remote, cwd)
+    except git.GitError:
+        raise git.GitError(f"remote {remote!r} is not configured in this repository{remote_hint(remote, cwd)} "
+                           "(git remote -v lists them)") from None
+
+
 def ref_names(cwd: str | None = None, *, tags_only: bool = False) -> list[str]:
     """The short names of this clone's tags (and branches, its remote-tracking ones too): what a user may have
     meant by a name that is none of them."""
@@ -86,7 +95,7 @@ def ref_names(cwd: str | None = None, *, tags_only: bool = False) -> list[str]:
 
 
 def _repository(remote: str, cwd: str) -> str:
-    return git.repo_key(git.remote_url(remote, cwd), cwd)
+    return git.repo_key(remote_url(remote, cwd), cwd)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
