@@ -749,3 +749,19 @@ def test_a_syntax_error_in_a_file_no_entry_names_does_not_stop_the_push(hooked: 
     r.commit("etl broken")
     proc = r.push("main", env=ENV)
     assert proc.returncode == 1 and "flows/etl.py:" in proc.stderr and "syntax error" in proc.stderr, proc.stderr
+
+
+def test_a_changed_flow_no_entry_lists_says_so(hooked: Repo) -> None:
+    """A push that changes only a flow no prefect.yaml entry lists: the row says it changed and is not listed,
+    not that no flow changed."""
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=1))
+    r.commit("nightly")
+    assert r.push("main", env=ENV).returncode == 0
+    r.write("flows/report.py", (r.path / "flows/report.py").read_text() + "# changed\n")
+    r.commit("report changes")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{report} changed, not listed in prefect.yaml" in proc.stderr, proc.stderr
+    assert "no flow changed" not in proc.stderr

@@ -227,6 +227,7 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
     blobs = {c.new_blob for c in wanted_new} | {c.old_blob for c in picked if c.old_blob}
     src = git.read_blobs(sorted(b for b in blobs if b), cwd)
     files, problems = [], []
+    unlisted: list[str] = []  # flows this push changed that no prefect.yaml entry lists
     if picked:
         from .errors import log_detail
         from .read.flows import BadFlow, read_flows  # ast and friends: only when a candidate file changed
@@ -268,6 +269,9 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
                 hints += said
             flows_now = new
             new, old = yaml.new.expand(new), yaml.old.expand(old)
+            if c.path in touched or c.path in reasons:
+                unlisted += [s.flow_name for s in flows_now
+                             if not any((y.path, y.function) == (s.path, s.function) for y in new)]
             gone = adopted_flows(yaml, flows_now, new, target, config)
             adopted.update({(spec.flow_name, spec.path): why for spec, why in gone})
             if c.path in adopting:
@@ -299,6 +303,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         wanted = replace(wanted, problems=tuple(problems) + wanted.problems)
     if hints:
         wanted = replace(wanted, hints=wanted.hints + tuple(hints))
+    if unlisted:
+        wanted = replace(wanted, unlisted=tuple(sorted(set(unlisted))))
     return wanted
 
 

@@ -179,6 +179,7 @@ class Wanted:
     problems: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()  # one line each, said after the table: build/push steps of a prefect.yaml not
     # run, a file whose imports could not be read (registered, but not as surely as usual)
+    unlisted: tuple[str, ...] = ()  # flows the push changed that no prefect.yaml entry lists (so not registered)
 
 
 def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = None, tag: bool = False,

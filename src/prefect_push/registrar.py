@@ -272,6 +272,8 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
             plan.note, plan.advance_marker = f"no flow changed ({p.base.why})", True
         else:
             plan.note = "no flow changed"
+        if wanted.unlisted and not target.release:  # what changed is there, only not deployed: say so
+            plan.note = f"{', '.join(wanted.unlisted)} changed, not listed in prefect.yaml"
     return plan
 
 
