@@ -765,3 +765,25 @@ def test_a_changed_flow_no_entry_lists_says_so(hooked: Repo) -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"{report} changed, not listed in prefect.yaml" in proc.stderr, proc.stderr
     assert "no flow changed" not in proc.stderr
+
+
+def test_register_all_on_a_registered_ref_says_why_it_updates(hooked: Repo) -> None:
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=1))
+    r.commit("nightly")
+    assert r.push("main", env=ENV).returncode == 0
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "# changed\n")
+    r.commit("etl changes")
+    assert r.push("main", env=ENV).returncode == 0
+    proc = r.cli("register", "--ref", "main", "--all", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (action,) = json.loads(proc.stdout)["actions"]
+    assert (action["action"], action["reason"]) in {("skip", "already registered at this commit"),
+                                                      ("update", "--all: every flow")}, action
+    r.write("flows/etl.py", (r.path / "flows/etl.py").read_text() + "# again\n")
+    r.commit("etl again, pushed with the hook skipped")
+    assert r.push("main", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0
+    proc = r.cli("register", "--ref", "main", "--all", "--json")
+    (action,) = json.loads(proc.stdout)["actions"]
+    assert (action["action"], action["reason"]) == ("update", "--all: every flow"), action

@@ -167,6 +167,9 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
     wanted = changed_flows(target, p.config, cwd, since=since, why=why, held=decided.row is Row.ALL)
     if decided.commit is None and target.release:
         wanted = replace(wanted, upserts=tuple((spec, decided.why) for spec, _ in wanted.upserts))
+    elif decided.row is Row.ALL:  # not a first push: a ref registered before says update, why --all
+        wanted = replace(wanted, upserts=tuple((spec, decided.why if r == "first push of this ref" else r)
+                                               for spec, r in wanted.upserts))
     return replace(p, target=target, base=decided, since=since, wanted=wanted)
 
 
