@@ -788,6 +788,15 @@ SPECS = {
             c: Annotated[int, WrapValidator(wrapped, json_schema_input_type=str)] = 3
         def f(x: Model): ...
     ''',
+    "pydantic: an instance of a model whose Annotated validator or serializer would run, as a default": '''
+        from typing import Annotated
+        from pydantic import AfterValidator, BaseModel, PlainSerializer
+        class Checked(BaseModel):
+            a: Annotated[int, AfterValidator(lambda v: v * 2)] = 1
+        class Dumped(BaseModel):
+            a: Annotated[int, PlainSerializer(lambda v: str(v), return_type=str)] = 1
+        def f(x: Checked = Checked(a=2), y: Dumped = Dumped(a=3), z: Dumped = Dumped.model_construct()): ...
+    ''',
     "pydantic: PlainSerializer in Annotated": '''
         from typing import Annotated
         from pydantic import BaseModel, PlainSerializer

@@ -57,24 +57,31 @@ _FIELD_ARGS = frozenset({
 _FACTORIES = (list, dict, set, tuple, frozenset, str, int, float, bool)
 
 
-@lru_cache(maxsize=1)
-def _constructors() -> tuple[Any, ...]:
+def _prefect_loaded() -> bool:
+    import sys
+
+    return "prefect.types._datetime" in sys.modules
+
+
+@lru_cache(maxsize=2)
+def _constructors(prefect_loaded: bool = False) -> tuple[Any, ...]:
     import datetime
     import decimal
     import pathlib
     import uuid
 
     import ipaddress
+    import sys
 
-    import prefect.types._datetime as prefect_datetime
-
+    # Prefect's pendulum-based datetime types: plain constructors of values, like datetime's (their module is
+    # loaded by the schema step, which runs before any default is read; never imported here)
+    prefect_datetime = sys.modules.get("prefect.types._datetime")
+    prefect_types = {getattr(prefect_datetime, n, None) for n in ("DateTime", "Date", "Duration")}
     return (datetime.datetime, datetime.date, datetime.time, datetime.timedelta, datetime.timezone,
             decimal.Decimal, pathlib.Path, pathlib.PurePath, pathlib.PosixPath, pathlib.PurePosixPath,
             pathlib.PureWindowsPath, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
             ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface,
-            # Prefect's pendulum-based datetime types: plain constructors of values, like datetime's
-            *{getattr(prefect_datetime, n) for n in ("DateTime", "Date", "Duration")
-              if isinstance(getattr(prefect_datetime, n, None), type)})
+            *(t for t in prefect_types if isinstance(t, type)))
 
 
 @lru_cache(maxsize=1)
@@ -160,12 +167,21 @@ class Namespace:
                 return special
         if func is frozenset and not node.args and not node.keywords:
             return frozenset()
-        if not (any(func is c for c in _constructors()) or id(func) in self.built):
+        if not (any(func is c for c in _constructors(_prefect_loaded())) or id(func) in self.built):
             raise Unsafe("a call prefect-push does not make")
         left_out = [self._runs_left_out[id(c)] for c in getattr(func, "__mro__", ()) if id(c) in self._runs_left_out]
         if left_out:  # its validators, __init__ or serializers would make (or dump) another value
             raise Unsafe(f"an instance would run {left_out[0]}, which prefect-push does not run")
-        return func(*[sub(a) for a in node.args], **{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+        made = func(*[sub(a) for a in node.args], **{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
+        if id(func) in self.built:
+            # as the schema writes it: a serializer of an annotation (a stand-in, never run) refuses here, not there
+            import pydantic_core
+
+            try:
+                pydantic_core.to_jsonable_python(made)
+            except Exception as exc:  # noqa: BLE001
+                raise Unsafe(f"its instance is not dumped ({type(exc).__name__})") from None
+        return made
 
     def _class_level_call(self, func: Any, node: ast.Call, sub: Callable[[ast.expr], Any]) -> Any:
         """Field(...), field(...), ConfigDict(...), auto(): data for the class, not calls of user code."""
@@ -249,7 +265,7 @@ class Namespace:
                                                              base.__name__ in PREFECT_TYPES)
             import datetime
 
-            if known or id(base) in self.built or base is datetime.timezone or any(base is c for c in _constructors()):
+            if known or id(base) in self.built or base is datetime.timezone or any(base is c for c in _constructors(_prefect_loaded())):
                 try:
                     return getattr(base, node.attr)
                 except AttributeError:
@@ -270,9 +286,10 @@ class Namespace:
 
     def _annotation(self, tree: ast.Expression, depth: int = 0) -> Any:
         try:
-            if not _harmless(tree, self.names):
+            tree, names = self._stand_ins(tree)
+            if not _harmless(tree, names):
                 return inspect.Parameter.empty
-            value = eval(compile(tree, "<annotation>", "eval"), self.names)  # noqa: S307 - checked by _harmless
+            value = eval(compile(tree, "<annotation>", "eval"), names)  # noqa: S307 - checked by _harmless
         except Exception:  # noqa: BLE001 - Prefect falls back the same way
             return inspect.Parameter.empty
         if isinstance(value, str) and depth == 0:  # "Config": what eval_str=True does
@@ -283,6 +300,43 @@ class Namespace:
         if not _typed(value):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
             return inspect.Parameter.empty
         return value
+
+    def _stand_ins(self, tree: ast.Expression) -> tuple[ast.Expression, dict[str, Any]]:
+        """pydantic's validator and serializer metadata (Annotated[int, AfterValidator(check)]) with their function
+        replaced by a stand-in that refuses to run: pydantic writes the schema from the metadata's declaration (its
+        mode, json_schema_input_type, return_type), never from the function, which prefect-push does not read. The
+        tree (a copy, when there is one) and the names to evaluate it with."""
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                try:
+                    func = self._lookup(node.func)
+                except Unsafe:
+                    continue
+                if any(func is m for m in _function_metadata()):
+                    found.append(node)
+        if not found:
+            return tree, self.names
+        tree = copy.deepcopy(tree)
+        names = dict(self.names)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
+                continue
+            try:
+                func = self._lookup(node.func)
+            except Unsafe:
+                continue
+            stand_in = _function_metadata().get(func)
+            if stand_in is None:
+                continue
+            name = f"_prefect_push_{stand_in.__name__}"
+            names[name] = stand_in
+            if node.args and not isinstance(node.args[0], ast.Starred):
+                node.args[0] = ast.Name(name, ast.Load())
+            for k in node.keywords:
+                if k.arg == "func":
+                    k.value = ast.Name(name, ast.Load())
+        return ast.fix_missing_locations(tree), names
 
     # --- module-level definitions ---
 
@@ -580,7 +634,9 @@ class Namespace:
         (and why), a name not known, a call that is not pydantic's constraint helper, a string."""
         import pydantic
 
-        allowed = [getattr(pydantic, n) for n in _CALLABLE if hasattr(pydantic, n)]
+        allowed = [*_metadata_helpers(), *_function_metadata()]
+        arguments = {id(a) for c in ast.walk(node) if isinstance(c, ast.Call)
+                     for arg in (*c.args, *(k.value for k in c.keywords)) for a in ast.walk(arg)}
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in self.refused:
                 return self.refused[n.id]
@@ -598,7 +654,7 @@ class Namespace:
                     func = None
                 if not any(func is a for a in allowed):
                     return f"{_short(ast.unparse(n.func))}(...) is not followed"
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and not (
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in arguments and not (
                     isinstance(node, ast.Constant)):
                 return f"the string {_short(repr(n.value))} (a forward reference) is not followed"
         return f"{_short(ast.unparse(node))} is not followed"
@@ -769,15 +825,57 @@ def _auto() -> Any:
 # calls of pydantic's constraint helpers (Annotated[int, Field(ge=1)], conint(gt=0)). Anything else (a call of
 # open or __import__, a comprehension that never ends) is user code, which prefect-push never runs: untyped.
 _ANNOTATION_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.List,
-                     ast.BinOp, ast.BitOr, ast.UnaryOp, ast.USub, ast.Load, ast.Call, ast.keyword)
+                     ast.BinOp, ast.BitOr, ast.UnaryOp, ast.USub, ast.Load, ast.Call, ast.keyword, ast.Dict)
 _CALLABLE = ("Field", "conint", "confloat", "constr", "conbytes", "conlist", "conset", "confrozenset",
              "condecimal", "condate", "StringConstraints")
 
 
-def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
+@lru_cache(maxsize=1)
+def _metadata_helpers() -> tuple[Any, ...]:
+    """Calls an annotation may make, with literal arguments (or a type): pydantic's constraint helpers and
+    Annotated metadata of plain data (WithJsonSchema({...}), Examples([...]), Strict(), Discriminator("kind"),
+    annotated_types' Gt(3), Len(1, 5)...). Each is pydantic's (or annotated_types') own class or function: the
+    schema is theirs by construction."""
+    import annotated_types
+    import pydantic
+    import pydantic.json_schema
+
+    own = [getattr(pydantic, name) for name in _CALLABLE if hasattr(pydantic, name)]
+    own += [getattr(pydantic, n) for n in ("WithJsonSchema", "Strict", "Discriminator", "Tag", "FailFast")
+            if hasattr(pydantic, n)]
+    own += [pydantic.json_schema.Examples, pydantic.json_schema.WithJsonSchema]
+    own += [getattr(annotated_types, n) for n in ("Gt", "Ge", "Lt", "Le", "MultipleOf", "MinLen", "MaxLen", "Len",
+                                                  "Interval")]
+    return tuple(own)
+
+
+@lru_cache(maxsize=1)
+def _function_metadata() -> dict[Any, Callable[..., Any]]:
+    """pydantic's Annotated metadata that holds a function, and the stand-in it gets (Namespace._stand_ins)."""
     import pydantic
 
-    allowed = [getattr(pydantic, name) for name in _CALLABLE if hasattr(pydantic, name)]
+    return {pydantic.AfterValidator: _unrun_value, pydantic.BeforeValidator: _unrun_value,
+            pydantic.PlainValidator: _unrun_value, pydantic.WrapValidator: _unrun_handler,
+            pydantic.PlainSerializer: _unrun_value, pydantic.WrapSerializer: _unrun_handler}
+
+
+def _unrun_value(value: Any) -> Any:
+    """The function of a validator or serializer in an annotation, which prefect-push does not run."""
+    raise Unsafe("a validator or serializer prefect-push does not run")
+
+
+def _unrun_handler(value: Any, handler: Any) -> Any:
+    raise Unsafe("a validator or serializer prefect-push does not run")
+
+
+# the keywords of that metadata: plain data, or a type (an annotation, checked as one)
+_METADATA_TYPES = frozenset({"json_schema_input_type", "return_type"})
+_METADATA_DATA = frozenset({"when_used"})
+
+
+def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
+    allowed = _metadata_helpers()
+    functional = _function_metadata()
     for node in ast.walk(tree):
         if not isinstance(node, _ANNOTATION_NODES):
             return False
@@ -794,8 +892,23 @@ def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
                 func = eval(compile(ast.Expression(callee), "<annotation>", "eval"), dict(ns))  # noqa: S307 - names
             except Exception:  # noqa: BLE001
                 return False
-            if not any(func is a for a in allowed) or any(k.arg is None for k in node.keywords) or any(
-                    isinstance(a, ast.Starred) for a in node.args):
+            if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+                return False
+            if any(func is m for m in functional):
+                # its function: the stand-in (a name bound to it, put there by _stand_ins); the rest data or types
+                stand_ins = [a for a in node.args] + [k.value for k in node.keywords if k.arg == "func"]
+                keywords = [k for k in node.keywords if k.arg != "func"]
+                serializer = "Serializer" in getattr(func, "__name__", "")
+                if len(stand_ins) != 1 or not (isinstance(stand_ins[0], ast.Name) and any(
+                        ns.get(stand_ins[0].id) is f for f in functional.values())) or any(
+                        k.arg not in _METADATA_TYPES | _METADATA_DATA for k in keywords) or (
+                        serializer and not any(k.arg == "return_type" for k in keywords)):
+                    return False  # a serializer's schema without return_type is its function's return annotation
+                if not all(_literal(k.value, ns) if k.arg in _METADATA_DATA else (
+                        _harmless(ast.Expression(k.value), ns) and _no_forward_refs(k.value)) for k in keywords):
+                    return False
+                continue
+            if not any(func is a for a in allowed):
                 return False
             # a helper's arguments are literals only: Field(json_schema_extra=exit) would have pydantic call exit
             # (a positional argument may be a type: conlist(Item, min_length=1))
