@@ -16,10 +16,27 @@ from prefect_push import facts
 ZERO = "0" * 40
 
 
-def clone(repo: Repo, path: Path, depth: int | None = None, branch: str = "main") -> Repo:
-    """As CI checks out: `git clone --depth N --branch B` (one branch), or a full clone (depth None)."""
-    args = ["git", "clone", "-q", *([f"--depth={depth}"] if depth else []), "--branch", branch, repo.url, str(path)]
+def clone(repo: Repo, path: Path, depth: int | None = None, branch: str = "main", *, one_branch: bool = False
+          ) -> Repo:
+    """As CI checks out: `git clone --depth N --branch B` (one branch: --depth implies --single-branch), a full
+    clone of every branch (depth None), or of one (`git clone --single-branch --branch B`, one_branch)."""
+    args = ["git", "clone", "-q", *([f"--depth={depth}"] if depth else []),
+            *(["--single-branch"] if one_branch else []), "--branch", branch, repo.url, str(path)]
     subprocess.run(args, check=True, capture_output=True)
+    return Repo(path, repo.remote, repo.uid)
+
+
+def checkout(repo: Repo, path: Path, ref: str, sha: str) -> Repo:
+    """As actions/checkout does it: one commit of one ref, depth 1, while the remote's configured refspec (from
+    `git remote add`) says every branch."""
+    branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    tag = ref.startswith("refs/tags/")
+    local = ref if tag else f"refs/remotes/origin/{branch}"
+    for args in (["init", "-q", str(path)], ["-C", str(path), "remote", "add", "origin", repo.url],
+                 ["-C", str(path), "-c", "protocol.version=2", "fetch", "-q", "--no-tags", "--prune",
+                  "--no-recurse-submodules", "--depth=1", "origin", f"+{ref if tag else sha}:{local}"],
+                 ["-C", str(path), "checkout", "-q", "--force", *([] if tag else ["-B", branch]), local]):
+        subprocess.run(["git", *args], check=True, capture_output=True)
     return Repo(path, repo.remote, repo.uid)
 
 
@@ -99,15 +116,26 @@ class History:
         return self.repo.commit("change the helper")
 
 
+CLONES = ("full", "depth 1", "depth 2", "depth 20", "one branch", "checkout")
+
+
 def plans(repo: Repo, tmp_path: Path, ref: str, env: dict[str, str], *args: str) -> dict[str, list]:
-    """The plan of one push, computed in a fresh full clone and in fresh depth 1, 2 and 20 clones (as
-    actions/checkout and GitLab make them), each from scratch: a plan fetches into a shallow clone."""
+    """The plan of one push, computed in a fresh full clone of every branch and in fresh clones of that ref alone:
+    depth 1, 2 and 20 (`git clone --depth N --branch B`, one branch as --depth implies, as GitLab makes them),
+    the whole history of one branch (`git clone --single-branch`), and actions/checkout's one commit of one ref;
+    each from scratch: a plan fetches into them what it needs."""
     branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    sha = repo.remote_has(ref)
+    assert sha is not None, ref
     out = {}
-    for depth in (None, 1, 2, 20):
-        where = tmp_path / f"clone-{branch.replace('/', '-')}-{depth or 'full'}-{len(list(tmp_path.iterdir()))}"
-        c = clone(repo, where, depth, branch)
-        out[f"depth {depth}" if depth else "full"] = acted(c.cli("plan", "--json", *args, env=env))
+    for kind in CLONES:
+        where = tmp_path / f"clone-{branch.replace('/', '-')}-{kind.replace(' ', '-')}-{len(list(tmp_path.iterdir()))}"
+        if kind == "checkout":
+            c = checkout(repo, where, ref, sha)
+        else:
+            depth = int(kind.removeprefix("depth ")) if kind.startswith("depth") else None
+            c = clone(repo, where, depth, branch, one_branch=kind == "one branch")
+        out[kind] = acted(c.cli("plan", "--json", *args, env=env))
     return out
 
 
@@ -208,6 +236,33 @@ def test_shallow_equals_full_repair_after_a_rejected_push(repo: Repo, prefect_se
     assert any(f == h.names[0] and "does not have" in why for _, f, _, why in full)
 
 
+def rewritten_feature(repo: Repo, history: int = 22) -> tuple[History, str, str]:
+    """main registered `history` commits past the five flows; feature/x forked 3 commits back, pushed, then
+    rewritten (f2's change dropped, f1 changed again, f4 too) and force-pushed: the hook skipped. (before, after)"""
+    h = History(repo)
+    h.registered(history)
+    repo.git("checkout", "-qb", "feature/x", "HEAD~3")
+    h.change(1, "return 'x1'")
+    before = h.change(2, "return 'x2'")
+    repo.git("push", "-q", "origin", "feature/x")
+    repo.git("reset", "-q", "--hard", "HEAD~2")
+    h.change(1, "return 'y1'")
+    h.filler(3)
+    after = h.change(4, "return 'y4'")
+    repo.git("push", "-q", "--force", "origin", "feature/x")
+    return h, before, after
+
+
+def test_shallow_equals_full_force_push_of_a_feature_branch(repo: Repo, prefect_server, tmp_path):
+    """A feature branch rewritten and force-pushed (the hook skipped), registered from CI: every clone diffs from
+    where it forked from main (which a one-branch clone fetches), not from the root."""
+    h, before, after = rewritten_feature(repo)
+    full = same_plan(plans(repo, tmp_path, "refs/heads/feature/x",
+                           github_env(tmp_path, "refs/heads/feature/x", before, after)))
+    assert [(a, f) for a, f, _, _ in full] == [("would register", h.names[0]), ("would register", h.names[3])]
+    assert all(f"since forked at {repo.sha('main~3')[:12]}" in why for *_, why in full)
+
+
 # --- the one question as a property: in_history in a shallow clone answers as the full history does ---
 
 @st.composite
@@ -226,11 +281,8 @@ def histories(draw):
     return commits, main, other, asked, draw(st.sampled_from([1, 2, 5, 20]))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=histories())
-def test_in_history_in_a_shallow_clone_is_the_full_answer(history, tmp_path_factory):
-    commits, main, other, asked, depth = history
-    root = tmp_path_factory.mktemp("dag")
+def remote_dag(root: Path, commits: list[tuple[list[int], int]], branches: dict[str, int]) -> tuple[Path, list[str]]:
+    """A bare remote holding the drawn graph (every commit the empty tree), its branches at the drawn commits."""
     remote = root / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     tree = subprocess.run(["git", "--git-dir", str(remote), "hash-object", "-t", "tree", "-w", "/dev/null"],
@@ -241,8 +293,17 @@ def test_in_history_in_a_shallow_clone_is_the_full_answer(history, tmp_path_fact
         args = [a for p in parents for a in ("-p", shas[p])]
         shas.append(subprocess.run(["git", "--git-dir", str(remote), "commit-tree", tree, *args, "-m", f"c{i}"],
                                    check=True, capture_output=True, text=True, env=env).stdout.strip())
-    for ref, i in (("main", main), ("other", other)):
+    for ref, i in branches.items():
         subprocess.run(["git", "--git-dir", str(remote), "update-ref", f"refs/heads/{ref}", shas[i]], check=True)
+    return remote, shas
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=histories())
+def test_in_history_in_a_shallow_clone_is_the_full_answer(history, tmp_path_factory):
+    commits, main, other, asked, depth = history
+    root = tmp_path_factory.mktemp("dag")
+    remote, shas = remote_dag(root, commits, {"main": main, "other": other})
     ci = root / "ci"
     subprocess.run(["git", "clone", "-q", f"--depth={depth}", "--branch", "main", f"file://{remote}", str(ci)],
                    check=True, capture_output=True)
@@ -250,3 +311,83 @@ def test_in_history_in_a_shallow_clone_is_the_full_answer(history, tmp_path_fact
         truth = subprocess.run(["git", "--git-dir", str(remote), "merge-base", "--is-ancestor", shas[i],
                                 shas[main]]).returncode == 0
         assert facts.in_history(shas[i], [shas[main]], "origin", str(ci)) is truth, (i, main, depth)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=histories(), feature=st.integers(0, 29),
+       clone_of=st.sampled_from(["--depth=1", "--depth=2", "--depth=5", "--single-branch"]),
+       depths=st.sampled_from([(1, 2), (2, 5), (16, 256)]))
+def test_the_fork_point_in_a_one_branch_clone_is_the_full_answer(history, feature, clone_of, depths,
+                                                                  tmp_path_factory):
+    """facts.fork_point in a clone of one branch (shallow, or whole) says what a complete clone of every branch
+    says, whatever the merges, the depth and the clocks: the walk in the remote itself is the truth."""
+    commits, main, other, _, _ = history
+    feature = min(feature, len(commits) - 1)
+    root = tmp_path_factory.mktemp("fork")
+    remote, shas = remote_dag(root, commits, {"main": main, "other": other, "feature": feature})
+    rows = subprocess.run(["git", "--git-dir", str(remote), "rev-list", "--topo-order", "--reverse", "--parents",
+                           "feature", "^main", "^other"], check=True, capture_output=True, text=True).stdout.split("\n")
+    first = rows[0].split()
+    truth = shas[feature] if not first else first[1] if len(first) > 1 else None
+    ci = root / "ci"
+    subprocess.run(["git", "clone", "-q", clone_of, "--branch", "feature", f"file://{remote}", str(ci)],
+                   check=True, capture_output=True)
+    kept, facts.DEPTHS = facts.DEPTHS, depths  # depths as small as the graphs: every round is walked
+    try:
+        got = facts.fork_point(shas[feature], "origin", "refs/heads/feature", str(ci))
+    finally:
+        facts.DEPTHS = kept
+    assert got == truth, (clone_of, shas.index(got) if got else None, shas.index(truth) if truth else None)
+
+
+# --- the fork point in a one-branch clone: the remote's other branches fetched when it is asked, and only then ---
+
+def commits_in(c: Repo) -> int:
+    objects = c.git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype)").stdout.split()
+    return objects.count("commit")
+
+
+def test_a_one_branch_ci_checkout_after_a_force_push_registers_what_a_full_clone_does(repo: Repo, prefect_server,
+                                                                                         tmp_path):
+    """Issue L, part 5: `register --from <old> --to <new> --ref refs/heads/feature/x` after a force push, in
+    `git clone --depth 1 --branch feature/x --single-branch` (actions/checkout's one ref): a full clone registers
+    the two flows that differ from main, since forked at main~3; the one-branch clone registered every flow
+    ("first push of this ref"): it had no other branch to fork from. It leaves no ref of main behind, nor a
+    changed refspec."""
+    h, before, after = rewritten_feature(repo)
+    args = ("--json", "--from", before, "--to", after, "--ref", "refs/heads/feature/x", "--remote", "origin")
+    full = acted(clone(repo, tmp_path / "full", branch="feature/x").cli("plan", *args))
+    assert [(a, f) for a, f, _, _ in full] == [("would register", h.names[0]), ("would register", h.names[3])]
+    assert all(f"since forked at {repo.sha('main~3')[:12]}" in why for *_, why in full)
+    ci = clone(repo, tmp_path / "ci", 1, "feature/x", one_branch=True)
+    assert acted(ci.cli("plan", *args)) == full
+    assert ci.git("for-each-ref", "refs/prefect-push/").stdout == ""
+    assert ci.git("config", "--get-all", "remote.origin.fetch").stdout.split() == [
+        "+refs/heads/feature/x:refs/remotes/origin/feature/x"]
+    done = acted(ci.cli("register", *args))
+    assert [(a, f) for a, f, _, _ in done] == [("register", h.names[0]), ("register", h.names[3])]
+
+
+def commits_in(c: Repo) -> int:
+    objects = c.git("cat-file", "--batch-all-objects", "--batch-check=%(objecttype)").stdout.split()
+    return objects.count("commit")
+
+
+def test_a_one_branch_clone_fetches_other_branches_only_for_a_fork_point(repo: Repo, prefect_server, tmp_path):
+    """A push whose base is no fork point (--from a commit the branch holds) never fetches main; one whose base
+    is (the branch is new to CI's event) fetches main's last 16 commits, the fork point being 3 back, not its
+    whole history."""
+    h, _, after = rewritten_feature(repo, history=40)
+    start = repo.sha("feature/x~2")
+    ci = clone(repo, tmp_path / "ci", 1, "feature/x")
+    plan = acted(ci.cli("plan", "--json", "--from", start, "--to", after, "--ref", "refs/heads/feature/x"))
+    assert [(a, f) for a, f, _, _ in plan] == [("would register", h.names[3])]
+    assert all(f"since --from {start[:12]}" in why for *_, why in plan)
+    assert ci.git("cat-file", "-e", repo.sha("main"), check=False).returncode != 0  # main's tip never fetched
+    new = acted(ci.cli("plan", "--json", env=github_env(tmp_path, "refs/heads/feature/x", ZERO, after)))
+    assert [(a, f) for a, f, _, _ in new] == [("would register", h.names[0]), ("would register", h.names[3])]
+    assert all(f"since forked at {repo.sha('main~3')[:12]}" in why for *_, why in new)
+    everything = int(subprocess.run(["git", "--git-dir", str(repo.remote), "rev-list", "--count", "--all"],
+                                    check=True, capture_output=True, text=True).stdout)
+    assert commits_in(ci) <= 16 + 16 < everything, (commits_in(ci), everything)  # main's 16, the branch's own
+    assert ci.git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"

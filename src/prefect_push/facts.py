@@ -7,6 +7,12 @@ any), so only a no in a shallow clone is doubted. Then the commits are fetched b
 by 16 commits, then 256, and at last the whole history is fetched; the answer is the one a complete clone would give, or
 the push stops with one line naming the setting that fetches more. Two answers to this one question are how a
 depth-1 checkout once re-registered every flow ("registered at <before>, which origin does not have").
+
+The other question several rows ask, where a branch left the remote's other branches, has one function too,
+`fork_point`, right in a one-branch clone (actions/checkout's one ref, `--depth`, `--single-branch`) as in a
+clone of every branch: it fetches the branches it lacks, when it is asked and only then. A one-branch checkout
+once registered every flow of a force-pushed feature branch ("first push of this ref"): it had nothing to fork
+from.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str |
         found = git.commit_of(sha, cwd)
     return found
 
+
+DEPTHS = (16, 256)  # how far a shallow clone's history is deepened before all of it is fetched
 
 _ANSWERS: dict[tuple[str, str, tuple[str, ...], bool], bool] = {}  # a repair asks once a deployment
 
@@ -70,7 +78,7 @@ def _in_history(sha: str, tips: tuple[str, ...], remote: str, cwd: str, fetch: b
         return False
     # the depth may have cut the path between: deepen the tips' history a little, then more (the common case, a
     # marker a few pushes back, costs a few commits), and only then fetch the whole history
-    for by in (16, 256):
+    for by in DEPTHS:
         git.deepen(remote, present, by, cwd)
         if local():
             return True
@@ -119,12 +127,55 @@ def full_history(ref: str, remote: str, cwd: str, *, tags: bool, why: str) -> No
                       f"{git.strip_credentials(remote)} failed: {depth_hint(os.environ)}")
 
 
+_FORKS: dict[tuple[str, str, str, str], tuple[str | None, bool]] = {}  # asked before and after the server's marker
+
+
 def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = True) -> str | None:
-    """Where a branch left the remote's other branches (git.first_unpushed_parent), with the history and the
-    remote's branches fetched first in a shallow clone, where the walk would stop at the depth instead."""
-    if fetch:
-        full_history(ref, remote, cwd, tags=False, why="where the branch forked")
-    return git.first_unpushed_parent(commit, remote, ref, cwd)
+    """Where a branch left the remote's other branches: the parent of the oldest commit of it none of them holds
+    (None: a root; `commit` itself: they hold it), as a complete clone with every branch says — the one answer,
+    in a complete clone, a shallow one and a one-branch one (`--single-branch`, `--depth`, actions/checkout).
+
+    A complete clone that tracks every branch answers from its remote-tracking branches, offline. Any other
+    clone fetches the remote's branches, only when this is asked: into refs/prefect-push/remote/*, deleted
+    afterwards; a complete one-branch clone fetches the commits it lacks, a shallow one the branches' last 16
+    commits, then 256, deepening its own part of the walk as far, and at last the whole history, stopping as
+    soon as git.fork_walk proves the answer complete. fetch=False (an opted-out push; the server phase, after
+    the fetching one) answers from what this clone has, or with the fetched answer when this run has one."""
+    key = (os.path.abspath(cwd), commit, remote, ref)
+    if key not in _FORKS or fetch and not _FORKS[key][1]:
+        _FORKS[key] = (_fork_point(commit, remote, ref, cwd, fetch), fetch)
+    return _FORKS[key][0]
+
+
+def _fork_point(commit: str, remote: str, ref: str, cwd: str, fetch: bool) -> str | None:
+    shallow = git.is_shallow(cwd)
+    named = git.is_remote_name(remote, cwd)
+    if not fetch or not (shallow or named and not git.tracks_every_branch(remote, cwd)):
+        return git.first_unpushed_parent(commit, remote, ref, cwd)
+    own = git.REMOTE_BRANCHES + ref.removeprefix("refs/heads/")
+    git.drop_refs(git.REMOTE_BRANCHES, cwd)  # a run that died left them: a deleted branch must not count
+    try:
+        for depth in ((*DEPTHS, None) if shallow else (None,)):
+            if not git.fetch_branches(remote, cwd, depth=depth):
+                _cannot_fetch(ref, remote, shallow)
+            others = [r for r in git.refs_under(git.REMOTE_BRANCHES, cwd) if r != own]
+            found = git.fork_walk(commit, others, cwd)
+            if not found.exact and found.cut and depth:
+                git.deepen(remote, found.cut, depth, cwd)  # the branch's own part is longer than its depth
+                found = git.fork_walk(commit, others, cwd)
+            if found.exact:
+                return found.base
+        return found.base  # the whole history: what a complete clone walks
+    finally:
+        git.drop_refs(git.REMOTE_BRANCHES, cwd)
+
+
+def _cannot_fetch(ref: str, remote: str, shallow: bool) -> None:
+    from .ci import depth_hint
+
+    hint = depth_hint(os.environ) if shallow else "clone every branch (without --single-branch)"
+    raise Blocked(f"{ref}: finding where the branch forked needs {git.strip_credentials(remote)}'s other branches, "
+                  f"which this clone lacks, and fetching them failed: {hint}")
 
 
 def release_tag_at(commit: str, config: Config, cwd: str) -> str | None:

@@ -221,24 +221,112 @@ def repo_key(url: str, cwd: str | None = None) -> str:
 
 
 def first_unpushed_parent(sha: str, remote: str, ref: str, cwd: str | None = None) -> str | None:
-    """Base for a new branch: parent of the oldest commit the remote's other refs do not have.
+    """Base for a new branch, from this clone's remote-tracking branches: parent of the oldest commit the
+    remote's other refs do not have (facts.fork_point is the one answer; this is its walk in a clone that has
+    every branch).
 
     The ref itself is left out: in CI the checkout already has it as a remote-tracking branch. None means the
     oldest such commit is a root: every file is new.
     """
     prefix = f"refs/remotes/{remote}/" if is_remote_name(remote, cwd) else "refs/remotes/"
     own = f"refs/remotes/{remote}/{ref.removeprefix('refs/heads/')}"
-    others = [r for r in git("for-each-ref", "--format=%(refname)", prefix, cwd=cwd).split()
-              if r != own and not r.endswith("/HEAD")]
-    request = "".join(f"^{r}\n" for r in others)
-    proc = subprocess.run(("git", "rev-list", "--topo-order", "--reverse", "--stdin", sha), input=request.encode(),
+    others = [r for r in refs_under(prefix, cwd) if r != own and not r.endswith("/HEAD")]
+    return fork_walk(sha, others, cwd).base
+
+
+def refs_under(prefix: str, cwd: str | None = None) -> list[str]:
+    return git("for-each-ref", "--format=%(refname)", prefix, cwd=cwd).split()
+
+
+@dataclass(frozen=True)
+class Fork:
+    base: str | None  # parent of the oldest commit none of the others holds (sha: they hold it; None: a root)
+    cut: list[str]  # commits of the branch's own part whose parents this shallow clone lacks: deepen there
+    exact: bool  # the answer a complete clone gives, whatever the commits this one lacks
+
+
+def _shallow_commits(cwd: str | None) -> set[str]:
+    if not is_shallow(cwd):
+        return set()
+    path = git("rev-parse", "--git-path", "shallow", cwd=cwd).strip()
+    try:
+        with open(os.path.join(cwd or ".", path)) as f:
+            return set(f.read().split())
+    except OSError:
+        return set()
+
+
+def _rev_list(args: tuple[str, ...], stdin: list[str], cwd: str | None) -> list[str]:
+    proc = subprocess.run(("git", "rev-list", *args, "--stdin"), input="".join(f"{r}\n" for r in stdin).encode(),
                           cwd=cwd, env=_env(), capture_output=True)
     if proc.returncode != 0:
-        raise GitError(f"git rev-list {sha}: {proc.stderr.decode(errors='replace').strip()}")
-    out = proc.stdout.split()
-    if not out:
-        return sha  # every commit is on the remote already: nothing new on this branch
-    return commit_of(f"{out[0].decode()}^", cwd)
+        raise GitError(f"git rev-list {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout.decode().splitlines()
+
+
+def fork_walk(sha: str, others: list[str], cwd: str | None = None) -> Fork:
+    """Where `sha`'s history left the history of `others` (refs or commits): the parent of the oldest commit
+    (--topo-order) that none of them holds, and whether a shallow clone's answer is the complete one.
+
+    A complete clone's walk is exact. In a shallow one, U (the commits sha has and the others lack, as far as
+    this clone knows) is exactly the complete U when
+      (a) no commit of U is a shallow one: the walk from sha was not stopped by the depth before it met the
+          others (else `cut` names where to deepen), and
+      (b) when the others' history is itself cut somewhere: U holds no root, and every such cut is an ancestor of
+          each commit the walk stopped at (its boundary). A commit of U the others hold beyond their cut would
+          then lie both above a boundary commit and below a cut below it: impossible. Without (b) a merged topic
+          based on an old commit of main could count main's older commits as the branch's own.
+    """
+    rows = [line.split() for line in _rev_list(("--topo-order", "--reverse", "--parents", sha),
+                                              [f"^{r}" for r in others], cwd)]
+    if not rows:
+        return Fork(sha, [], True)  # every commit is on the remote already: nothing new on this branch
+    own = {row[0] for row in rows}
+    first = rows[0]
+    base = first[1] if len(first) > 1 else None
+    shallow = _shallow_commits(cwd)
+    if not shallow:
+        return Fork(base, [], True)
+    cut = [row[0] for row in rows if row[0] in shallow]
+    if cut:
+        return Fork(base, cut, False)
+    theirs_cut = shallow.intersection(_rev_list((), others, cwd)) if others else set()
+    if not theirs_cut:
+        return Fork(base, [], True)  # the others' history is whole: what they hold, this clone knows
+    if any(len(row) == 1 for row in rows):
+        return Fork(base, [], False)  # a root of the branch's own, or one of the others' beyond their cut?
+    boundary = {p for row in rows for p in row[1:] if p not in own}
+    exact = all(not _rev_list((), [*theirs_cut, f"^{b}"], cwd) for b in boundary)
+    return Fork(base, [], exact)
+
+
+# --- the remote's other branches where a clone has only its own: `git clone --single-branch`, `--depth` (which
+# implies it), actions/checkout (one ref, depth 1), GitLab's fetch of the pipeline's ref ---
+
+REMOTE_BRANCHES = "refs/prefect-push/remote/"  # fetched here for one question, deleted after it
+
+
+def tracks_every_branch(remote: str, cwd: str | None = None) -> bool:
+    """Whether a named remote's fetch refspecs bring all its branches (not a --single-branch clone's one)."""
+    specs = git("config", "--get-all", f"remote.{remote}.fetch", cwd=cwd, check=False).split()
+    return any(s.lstrip("+").split(":")[0] == "refs/heads/*" for s in specs)
+
+
+def fetch_branches(remote: str, cwd: str | None = None, *, depth: int | None, timeout: float = 900) -> bool:
+    """Every branch of `remote` into refs/prefect-push/remote/*: the last `depth` commits of each into a shallow
+    clone, all its history when depth is None (--unshallow: the clone's own history too); a complete clone
+    fetches only the commits it lacks, never with a depth (that would cut the history it has)."""
+    args = ["--no-tags"]
+    if is_shallow(cwd):
+        args.append(f"--depth={depth}" if depth else "--unshallow")
+    return _fetch((*args, remote, f"+refs/heads/*:{REMOTE_BRANCHES}*"), cwd, timeout)
+
+
+def drop_refs(prefix: str, cwd: str | None = None) -> None:
+    refs = refs_under(prefix, cwd)
+    if refs:
+        subprocess.run(("git", "update-ref", "--stdin"), input="".join(f"delete {r}\n" for r in refs).encode(),
+                       cwd=cwd, env=_env(), capture_output=True)
 
 
 def previous_tag(sha: str, cwd: str | None = None) -> str | None:
