@@ -276,6 +276,27 @@ MEMBERS = {
     "a decorator not known": member('''
         @tracked
         def describe(self) -> str: return str(self.c)''', M.replace("from typing import Any", "from x import tracked")),
+    "a field of a base's method's name": '''
+        import dataclasses
+        from pydantic import BaseModel
+
+        class Base(BaseModel):
+            def describe(self) -> str: return "x"
+
+        class Model(Base):
+            describe: str
+            c: int = 1
+
+        @dataclasses.dataclass
+        class Row:
+            def label(self) -> str: return "x"
+
+        @dataclasses.dataclass
+        class Named(Row):
+            label: str = "y"
+
+        def f(x: Model, y: Named): ...
+    ''',
     "a method of a field's name": member('''
         def c(self) -> int: return 1'''),
     "__get_validators__": member('''
@@ -709,6 +730,25 @@ SPECS = {
             data: T
             error: str = ""
         def f(x: Response[int]): ...
+    ''',
+    "pydantic: generic models and a generic dataclass, bound and constrained type variables": '''
+        import dataclasses
+        from typing import Generic, Optional, TypeVar
+        from pydantic import BaseModel
+        class Item(BaseModel):
+            name: str = "x"
+        K = TypeVar("K", int, str)
+        V = TypeVar("V", bound=Item)
+        class Pair(BaseModel, Generic[K, V]):
+            key: K
+            value: Optional[V] = None
+        @dataclasses.dataclass
+        class Box(Generic[K]):
+            content: K
+        @dataclasses.dataclass
+        class Labelled(Box[K]):
+            label: str = "l"
+        def f(w: Labelled[int], x: Pair[int, Item], y: Box[str], z: Pair[str, Item] = Pair[str, Item](key="a")): ...
     ''',
     "pydantic: constrained types": '''
         from decimal import Decimal

@@ -107,6 +107,7 @@ class Namespace:
         # fallback line; and the ids of the classes built here that left out a serialization-only member
         self._refusals: dict[str, dict[str, str]] = {}
         self._dropped_serialization: set[int] = set()
+        self._methods_of: dict[int, frozenset[str]] = {}  # id of a class built here -> its methods, left out
         self._runs_left_out: dict[int, str] = {}  # id of a class -> a member left out that runs when it is called
         self.names, self.values = self._scope("")
         for bound, module, attr in imports:
@@ -160,20 +161,26 @@ class Namespace:
             raise Unsafe("not a value")
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise Unsafe("unpacking")
-        func = self._lookup(node.func)
+        if isinstance(node.func, ast.Subscript):  # Pair[str, Item](key="a"): a generic model parametrized
+            func = self._annotation(ast.Expression(node.func))
+            if not self._built_class(func):
+                raise Unsafe("a call prefect-push does not make")
+        else:
+            func = self._lookup(node.func)
         if in_class:
             special = self._class_level_call(func, node, sub)
             if special is not None:
                 return special
         if func is frozenset and not node.args and not node.keywords:
             return frozenset()
-        if not (any(func is c for c in _constructors(_prefect_loaded())) or id(func) in self.built):
+        built = self._built_class(func)
+        if not (any(func is c for c in _constructors(_prefect_loaded())) or built):
             raise Unsafe("a call prefect-push does not make")
         left_out = [self._runs_left_out[id(c)] for c in getattr(func, "__mro__", ()) if id(c) in self._runs_left_out]
         if left_out:  # its validators, __init__ or serializers would make (or dump) another value
             raise Unsafe(f"an instance would run {left_out[0]}, which prefect-push does not run")
         made = func(*[sub(a) for a in node.args], **{k.arg: sub(k.value) for k in node.keywords})  # type: ignore[misc]
-        if id(func) in self.built:
+        if built:
             # as the schema writes it: a serializer of an annotation (a stand-in, never run) refuses here, not there
             import pydantic_core
 
@@ -182,6 +189,13 @@ class Namespace:
             except Exception as exc:  # noqa: BLE001
                 raise Unsafe(f"its instance is not dumped ({type(exc).__name__})") from None
         return made
+
+    def _built_class(self, func: Any) -> bool:
+        """A class built here, or one of them parametrized by pydantic (Pair[str, Item])."""
+        if id(func) in self.built:
+            return True
+        origin = getattr(func, "__pydantic_generic_metadata__", None) if isinstance(func, type) else None
+        return bool(origin) and id(origin.get("origin")) in self.built  # type: ignore[union-attr]
 
     def _class_level_call(self, func: Any, node: ast.Call, sub: Callable[[ast.expr], Any]) -> Any:
         """Field(...), field(...), ConfigDict(...), auto(): data for the class, not calls of user code."""
@@ -381,6 +395,8 @@ class Namespace:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
         names = [t.id for t in targets]  # flows.py hands over Name targets only
         functional = self._functional_enum(stmt.value)  # type: ignore[attr-defined, arg-type]
+        if functional is None and len(names) == 1:
+            functional = self._typevar(stmt.value, names[0])  # type: ignore[attr-defined, arg-type]
         if functional is not None:
             for n in names:
                 self.names[n] = functional
@@ -438,13 +454,20 @@ class Namespace:
                       for b in bases)
         is_tuple = any(b is typing.NamedTuple for b in bases)
         is_mixin = not (bases or kwds or decorators or is_enum or is_model or is_dict or is_tuple)
-        if not (is_enum or is_model or is_dict or is_tuple or is_mixin or decorators and not bases):
+        # a dataclass: of no base, or of dataclasses built here and Generic[T]
+        plain_dataclass = decorators and all(
+            id(typing.get_origin(b) or b) in self.built and dataclasses.is_dataclass(typing.get_origin(b) or b)
+            or typing.get_origin(b) is typing.Generic for b in bases)
+        if not (is_enum or is_model or is_dict or is_tuple or is_mixin or plain_dataclass):
             raise Unsafe("not a model, dataclass, Enum, TypedDict or NamedTuple")
         for b in bases:
             allowed = (id(b) in self.built or is_model and id(b) in self._mixins or b is abc.ABC or b in (str, int, float) or b is typing.TypedDict
                        or b is typing_extensions.TypedDict or b is typing.NamedTuple
                        or b in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag)
-                       or self._pydantic_own(b))
+                       or self._pydantic_own(b)
+                       # Generic[T] under a model, a dataclass or a TypedDict: pydantic resolves Model[int] itself
+                       or typing.get_origin(b) is typing.Generic and (is_model or decorators or is_dict)
+                       or plain_dataclass)
             if not allowed:
                 raise Unsafe("a base class from elsewhere")
 
@@ -512,6 +535,10 @@ class Namespace:
         for b in bases:  # a mixin's method a field of this model names would be the field's default
             if id(b) in self._mixins and self._mixins[id(b)] & set(annotations):
                 raise Unsafe(f"{stmt.name}: a field named as a mixin's method")
+            for c in getattr(typing.get_origin(b) or b, "__mro__", ()):  # ...and so would a base's (left out here)
+                shadowed = sorted(self._methods_of.get(id(c), frozenset()) & set(annotations))
+                if shadowed:
+                    raise Unsafe(f"{stmt.name}.{shadowed[0]}: a field named as a method of {c.__name__}")
         clash = sorted(methods & (set(annotations) | set(values)))
         if clash:  # `c: int = 1` and `def c(self)`: whichever comes last is the class's c, and may be its default
             raise Unsafe(f"{stmt.name}.{clash[0]}: a field and a method of one name")
@@ -528,6 +555,8 @@ class Namespace:
             cls = decorate(cls)
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
             raise Unsafe(f"{stmt.name}: a model naming what is not known")
+        if methods:
+            self._methods_of[id(cls)] = frozenset(methods)
         if serialization:
             self._dropped_serialization.add(id(cls))
         if runs:
@@ -724,6 +753,40 @@ class Namespace:
         made = func(*[self.value(a) for a in node.args], **{k.arg: self.value(k.value) for k in node.keywords})
         self._mark(made)
         return made
+
+    def _typevar(self, node: ast.expr, name: str) -> Any:
+        """`T = TypeVar("T", bound=Model)` (constraints, bound and default: types; covariant/contravariant:
+        literals): the type variable of a generic model or dataclass, made by typing's own TypeVar."""
+        import typing
+
+        import typing_extensions
+
+        if not isinstance(node, ast.Call) or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        try:
+            func = self._lookup(node.func)
+        except Unsafe:
+            return None
+        if func is not typing.TypeVar and func is not typing_extensions.TypeVar:
+            return None
+        if not (isinstance(node.args[0], ast.Constant) and node.args[0].value == name):
+            return None
+
+        def a_type(arg: ast.expr) -> Any:
+            made = self._annotation(ast.Expression(arg))
+            if made is inspect.Parameter.empty:
+                raise Unsafe("a type variable's type is not known")
+            return made
+
+        kwargs: dict[str, Any] = {}
+        for k in node.keywords:
+            if k.arg in ("bound", "default"):
+                kwargs[k.arg] = a_type(k.value)
+            elif k.arg in ("covariant", "contravariant", "infer_variance"):
+                kwargs[k.arg] = self.value(k.value)
+            else:
+                return None
+        return func(name, *[a_type(a) for a in node.args[1:]], **kwargs)
 
     def _settings_class(self, node: ast.ClassDef, owner: str) -> type:
         """A model's pydantic-v1-style `class Config:` of literal settings (title = "...", extra = "forbid")."""
