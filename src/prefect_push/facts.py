@@ -174,8 +174,9 @@ def _cannot_fetch(ref: str, remote: str, shallow: bool) -> None:
     from .ci import depth_hint
 
     hint = depth_hint(os.environ) if shallow else "clone every branch (without --single-branch)"
-    raise Blocked(f"{ref}: finding where the branch forked needs {git.strip_credentials(remote)}'s other branches, "
-                  f"which this clone lacks, and fetching them failed: {hint}")
+    where = git.strip_credentials(remote)
+    raise Blocked(f"{ref}: finding where the branch forked needs history this {'shallow ' if shallow else ''}clone "
+                  f"lacks (the other branches of {where}), and fetching it from {where} failed: {hint}")
 
 
 def release_tag_at(commit: str, config: Config, cwd: str) -> str | None:
