@@ -368,3 +368,66 @@ def test_the_readme_gitlab_pipeline_runs_register_on_main_and_tags_and_prunes_on
     prune = ci_file["prefect-push-prune"]
     assert prune["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert prune["script"][-1] == "prefect-push prune"
+
+
+# --- the one-step CI files (action.yml, ci/gitlab-prefect-push.yml) and docs/ci.md's use of them; they are run
+# as their runners run them in tests/test_packaging.py ---
+
+def test_the_docs_workflow_uses_the_action_with_inputs_it_declares():
+    root = Path(__file__).resolve().parents[1]
+    action = yaml_file(root / "action.yml")
+    wf = readme_yaml("`.github/workflows/prefect-push.yml`, with the action:")
+    on = wf.get("on", wf.get(True))
+    assert {"push", "delete", "schedule"} <= set(on)
+    checkout, step = wf["jobs"]["prefect-push"]["steps"]
+    assert checkout["uses"].startswith("actions/checkout@") and "with" not in checkout  # depth 1 is enough
+    assert step["uses"].endswith(f"/prefect-push@v{version()}")  # the current release tag (docs/install.md)
+    assert set(step["with"]) <= set(action["inputs"])
+    assert {n for n, spec in action["inputs"].items() if spec.get("required")} <= set(step["with"])
+    assert wf["concurrency"]["cancel-in-progress"] is False and "github.event.ref" in wf["concurrency"]["group"]
+
+
+def test_the_action_registers_unless_scheduled_and_keeps_its_inputs_out_of_commands():
+    action = yaml_file(Path(__file__).resolve().parents[1] / "action.yml")
+    assert action["runs"]["using"] == "composite"
+    assert {"api-url", "api-key", "python-version"} <= set(action["inputs"])
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    assert steps[0]["with"]["python-version"] == "${{ inputs.python-version }}"
+    install, register, prune = steps[1:]
+    assert "$GITHUB_ACTION_PATH" in install["run"]  # the action's own checkout: the tag in `uses:`
+    assert (register["run"], register["if"]) == ("prefect-push register", "github.event_name != 'schedule'")
+    assert (prune["run"], prune["if"]) == ("prefect-push prune", "github.event_name == 'schedule'")
+    for step in (register, prune):
+        assert step["env"] == {"PREFECT_API_URL": "${{ inputs.api-url }}", "PREFECT_API_KEY": "${{ inputs.api-key }}",
+                               "PREFECT_API_AUTH_STRING": "${{ inputs.api-auth-string }}"}
+    for step in steps[1:]:  # an input substituted into a script could be printed or run; the environment is not
+        assert "${{" not in step["run"] and step["shell"] == "bash"
+
+
+def test_the_docs_gitlab_include_names_the_template_and_what_to_install():
+    root = Path(__file__).resolve().parents[1]
+    block = readme_yaml("to your project's .gitlab-ci.yml:")
+    (include,) = block["include"]
+    path = include["remote"].split(f"/-/raw/v{version()}/", 1)[1]
+    assert (root / path).is_file() and path == "ci/gitlab-prefect-push.yml"
+    assert block["variables"]["PREFECT_PUSH_INSTALL"].endswith(f"/prefect-push@v{version()}")  # the same release
+    template = yaml_file(root / path)
+    register, prune = template["prefect-push"], template["prefect-push-prune"]
+    assert register["extends"] == prune["extends"] == ".prefect-push"
+    assert register["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"', "when": "never"}
+    assert prune["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    assert (register["script"], prune["script"]) == (["prefect-push register"], ["prefect-push prune"])
+    assert "slim" not in template[".prefect-push"]["image"]  # git is needed
+
+
+def version() -> str:
+    import tomllib
+
+    return tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["version"]
+
+
+def yaml_file(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
