@@ -436,18 +436,25 @@ class Namespace:
             kwds[k.arg] = self.value(k.value)
         dataclass_decorators = (dataclasses.dataclass, pydantic.dataclasses.dataclass)
         decorators: list[Callable[[type], type]] = []
+        configs: list[Any] = []  # @with_config(...)'s
         for d in stmt.decorator_list:
             call = d if isinstance(d, ast.Call) else None
             func = self._lookup(call.func if call else d)
             if any(func is f for f in dataclass_decorators):
-                args = {k.arg: self.value(k.value) for k in call.keywords} if call else {}
+                args = {k.arg: self.value(k.value, in_class=k.arg == "config") for k in call.keywords} if call else {}
                 if call and (call.args or None in args):
                     raise Unsafe("dataclass arguments")
                 decorators.append(lambda cls, f=func, a=args: f(cls, **a))  # type: ignore[misc]
             elif func is enum.unique and call is None:
                 decorators.append(enum.unique)
+            elif func is pydantic.with_config and call is not None and len(call.args) <= 1 and not any(
+                    isinstance(a, ast.Starred) for a in call.args) and all(k.arg for k in call.keywords):
+                # @with_config(ConfigDict(...)) / @with_config(title=...): sets __pydantic_config__, plain data
+                settings = {k.arg: self.value(k.value, in_class=True) for k in call.keywords}
+                given = self.value(call.args[0], in_class=True) if call.args else None
+                configs.append(given if given is not None else settings)
             else:
-                raise Unsafe("a decorator that may change the class")
+                raise Unsafe(f"{stmt.name}: the decorator @{_short(ast.unparse(d))} may change the class")
         is_enum = any(isinstance(b, type) and issubclass(b, enum.Enum) for b in bases)
         is_model = any(isinstance(b, type) and issubclass(b, pydantic.BaseModel) for b in bases)
         is_dict = any(b is typing.TypedDict or b is typing_extensions.TypedDict or typing.is_typeddict(b)
@@ -505,6 +512,12 @@ class Namespace:
                 node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
             name = named.id if isinstance(named, ast.Name) else ""
             where = f"{stmt.name}.{name}" if name else stmt.name
+            if name == "__pydantic_config__" and not is_model and getattr(node, "value", None) is not None:
+                config = self._member_value(node.value, where)  # type: ignore[union-attr, arg-type]
+                if not isinstance(config, dict):
+                    raise Unsafe(f"{where}: not a ConfigDict")
+                body[name] = config  # a dataclass's or TypedDict's config: plain data, read by pydantic
+                continue
             if name.startswith("__") and (name in _SCHEMA_HOOKS or name.startswith(("__pydantic", "__get_pydantic"))):
                 raise Unsafe(f"{where}: {name} may change the schema")
             if is_model and _private(name, node):
@@ -553,6 +566,8 @@ class Namespace:
             self._mixins[id(cls)] = frozenset(methods)
         for decorate in reversed(decorators):
             cls = decorate(cls)
+        for config in configs:
+            cls = pydantic.with_config(config)(cls)
         if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
             raise Unsafe(f"{stmt.name}: a model naming what is not known")
         if methods:
