@@ -236,8 +236,9 @@ def github_if(condition: str, contexts: dict[str, dict[str, str]]) -> bool:
 
 
 def run_action(action: dict, *, workspace: Path, source: Path, fresh_python: Path, tmp_path: Path,
-               event_name: str, payload: dict, ref: str, sha: str, inputs: dict[str, str]) -> list[str]:
-    """Every step of the composite action as the runner would run it for this event; the names of the steps run."""
+               event_name: str, payload: dict, ref: str, sha: str, inputs: dict[str, str]
+               ) -> dict[str, subprocess.CompletedProcess]:
+    """Every step of the composite action as the runner would run it for this event: each step run, by name."""
     given = {name: inputs.get(name, spec.get("default", "")) for name, spec in action["inputs"].items()}
     assert not set(inputs) - set(given), "an input the action does not declare"
     assert all(given[n] for n, spec in action["inputs"].items() if spec.get("required")), "a required input unset"
@@ -249,7 +250,7 @@ def run_action(action: dict, *, workspace: Path, source: Path, fresh_python: Pat
     env = runner_env(fresh_python, tmp_path, GITHUB_ACTIONS="true", GITHUB_EVENT_NAME=event_name,
                      GITHUB_EVENT_PATH=str(event), GITHUB_REF=ref, GITHUB_SHA=sha, GITHUB_WORKSPACE=str(workspace),
                      GITHUB_ACTION_PATH=str(source), RUNNER_TEMP=str(tmp_path))
-    ran = []
+    ran = {}
     for step in action["runs"]["steps"]:
         if "uses" in step:  # not run: fresh_python, first on PATH, is the Python setup-python would leave there
             assert step["uses"].startswith("actions/setup-python@")
@@ -262,46 +263,58 @@ def run_action(action: dict, *, workspace: Path, source: Path, fresh_python: Pat
         proc = run_script(github_expr(step["run"], contexts), {**env, **step_env}, workspace)
         assert proc.returncode == 0, f"{step['name']}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         assert SECRET not in proc.stdout + proc.stderr
-        ran.append(step["name"])
-        if step["run"].startswith("prefect-push "):
-            ran.append(proc.stderr)
+        ran[step["name"]] = proc
     return ran
 
 
-def test_the_github_action_registers_a_push_and_prunes_on_a_schedule(repo: Repo, prefect_server, tmp_path,
-                                                                      source: Path, fresh_python: Path):
+def test_the_github_action_registers_pushes_and_deletions_and_prunes_on_a_schedule(
+        repo: Repo, prefect_server, tmp_path, source: Path, fresh_python: Path):
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
     inputs = {"api-url": API_URL, "api-key": SECRET}
     for name in ("api-url", "api-key", "python-version"):
         assert name in action["inputs"], name
+
+    def run(event_name: str, payload: dict, ref: str, sha: str, checkout: str = "main") -> dict:
+        workspace = shallow_clone(repo, tmp_path / f"ws-{len(list(tmp_path.glob('ws-*')))}", checkout)
+        return run_action(action, workspace=workspace, source=source, fresh_python=fresh_python, tmp_path=tmp_path,
+                          event_name=event_name, payload=payload, ref=ref, sha=sha, inputs=inputs)
+
     a, b = repo.flow("a"), repo.flow("b")
     repo.write("flows/a.py", flow_source(a))
     repo.write("flows/b.py", flow_source(b))
     c1 = repo.commit("two flows")
-    repo.git("checkout", "-qb", "feature/gone")
-    repo.write("flows/b.py", flow_source(b, body="return 2"))
-    c2 = repo.commit("b on a branch")
+    branches = {}
+    for name in ("feature/gone", "feature/missed"):
+        repo.git("checkout", "-qb", name, "main")
+        repo.write("flows/b.py", flow_source(b, body=f"return {name!r}"))
+        branches[name] = repo.commit(f"b on {name}")
 
-    # on: push, the first of main and then a new branch (before is all zeros): a run for each push
-    for ref, sha, name in (("refs/heads/main", c1, "main"), ("refs/heads/feature/gone", c2, "feature/gone")):
+    # on: push, the first of main and then new branches (before is all zeros): a run for each push
+    for name, sha in {"main": c1, **branches}.items():
         repo.git("push", "-q", "origin", name)  # no hook: CI registers
-        workspace = shallow_clone(repo, tmp_path / f"ws-{name.replace('/', '-')}", name)
-        ran = run_action(action, workspace=workspace, source=source, fresh_python=fresh_python, tmp_path=tmp_path,
-                         event_name="push", payload={"ref": ref, "before": ZERO, "after": sha, "created": True,
-                                                     "deleted": False}, ref=ref, sha=sha, inputs=inputs)
-        assert ran[:2] == ["Install prefect-push", "prefect-push register"] and len(ran) == 3
-        assert f"prefect-push: GitHub Actions push of {ref} at {sha[:12]}" in ran[2].splitlines()
-    got = deployments(repo.uid)
-    assert {k: d.version for k, d in got.items()} == {f"{a}/main": c1, f"{b}/main": c1, f"{b}/feature-gone": c2}
+        ref = f"refs/heads/{name}"
+        ran = run("push", {"ref": ref, "before": ZERO, "after": sha, "created": True, "deleted": False}, ref, sha,
+                  checkout=name)
+        assert list(ran) == ["Install prefect-push", "prefect-push register"]
+        assert f"prefect-push: GitHub Actions push of {ref} at {sha[:12]}" in \
+            ran["prefect-push register"].stderr.splitlines()
+    assert {k: d.version for k, d in deployments(repo.uid).items()} == {
+        f"{a}/main": c1, f"{b}/main": c1, f"{b}/feature-gone": branches["feature/gone"],
+        f"{b}/feature-missed": branches["feature/missed"]}
 
-    # the branch deleted on the site (no run for it here), then the nightly schedule: prune, and no register
+    # on: delete (a branch deleted on the site after a merge): GITHUB_REF is the default branch, the payload
+    # names the deleted one; register deletes its deployments
     repo.git("push", "-q", "origin", "--delete", "feature/gone")
-    workspace = shallow_clone(repo, tmp_path / "ws-schedule")
-    ran = run_action(action, workspace=workspace, source=source, fresh_python=fresh_python, tmp_path=tmp_path,
-                     event_name="schedule", payload={"schedule": "17 3 * * *"}, ref="refs/heads/main", sha=c1,
-                     inputs=inputs)
-    assert ran[:2] == ["Install prefect-push", "prefect-push prune"]
+    ran = run("delete", {"ref": "feature/gone", "ref_type": "branch"}, "refs/heads/main", c1)
+    assert list(ran) == ["Install prefect-push", "prefect-push register"]
+    assert "GitHub Actions deletion of refs/heads/feature/gone" in ran["prefect-push register"].stderr
+    assert f"{b}/feature-gone" not in deployments(repo.uid)
+
+    # a deletion whose run never happened (cancelled, failed), then the nightly schedule: prune, and no register
+    repo.git("push", "-q", "origin", "--delete", "feature/missed")
+    ran = run("schedule", {"schedule": "17 3 * * *"}, "refs/heads/main", c1)
+    assert list(ran) == ["Install prefect-push", "prefect-push prune"]
     assert set(deployments(repo.uid)) == {f"{a}/main", f"{b}/main"}
 
 
