@@ -69,8 +69,9 @@ def versions(r: Repo) -> dict[str, str]:
 def test_malformed_stdin_is_one_line_naming_the_line(hooked: Repo, stdin: str, says: str):
     proc = hook(hooked, stdin.encode())
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    (line,) = proc.stderr.strip().splitlines()
+    line, closing = proc.stderr.strip().splitlines()  # the reason, then what a refused push always ends with
     assert line.startswith("prefect-push: ") and says in line
+    assert closing == "prefect-push: nothing was registered"
     assert deployments(hooked.uid) == {}
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
-
 from conftest import API_URL, BIN, POOL, Repo
 from prefect_push.git import repo_key
 
@@ -95,8 +93,9 @@ PLAN_AT = {
 }
 
 
-def in_a_terminal(r: Repo, *args: str, columns: int) -> str:
-    """The command's stdout as a real terminal `columns` wide shows it (a pty; COLUMNS unset), colours taken out."""
+def in_a_terminal(r: Repo, *args: str, columns: int, env: dict | None = None) -> str:
+    """The command's stdout as a real terminal `columns` wide shows it (a pty), colours taken out; COLUMNS unset
+    unless `env` sets it."""
     import fcntl
     import pty
     import re
@@ -106,15 +105,12 @@ def in_a_terminal(r: Repo, *args: str, columns: int) -> str:
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
     proc = subprocess.Popen([str(BIN / "prefect-push"), *args], cwd=r.path, stdout=slave, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env={**env, "TERM": "xterm-256color"})
+                            stdin=subprocess.DEVNULL, env={**base, "TERM": "xterm-256color", **(env or {})})
     os.close(slave)
     chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            break
+    while select.select([master], [], [], 60)[0]:
         try:
             chunk = os.read(master, 65536)
         except OSError:  # EIO: the process closed its end
@@ -140,26 +136,19 @@ def test_plan_tables_fit_80_100_140_200_columns_a_terminal_and_never_wrap_off_on
                                      new7=new[:7]).splitlines()
 
     title = f"prefect-push plan (nothing written) → {API_URL}"
-    for width in (80, 100, 140, 200):
-        proc = run(r, "plan", columns=str(width))
+    for width in (80, 100, 140, 200):  # a real terminal of that width
+        out = in_a_terminal(r, "plan", columns=width)
+        assert out.splitlines()[0] == title
+        assert rows_of(out) == expected(width), f"at {width} columns:\n{out}"
+        assert max(len(line) for line in out.splitlines()) <= width
+    # COLUMNS overrides the terminal's own width
+    assert rows_of(in_a_terminal(r, "plan", columns=200, env={"COLUMNS": "100"})) == expected(100)
+    # off a terminal (a pipe, a CI log, `| less`): every column whole, one line a row; COLUMNS, which git sets to
+    # 80 for its hooks even then, does not make it wrap
+    for columns in (None, "80"):
+        proc = run(r, "plan", columns=columns)
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
-        assert proc.stdout.splitlines()[0] == title
-        assert rows_of(proc.stdout) == expected(width), f"at {width} columns:\n{proc.stdout}"
-        assert max(len(line) for line in proc.stdout.splitlines()) <= width
-    # off a terminal, COLUMNS unset (a pipe, a CI log, `| less`): every column whole, one line a row
-    proc = run(r, "plan")
-    assert proc.returncode == 0 and rows_of(proc.stdout) == expected(200)
-    # a real terminal 100 columns wide: as COLUMNS=100 draws it
-    assert rows_of(in_a_terminal(r, "plan", columns=100)) == expected(100)
-
-
-def run(r: Repo, *args: str, columns: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The console script with COLUMNS as given (unset: None), output captured: off a terminal."""
-    e = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    if columns:
-        e["COLUMNS"] = columns
-    return subprocess.run([str(BIN / "prefect-push"), *args], cwd=r.path, capture_output=True, text=True,
-                          env={**e, **(env or {})})
+        assert proc.stdout.splitlines()[0] == title and rows_of(proc.stdout) == expected(200)
 
 
 def test_results_go_to_stdout_the_hooks_table_and_every_error_to_stderr(hooked: Repo) -> None:

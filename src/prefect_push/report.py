@@ -30,8 +30,9 @@ def print_json(data: dict[str, Any]) -> None:
 
 
 # --- tables: on stdout, the result of plan, status, prune, register and release; on stderr for the hook, whose
-# output is a note beside `git push`'s. As wide as the terminal (COLUMNS when set); off a terminal one line a
-# row, never wrapped. A table that does not fit drops or shortens what matters least; --json has it all. ---
+# output is a note beside `git push`'s. As wide as the terminal (COLUMNS when set); off a terminal (a pipe, a
+# file, a CI log, pre-commit) one line a row, never wrapped. A table that does not fit drops or shortens what
+# matters least; --json has it all. ---
 
 NEVER = 100  # a column's `keep` when it is never dropped; 0: shown only when the whole table fits
 NAME_FOLD = 40  # a name wider than this folds onto a second line rather than squeeze the others
@@ -49,16 +50,17 @@ class Col:
 
 
 def table_width(stream: Any) -> int | None:
-    """COLUMNS when set, else the width of the terminal `stream` is; None off a terminal (no limit)."""
-    columns = os.environ.get("COLUMNS", "").strip()
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
+    """The width of the terminal `stream` is (COLUMNS when set); None off a terminal: no limit, a row a line.
+    COLUMNS alone does not make a terminal: git sets COLUMNS=80 for its hooks even when writing to a pipe."""
     try:
-        if stream.isatty():
-            return os.get_terminal_size(stream.fileno()).columns or 80
+        if not stream.isatty():
+            return None
+        columns = os.environ.get("COLUMNS", "").strip()
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        return os.get_terminal_size(stream.fileno()).columns or 80
     except (AttributeError, ValueError, OSError):
-        pass
-    return None
+        return None
 
 
 def _overhead(n: int) -> int:
