@@ -414,6 +414,16 @@ MEMBERS = {
 
         def f(x: Color = Color.BLUE, y: Size = Size.S): ...
     ''',
+    "@final on the class": '''
+        from typing import final
+        from pydantic import BaseModel
+
+        @final
+        class Model(BaseModel):
+            c: int = 1
+
+        def f(x: Model): ...
+    ''',
     "class keywords": '''
         from pydantic import BaseModel
 

@@ -447,6 +447,8 @@ class Namespace:
                 decorators.append(lambda cls, f=func, a=args: f(cls, **a))  # type: ignore[misc]
             elif func is enum.unique and call is None:
                 decorators.append(enum.unique)
+            elif call is None and (func is typing.final or func is typing_extensions.final):
+                continue  # sets __final__ for type checkers, nothing else
             elif func is pydantic.with_config and call is not None and len(call.args) <= 1 and not any(
                     isinstance(a, ast.Starred) for a in call.args) and all(k.arg for k in call.keywords):
                 # @with_config(ConfigDict(...)) / @with_config(title=...): sets __pydantic_config__, plain data
