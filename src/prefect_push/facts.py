@@ -136,8 +136,8 @@ def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = Tr
     in a complete clone, a shallow one and a one-branch one (`--single-branch`, `--depth`, actions/checkout).
 
     A complete clone that tracks every branch answers from its remote-tracking branches, offline. Any other
-    clone fetches the remote's branches, only when this is asked: into refs/prefect-push/remote/*, deleted
-    afterwards; a complete one-branch clone fetches the commits it lacks, a shallow one the branches' last 16
+    clone fetches the remote's branches, only when this is asked: into refs/prefect-push/remote/<pid>/*,
+    deleted afterwards; a complete one-branch clone fetches the commits it lacks, a shallow one the branches' last 16
     commits, then 256, deepening its own part of the walk as far, and at last the whole history, stopping as
     soon as git.fork_walk proves the answer complete. fetch=False (an opted-out push; the server phase, after
     the fetching one) answers from what this clone has, or with the fetched answer when this run has one."""
@@ -152,13 +152,14 @@ def _fork_point(commit: str, remote: str, ref: str, cwd: str, fetch: bool) -> st
     named = git.is_remote_name(remote, cwd)
     if not fetch or not (shallow or named and not git.tracks_every_branch(remote, cwd)):
         return git.first_unpushed_parent(commit, remote, ref, cwd)
-    own = git.REMOTE_BRANCHES + ref.removeprefix("refs/heads/")
-    git.drop_refs(git.REMOTE_BRANCHES, cwd)  # a run that died left them: a deleted branch must not count
+    into = f"{git.REMOTE_BRANCHES}{os.getpid()}/"
+    own = into + ref.removeprefix("refs/heads/")
+    git.drop_refs(into, cwd)  # a run that died left them (its pid now ours): a deleted branch must not count
     try:
         for depth in ((*DEPTHS, None) if shallow else (None,)):
-            if not git.fetch_branches(remote, cwd, depth=depth):
+            if not git.fetch_branches(remote, into, cwd, depth=depth):
                 _cannot_fetch(ref, remote, shallow)
-            others = [r for r in git.refs_under(git.REMOTE_BRANCHES, cwd) if r != own]
+            others = [r for r in git.refs_under(into, cwd) if r != own]
             found = git.fork_walk(commit, others, cwd)
             if not found.exact and found.cut and depth:
                 git.deepen(remote, found.cut, depth, cwd)  # the branch's own part is longer than its depth
@@ -167,7 +168,7 @@ def _fork_point(commit: str, remote: str, ref: str, cwd: str, fetch: bool) -> st
                 return found.base
         return found.base  # the whole history: what a complete clone walks
     finally:
-        git.drop_refs(git.REMOTE_BRANCHES, cwd)
+        git.drop_refs(into, cwd)
 
 
 def _cannot_fetch(ref: str, remote: str, shallow: bool) -> None:

@@ -303,7 +303,7 @@ def fork_walk(sha: str, others: list[str], cwd: str | None = None) -> Fork:
 # --- the remote's other branches where a clone has only its own: `git clone --single-branch`, `--depth` (which
 # implies it), actions/checkout (one ref, depth 1), GitLab's fetch of the pipeline's ref ---
 
-REMOTE_BRANCHES = "refs/prefect-push/remote/"  # fetched here for one question, deleted after it
+REMOTE_BRANCHES = "refs/prefect-push/remote/"  # fetched under <pid>/ for one question, deleted after it
 
 
 def tracks_every_branch(remote: str, cwd: str | None = None) -> bool:
@@ -312,14 +312,16 @@ def tracks_every_branch(remote: str, cwd: str | None = None) -> bool:
     return any(s.lstrip("+").split(":")[0] == "refs/heads/*" for s in specs)
 
 
-def fetch_branches(remote: str, cwd: str | None = None, *, depth: int | None, timeout: float = 900) -> bool:
-    """Every branch of `remote` into refs/prefect-push/remote/*: the last `depth` commits of each into a shallow
+def fetch_branches(remote: str, into: str, cwd: str | None = None, *, depth: int | None, timeout: float = 900
+                   ) -> bool:
+    """Every branch of `remote` as a ref under `into` (refs/prefect-push/remote/<pid>/: two runs in one clone, a
+    hook and an after-push process, never read each other's): the last `depth` commits of each into a shallow
     clone, all its history when depth is None (--unshallow: the clone's own history too); a complete clone
     fetches only the commits it lacks, never with a depth (that would cut the history it has)."""
     args = ["--no-tags"]
     if is_shallow(cwd):
         args.append(f"--depth={depth}" if depth else "--unshallow")
-    return _fetch((*args, remote, f"+refs/heads/*:{REMOTE_BRANCHES}*"), cwd, timeout)
+    return _fetch((*args, remote, f"+refs/heads/*:{into}*"), cwd, timeout)
 
 
 def drop_refs(prefix: str, cwd: str | None = None) -> None:
