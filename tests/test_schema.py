@@ -517,3 +517,45 @@ def test_a_leading_underscore_parameter_under_a_decorator_below_flow_falls_back_
     got = checked(spec)
     assert any("below @flow" in n for n in got.notes)
     assert got.schema["properties"]["n"]["default"] == 1 and "_cls" not in got.schema["properties"]
+
+
+def test_a_class_of_the_repository_not_built_is_named_with_its_member_and_the_construct_in_the_line():
+    # not "x: Model is not known without importing": the class is the repository's, so the line says which of its
+    # members was not followed, and what (issue L, part 4)
+    from prefect_push.read.schema import checked
+
+    files = {"common/models.py": textwrap.dedent('''
+        from typing import Annotated
+        from pydantic import BaseModel, field_validator
+        from somewhere import Marker, Raw
+
+        class Inner(BaseModel):
+            c: int = 1
+
+            @field_validator("c", mode="plain", json_schema_input_type=Raw)
+            @classmethod
+            def parse(cls, v): return v
+
+        class Outer(BaseModel):
+            inner: Inner
+    ''').encode()}
+    source = textwrap.dedent('''
+        from typing import Annotated
+        from pydantic import BaseModel
+        from prefect import flow
+        from somewhere import Marker
+        from common.models import Outer
+
+        class Model(BaseModel):
+            a: Annotated[int, Marker(1)] = 1
+
+        @flow
+        def f(x: Model, y: Outer, z: Marker): ...
+    ''').encode()
+    (spec,) = read_flows("flows/f.py", source, lambda paths: {p: files[p] for p in paths if p in files})
+    notes = checked(spec).notes
+    assert notes == (
+        "x: Model is not built (untyped): Model.a: Marker(...) is not followed",
+        "y: Outer is not built (untyped): Outer.inner: Inner.parse: @field_validator('c', mode='plain', "
+        "json_schema_...: json_schema_input_type=Raw is not known without importing",
+        "z: Marker is not known without importing (untyped)"), notes
