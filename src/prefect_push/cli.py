@@ -408,6 +408,10 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="replace a pre-push hook that is not prefect-push's")
     i.set_defaults(func=cmd_install)
 
+    from .init import add_parser as add_init  # prefect-push init: the whole setup in one command (init.py)
+
+    add_init(sub)
+
     # internal: the detached registration of mode = "after-push". No help: argparse lists a subcommand only when
     # it has one (3.11 prints help=SUPPRESS as "==SUPPRESS=="), and the metavar below leaves it out of the usage
     w = sub.add_parser("after-push-worker")
@@ -459,7 +463,7 @@ def refused_push(args: argparse.Namespace, exc: BaseException, lines: list[str])
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command in ("hook", "register", "plan", "install", "status", "prune", "release") and git.locate() is None:
+        if args.command in ("hook", "register", "plan", "install", "init", "status", "prune", "release") and git.locate() is None:
             raise Blocked(f"not inside a git repository ({os.getcwd()}): run prefect-push {args.command} in your repo")
         return args.func(args)
     except (Blocked, ConfigError, PushLineError, git.GitError) as exc:
