@@ -114,29 +114,29 @@ def automations(d, got) -> list[dict]:
 
 def test_pushed_deployments_equal_prefect_deploy_field_by_field(hooked: Repo, variable) -> None:
     """The PREFECT_YAML of test_prefect_yaml (anchors, definitions, env templates, two entries of one flow, an
-    entry's own pull steps, triggers, a legacy schedule): `prefect deploy --all` and a push of the same commit."""
+    entry's own pull steps, triggers, a legacy schedule): `prefect deploy --all`, then a push of the same commit,
+    which takes its deployments over in place (same names, same ids): each equals what prefect deploy stored."""
     r = hooked
     etl, report = setup_repo(r)
     r.write("prefect.yaml", PREFECT_YAML.format(uid=r.uid, pool=POOL))
     r.commit("prefect.yaml")
     proc = prefect_deploy(r.path, ENV)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    flows = {"nightly": etl, "hourly": etl, "weekly": report}
+    theirs = {entry: asyncio.run(stored(flow, entry)) for entry, flow in flows.items()}
     push = r.push("main", env=ENV)
     assert push.returncode == 0, push.stderr
     got = deployments(r.uid)
-    ours = {"nightly": f"{etl}/main-nightly", "hourly": f"{etl}/main-hourly", "weekly": f"{report}/main"}
-    assert set(ours.values()) <= set(got), sorted(got)
-    assert not any("/main" in k and k not in ours.values() for k in got), sorted(got)  # tests/ not registered
-    flows = {"nightly": etl, "hourly": etl, "weekly": report}
+    ours = {entry: f"{flow}/{entry}" for entry, flow in flows.items()}
+    assert sorted(got) == sorted(ours.values()), sorted(got)  # tests/ not registered, nothing beside them
     for entry, name in ours.items():
-        theirs, their_automations = asyncio.run(stored(flows[entry], entry))
-        mine, my_automations = asyncio.run(stored(*name.split("/")))
-        by_design_equal(mine, theirs, "clone-step" if entry != "weekly" else "clone-step")
-        assert mine.version == r.sha() and mine.name != theirs.name
-        assert automations(mine, my_automations) == automations(theirs, their_automations)
-    nightly, _ = asyncio.run(stored(etl, "main-nightly"))
+        (their, their_automations), (mine, my_automations) = theirs[entry], asyncio.run(stored(*name.split("/")))
+        by_design_equal(mine, their, "clone-step")
+        assert mine.version == r.sha() and mine.id == their.id and "prefect-push" in mine.tags
+        assert automations(mine, my_automations) == automations(their, their_automations)
+    nightly, nightly_automations = asyncio.run(stored(etl, "nightly"))
     assert nightly.schedules and nightly.schedules[0].active  # main: the one live schedule
-    assert len(asyncio.run(stored(etl, "main-nightly"))[1]) == 1  # its trigger's automation, tied to it
+    assert len(nightly_automations) == 1  # its trigger's automation, tied to it: prefect deploy's replaced
 
 
 THREE = SIMPLE + """\
@@ -576,24 +576,34 @@ def test_one_flow_name_in_two_files_each_with_its_entry(hooked: Repo) -> None:
     r.commit("two files, one flow name")
     proc = prefect_deploy(r.path, ENV)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    theirs = {entry: asyncio.run(stored(shared, entry))[0] for entry in ("from-api", "from-query")}
+    # main takes both over in place (same ids), each equal to what prefect deploy stored
     push = r.push("main", env=ENV)
     assert push.returncode == 0, push.stderr
+    for entry, their in theirs.items():
+        ours, _ = asyncio.run(stored(shared, entry))
+        by_design_equal(ours, their, None)
+        assert ours.id == their.id and ours.version == r.sha()
+    # a branch gets one deployment per entry, named after it, whichever file defines the flow name
+    r.git("checkout", "-q", "-b", "feature")
+    r.write("workflows/api_return.py", (r.path / "workflows/api_return.py").read_text() + "# changed\n")
+    r.write("workflows/query.py", (r.path / "workflows/query.py").read_text() + "# changed\n")
+    r.commit("both change")
+    push = r.push("feature", env=ENV)
+    assert push.returncode == 0, push.stderr
     got = deployments(r.uid)
-    mine = sorted(k for k in got if "/main" in k)
-    assert mine == [f"{shared}/main-from-api", f"{shared}/main-from-query"], (mine, push.stderr)
-    for entry in ("from-api", "from-query"):
-        theirs, _ = asyncio.run(stored(shared, entry))
-        ours, _ = asyncio.run(stored(shared, f"main-{entry}"))
-        by_design_equal(ours, theirs, None)
+    mine = sorted(k for k in got if "/feature" in k)
+    assert mine == [f"{shared}/feature-from-api", f"{shared}/feature-from-query"], (mine, push.stderr)
+    assert got[f"{shared}/feature-from-api"].entrypoint == "workflows/api_return.py:get_domains"
     # a later push that changes one of the files registers only its entry, under the same name
     r.write("workflows/query.py", flow_file(shared, "get_domains_query", "From the query, v2."))
     r.commit("query v2")
-    push = r.push("main", env=ENV)
+    push = r.push("feature", env=ENV)
     assert push.returncode == 0, push.stderr
     after = deployments(r.uid)
-    assert sorted(k for k in after if "/main" in k) == mine
-    assert after[f"{shared}/main-from-query"].version == r.sha()
-    assert after[f"{shared}/main-from-api"].version == got[f"{shared}/main-from-api"].version
+    assert sorted(k for k in after if "/feature" in k) == mine
+    assert after[f"{shared}/feature-from-query"].version == r.sha()
+    assert after[f"{shared}/feature-from-api"].version == got[f"{shared}/feature-from-api"].version
 
 
 def test_two_entries_writing_one_deployment_name_are_the_collision(hooked: Repo) -> None:
@@ -680,6 +690,7 @@ def test_entries_prefect_refuses_are_skipped_where_the_remote_holds_them(hooked:
     r.write("prefect.yaml", REFUSED.format(pool=POOL).split("  - name: legacy")[0])
     theirs = prefect_deploy(r.path, ENV)
     assert sorted(deployments(r.uid)) == [f"{etl}/nightly"], theirs.stdout + theirs.stderr
+    their, _ = asyncio.run(stored(etl, "nightly"))
     r.write("prefect.yaml", REFUSED.format(pool=POOL))
     assert r.push("main", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0  # on the remote before prefect-push
     proc = r.cli("register", "--ref", "main", "--all")
@@ -694,10 +705,10 @@ def test_entries_prefect_refuses_are_skipped_where_the_remote_holds_them(hooked:
         "prefect.yaml:25: deployment 'not-a-flow' skipped (prefect deploy refuses it too): entrypoint "
         "'flows/etl.py:helper' names no flow in flows/etl.py (flows there: etl)",
     ], proc.stderr
-    assert sorted(k for k in deployments(r.uid) if "/main" in k) == [f"{etl}/main"], proc.stderr
-    ours, _ = asyncio.run(stored(etl, "main"))
-    mine, _ = asyncio.run(stored(etl, "nightly"))
-    by_design_equal(ours, mine, None)
+    assert sorted(deployments(r.uid)) == [f"{etl}/nightly"], proc.stderr  # taken over in place
+    ours, _ = asyncio.run(stored(etl, "nightly"))
+    by_design_equal(ours, their, None)
+    assert ours.id == their.id and ours.version == r.sha()
 
     # a push that changes the refused entries' flows: skipped again, said again, the push goes on
     r.write("flows/report.py", (r.path / "flows/report.py").read_text() + "# changed\n")

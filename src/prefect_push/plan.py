@@ -27,6 +27,7 @@ class Op(str, Enum):
     DELETE = "delete"
     SKIP = "skip"
     UNSCHEDULE = "schedule off"  # an older tag's deployment of a flow a newer tag now schedules
+    PAUSE = "pause"  # a `prefect deploy` deployment of a flow that would fire beside prefect-push's live schedule
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,30 @@ def schedule_live(config: Config, target: Target, has_release: bool) -> bool:
     return target.ref == "refs/heads/" + config.default_branch and not has_release
 
 
+def kept_name(spec: FlowSpec, target: Target, config: Config, by_key: dict[tuple[str, str], Existing],
+              has_release: bool) -> str | None:
+    """Taking over in place (docs/prefect-yaml.md, "Adopting what prefect deploy made"): the name of the
+    deployment `prefect deploy` made for this flow's prefect.yaml entry (`etl/nightly`: same flow, same
+    entrypoint, no prefect-push tags), when this target is the one that moves the entry's stable deployment:
+    its release, or the default branch while the flow has no release. Updating it keeps its id, so automations,
+    bookmarks and `run_deployment("etl/nightly")` keep working. None: the usual name."""
+    entry = getattr(spec, "entry", None)
+    if entry is None or "{{" in entry.name:
+        return None
+    have = by_key.get((spec.flow_name, entry.name))
+    if have is None or have.repository not in (None, target.repository):
+        return None
+    if have.ref is None and (have.entrypoint or "").removeprefix("./") not in (
+            entry.entrypoint.removeprefix("./"), spec.entrypoint):
+        return None  # another project's deployment that happens to share the names
+    default = "refs/heads/" + config.default_branch
+    if target.release:
+        return entry.name if have.ref in (None, default, target.owner) else None
+    if target.ref == default and not target.release and not has_release and config.schedules_on is None:
+        return entry.name if have.ref in (None, target.owner) else None
+    return None
+
+
 def build(target: Target, wanted: Wanted, config: Config, existing: list[Existing]) -> RefPlan:
     """Turn what the files want into actions against what the server has."""
     plan = RefPlan(target, problems=list(wanted.problems), hints=list(wanted.hints))
@@ -286,20 +311,33 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
         suffix = getattr(spec, "suffix", "")
         name = deployment_name(target, config, spec.flow_name, spec.path, suffix)
         release_name = _with_suffix(config.release_name, suffix)
-        live = schedule_live(config, target, (spec.flow_name, release_name) in has_release)
+        entry = getattr(spec, "entry", None)
+        flow_released = (spec.flow_name, release_name) in has_release or (
+            entry is not None and (spec.flow_name, entry.name) in has_release)
+        live = schedule_live(config, target, flow_released)
+        kept = kept_name(spec, target, config, by_key, flow_released)
+        handover = False
+        if kept is not None:
+            taken = by_key[(spec.flow_name, kept)]
+            handover = taken.ref is not None and taken.ref != target.owner  # main hands it to the first release
+            why = ("made by prefect deploy, updated in place (same id)" if taken.ref is None
+                   else f"moves from {short_ref(taken.ref)} to {target.release}" if handover else "")
+            name, reason = kept, f"{reason}; {spec.flow_name}/{kept} {why}" if why else reason
         have = by_key.get((spec.flow_name, name))
-        if have is not None and have.ref is not None and (have.ref, have.repository) != (target.owner, target.repository):
+        if (have is not None and have.ref is not None and not handover
+                and (have.ref, have.repository) != (target.owner, target.repository)):
             plan.problems.append(
                 f"deployment {spec.flow_name}/{name} already belongs to {have.owner()}; {target.ref} would overwrite it "
                 f"(names replace / % & > < with -): rename the branch, or set deployment-name in [tool.prefect-push] "
                 f"(a fork of the same repository: list the team's repository first in remotes, forks get @owner)")
             continue
-        if have is not None and have.version == target.commit:
+        if (have is not None and have.version == target.commit and not handover
+                and not (kept is not None and have.ref is None)):
             plan.actions.append(Action(Op.SKIP, spec.flow_name, name, "already registered at this commit", spec,
                                        runtime=runtime, schedule_live=live))
             continue
         op = Op.UPDATE if have is not None else Op.REGISTER
-        if have is not None and have.ref is None:
+        if have is not None and have.ref is None and kept is None:
             reason += "; takes over a deployment made without prefect-push"
         plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live))
     for removal in wanted.removals:

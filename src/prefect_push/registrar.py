@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import posixpath
 import time
 from dataclasses import replace
 from typing import Any, Callable, Coroutine
@@ -223,6 +224,30 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str
     return warnings
 
 
+async def _pause_beside(server, plan: RefPlan, config) -> None:
+    """Never fire twice: a deployment made without prefect-push (by `prefect deploy`) of a flow this plan gives a
+    live schedule, from the same flow file, with a schedule of its own that fires, is paused (Op.PAUSE, shown by
+    plan first) — or, with keep-schedules = true, kept and said on every such push."""
+    live = {a.flow_name: a for a in plan.writes
+            if a.op in (Op.REGISTER, Op.UPDATE) and a.flow is not None and a.has_schedule and a.schedule_live}
+    if not live:
+        return
+    pauses = []
+    for e in await server.firing_elsewhere(set(live)):
+        action = live[e.flow_name]
+        if e.name == action.deployment or (e.entrypoint or "").removeprefix("./").split(":")[0] not in (
+                action.flow.path, posixpath.basename(action.flow.path)):
+            continue  # the one taken over, or another project's flow of the same name
+        if config.keep_schedules:
+            plan.hints.append(f"{e.flow_name}/{e.name} (made without prefect-push) fires beside "
+                              f"{e.flow_name}/{action.deployment}: both run (keep-schedules = true)")
+        else:
+            pauses.append(Action(Op.PAUSE, e.flow_name, e.name, f"made without prefect-push; would fire beside "
+                                                                 f"{e.flow_name}/{action.deployment}",
+                                 existing_id=e.id))
+    plan.actions[:0] = pauses  # said first
+
+
 async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     target = p.target
     if target.commit is None:
@@ -260,9 +285,12 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
         names |= {deployment_name(replace(target, release=p.config.release_name), p.config, spec.flow_name, spec.path,
                                   getattr(spec, "suffix", "")) for spec, _ in wanted.upserts}
         names.add(p.config.release_name)
+    # the deployments `prefect deploy` made for the entries (`etl/nightly`): taken over in place (plan.kept_name)
+    names |= {e.name for spec, _ in wanted.upserts if (e := getattr(spec, "entry", None)) is not None}
     if wanted.upserts:
         target = replace(target, message=git.commit_subject(target.commit, cwd))  # for version_info
     plan = build(target, wanted, p.config, await server.existing(flows, names))
+    await _pause_beside(server, plan, p.config)
     if p.base is not None and p.base.hint:
         plan.hints.append(p.base.hint)
     if not plan.actions and not plan.problems:

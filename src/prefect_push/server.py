@@ -495,6 +495,8 @@ class Server:
                 try:
                     if action.op is Op.DELETE:
                         write = self.delete_deployment(action.existing_id)  # gone already counts as done
+                    elif action.op is Op.PAUSE:
+                        write = self.pause(action.existing_id)
                     else:
                         write = self._create_deployment(
                             self._deployment_payload(await self._deployment(action, plan.target, config)),
@@ -624,6 +626,22 @@ class Server:
             if ref and any(s.active for s in d.schedules or ()):
                 out.append((d, names.get(d.flow_id, "?"), ref))
         return out
+
+    async def firing_elsewhere(self, flow_names: set[str]) -> list[Existing]:
+        """Deployments of these flows made without prefect-push (no prefect-push tag), not paused, with a schedule
+        that is active: they fire beside what prefect-push schedules (registrar._pause_beside)."""
+        from .plan import TOOL_TAG
+
+        deployments = await self._deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))))
+        firing = [d for d in deployments if TOOL_TAG not in (d.tags or ()) and not getattr(d, "paused", False)
+                  and any(s.active for s in d.schedules or ())]
+        return await self._as_existing(firing)
+
+    async def pause(self, deployment_id: str) -> None:
+        """Pause a deployment (its schedules stop creating runs; unpausing brings them back as they were)."""
+        from prefect.client.schemas.actions import DeploymentUpdate
+
+        await self._client.update_deployment(deployment_id, DeploymentUpdate(paused=True))
 
     async def switch_off_schedules(self, deployment: Any) -> None:
         for s in deployment.schedules or ():

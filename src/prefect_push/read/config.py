@@ -73,6 +73,9 @@ class Config:
     release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS  # () : no tag is a release
     release_name: str = DEFAULT_RELEASE_NAME
     tag_deployments: bool = False  # a deployment per flow per tag (named after the tag), beside the release
+    # a `prefect deploy` deployment of a flow that fires beside prefect-push's: paused (False), or kept firing with
+    # a warning on every push that writes the flow's live schedule (True)
+    keep_schedules: bool = False
     keep_tags: int = DEFAULT_KEEP_TAGS  # with tag_deployments: prune keeps the newest N tags' deployments per flow
     remotes: tuple[str, ...] = ()  # allow-list of repositories (or remote names); empty: every remote
     mode: str = "pre-push"  # "after-push": register in the background once the remote has the commit
@@ -165,7 +168,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     known = {"flows", "work-pool", "work-queue", "job-variables", "credentials", "deployment-name", "on-error", "tags",
              "repository-url", "timeout", "runtimes", "default-runtime", "schedules-on", "remotes", "mode",
              "after-push-wait", "write-concurrency", "data-dependencies", "release-tags", "release-name",
-             "tag-deployments", "keep-tags", "default-branch", "prefect-yaml", "unlisted-flows", "pull"}
+             "tag-deployments", "keep-tags", "keep-schedules", "default-branch", "prefect-yaml", "unlisted-flows", "pull"}
     for key in section:
         if key not in known:
             # a typo names the setting it resembles; a key like none of them lists them all
@@ -242,6 +245,9 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
     tag_deployments = section.get("tag-deployments", False)
     if not isinstance(tag_deployments, bool):
         raise ConfigError(f"{setting('tag-deployments')} must be true or false, not {tag_deployments!r}")
+    keep_schedules = section.get("keep-schedules", False)
+    if not isinstance(keep_schedules, bool):
+        raise ConfigError(f"{setting('keep-schedules')} must be true or false, not {keep_schedules!r}")
     keep = section.get("keep-tags", DEFAULT_KEEP_TAGS)
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         raise ConfigError(f"{setting('keep-tags')} must be a whole number of tags, 1 or more, not {keep!r}")
@@ -264,6 +270,7 @@ def parse(section: dict[str, Any], where: str = "pyproject.toml") -> Config:
         release_tags=tuple(release_tags),
         release_name=release_name,
         tag_deployments=tag_deployments,
+        keep_schedules=keep_schedules,
         keep_tags=keep,
         runtimes=tuple(_inherit(r, opt_str("work-pool"), opt_str("work-queue"), job_variables, top_pull)
                        for r in runtimes),
