@@ -94,7 +94,7 @@ def test_init_with_prefect_yaml_naming_pools_needs_no_pool_plain_hook_and_regist
     assert "nothing to change: the plain pre-push hook is installed" in again.stderr, again.stderr
 
 
-def test_init_without_a_server_says_how_to_set_one_in_one_line(repo: Repo, tmp_path: Path):
+def test_init_without_a_server_says_how_to_set_one_and_an_unreachable_one_its_url(repo: Repo, tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "home"), PREFECT_PROFILES_PATH=str(tmp_path / "profiles.toml"))
     (tmp_path / "profiles.toml").write_text('active = "default"\n\n[profiles.default]\n')
@@ -104,6 +104,15 @@ def test_init_without_a_server_says_how_to_set_one_in_one_line(repo: Repo, tmp_p
     assert proc.stderr.splitlines() == [
         "prefect-push: no Prefect server configured: run `prefect config set PREFECT_API_URL=http://<your-server>:4200"
         "/api` (on Prefect Cloud, its workspace URL and PREFECT_API_KEY too), then `prefect-push init` again"]
+    assert not (repo.path / ".pre-commit-config.yaml").exists()
+
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # configured, nobody answers: one line naming the URL
+    proc = subprocess.run([str(BIN / "prefect-push"), "init", "--pool", POOL], cwd=repo.path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("prefect-push: Prefect API at http://127.0.0.1:9/api is unreachable (")
+    assert line.endswith("; nothing changed")
     assert not (repo.path / ".pre-commit-config.yaml").exists()
 
 
@@ -123,7 +132,7 @@ def test_init_with_a_misspelt_pool_suggests_it_and_without_a_terminal_says_what_
     proc = init(r, "--plain")  # no --pool, no terminal: no question, the rest is done and the pool is said
     assert proc.returncode == 1
     assert "not decided: no work pool chosen (no prefect.yaml lists deployments" in proc.stderr
-    assert f"pass --pool NAME (one of" in proc.stderr and POOL in proc.stderr
+    assert "pass --pool NAME (one of" in proc.stderr and POOL in proc.stderr
     assert (r.path / ".git/hooks/pre-push").exists() and not (r.path / "pyproject.toml").exists()
 
 

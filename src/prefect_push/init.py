@@ -238,7 +238,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     elif has_pool(config):
         missing = [p for p in ([config.work_pool] if config.work_pool else [r.work_pool for r in config.runtimes])
                    if p not in names]
-        if missing:
+        if not missing:
+            kept.append(f"{PYPROJECT} has work-pool = {toml_value(config.work_pool)}" if config.work_pool
+                        else f"{PYPROJECT}'s runtimes name their work pools")
+        else:
             say(f"{PYPROJECT}: {missing_pool(missing[0], url, pools)}")
             if ask.tty and pools and config.work_pool:
                 pool = ask.pick(pools, url)
@@ -367,7 +370,7 @@ def _first_registration(args: argparse.Namespace, cwd: str, head: str | None, fi
             if "origin" not in git.git("remote", cwd=cwd, check=False).split()
             else "no work pool yet" if not pool_ready else None)
     if skip is not None:
-        say(f"the first registration is not planned: {skip}")
+        say(f"no plan shown: {skip}")
         if args.register:
             open_.append(f"--register: nothing registered ({skip})")
         return 0
@@ -378,10 +381,13 @@ def _first_registration(args: argparse.Namespace, cwd: str, head: str | None, fi
     ns = argparse.Namespace(from_=None, to=to, ref=branch, remote="origin", all=True, json=False)
     if args.register:
         say(f"registering every flow of {branch} at {head[:12]} (prefect-push register --all):")
+        if git.ls_remote_ref("origin", f"refs/heads/{branch}", cwd) != head:
+            say(f"origin's {branch} is not at {head[:12]} yet: workers clone {branch} from origin, so push it (the "
+                "hook then finds it registered)")
         run: Callable[[argparse.Namespace], int] = cmd_register
     else:
-        say(f"the first registration of {branch}, as `prefect-push plan --all` shows it"
-            + (f" (with {', '.join(files)} as in the working tree)" if files else "") + ":")
+        say(f"every flow of {branch}, as `prefect-push plan --all` shows it"
+            + (f", with {', '.join(files)} as in the working tree" if files else "") + " (nothing is written):")
         run = cmd_plan
     try:
         return run(ns)
