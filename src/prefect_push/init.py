@@ -225,9 +225,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     declared = read(head, config, cwd)
     needed, why = pool_needed(config, declared)
     for entry in (e for f in declared.files for e in f.entries):
-        pool = entry_pool(entry)
-        if pool and "{{" not in pool and pool not in names:
-            open_.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: {missing_pool(pool, url, pools)}")
+        named = entry_pool(entry)
+        if named and "{{" not in named and named not in names:
+            open_.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: "
+                         f"{missing_pool(named, url, pools)}")
 
     # 3. the work pool
     pool: str | None = None
