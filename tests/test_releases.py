@@ -135,8 +135,11 @@ def test_one_live_schedule_per_flow_main_until_the_first_release_then_production
     got = deployments(r.uid)
     assert live(got[f"{n}/production"]) and not live(got[f"{n}/main"])  # the release takes it over
     assert "schedule off" in proc.stderr and "both fire" not in proc.stderr
-    r.write("flows/n.py", flow_source(n, body="return 3") + cron)
+    r.write("flows/n.py", flow_source(n, body="return 3") + cron.replace("0 2", "30 4"))
     r.commit()
+    # main's new cron is registered off, and says why: production keeps the old one until the next release
+    (row,) = json.loads(r.cli("plan", "--json").stdout)["actions"]
+    assert row["schedule"] == "cron 30 4 * * * (off: production (v1) fires this flow; the next release tag brings this)"
     proc = r.push("main")
     assert proc.returncode == 0 and "both fire" not in proc.stderr, proc.stderr
     got = deployments(r.uid)

@@ -98,6 +98,7 @@ class Action:
     existing_id: str | None = None  # what to delete (DELETE)
     runtime: Runtime | None = None  # where it runs (REGISTER/UPDATE)
     schedule_live: bool = False  # the flow's schedule fires on this ref (else it is registered switched off)
+    fired_by: str = ""  # off because the flow's release fires it: "production (v1)"
 
     @property
     def entry(self) -> str:
@@ -128,9 +129,14 @@ class Action:
         text = self.flow.settings.schedule if self.flow else ""
         items = self._entry_schedules()
         if not text and items:  # each of an entry's schedules: its own `active: false` stays off
-            return ", ".join(f"{_schedule_words(i)} ({'live' if self.schedule_live and bool(i.get('active', True)) else 'off'})"
+            return ", ".join(f"{_schedule_words(i)} ({'live' if self.schedule_live and bool(i.get('active', True)) else self._off() if bool(i.get('active', True)) else 'off'})"
                              for i in items)
-        return f"{text} ({'live' if self.schedule_live else 'off'})" if text else ""
+        return f"{text} ({'live' if self.schedule_live else self._off()})" if text else ""
+
+    def _off(self) -> str:
+        """Why a schedule is off, where the reason is not the usual one (a feature branch): the flow's release
+        fires its own, older schedule until the next release tag brings this one."""
+        return f"off: {self.fired_by} fires this flow; the next release tag brings this" if self.fired_by else "off"
 
 
 def _schedule_words(item: dict) -> str:
@@ -339,7 +345,14 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
         op = Op.UPDATE if have is not None else Op.REGISTER
         if have is not None and have.ref is None and kept is None:
             reason += "; takes over a deployment made without prefect-push"
-        plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live))
+        fired_by = ""
+        if not live and flow_released and target.ref == "refs/heads/" + config.default_branch:
+            release = next((e for e in existing if e.flow_name == spec.flow_name and e.ref == RELEASE_REF
+                            + config.release_name and e.name in (release_name, getattr(entry, "name", None))), None)
+            at = next((t[len(GIT_TAG):] for t in (release.tags if release else ()) if t.startswith(GIT_TAG)), "")
+            fired_by = f"{config.release_name} ({at})" if at else config.release_name
+        plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live,
+                                   fired_by=fired_by))
     for removal in wanted.removals:
         flow_name, path, reason = removal
         name = deployment_name(target, config, flow_name, path, suffix_of(removal))
