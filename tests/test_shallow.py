@@ -1,6 +1,7 @@
-"""Shallow clones (actions/checkout's depth 1, GitLab's 20) must plan exactly as a full clone: one question, "does
-the remote's branch hold commit X", answered by remote.holds for every row that asks it (real git, bare file://
-remotes, the session's server)."""
+"""Shallow clones (actions/checkout's depth 1, GitLab's 20) and clones of one branch must plan exactly as a full
+clone: one question, "does the remote's branch hold commit X", answered by facts.in_history for every row that asks
+it, and one, "where did the branch fork from the remote's other branches", by facts.fork_point (real git, bare
+file:// remotes, the session's server)."""
 from __future__ import annotations
 
 import json
@@ -26,15 +27,16 @@ def clone(repo: Repo, path: Path, depth: int | None = None, branch: str = "main"
     return Repo(path, repo.remote, repo.uid)
 
 
-def checkout(repo: Repo, path: Path, ref: str, sha: str) -> Repo:
+def checkout(repo: Repo, path: Path, ref: str, sha: str, depth: int | None = 1) -> Repo:
     """As actions/checkout does it: one commit of one ref, depth 1, while the remote's configured refspec (from
-    `git remote add`) says every branch."""
+    `git remote add`) says every branch; depth None: GitLab's GIT_DEPTH 0, the one ref's whole history."""
     branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
     tag = ref.startswith("refs/tags/")
     local = ref if tag else f"refs/remotes/origin/{branch}"
     for args in (["init", "-q", str(path)], ["-C", str(path), "remote", "add", "origin", repo.url],
                  ["-C", str(path), "-c", "protocol.version=2", "fetch", "-q", "--no-tags", "--prune",
-                  "--no-recurse-submodules", "--depth=1", "origin", f"+{ref if tag else sha}:{local}"],
+                  "--no-recurse-submodules", *([f"--depth={depth}"] if depth else []), "origin",
+                  f"+{ref if tag else sha}:{local}"],
                  ["-C", str(path), "checkout", "-q", "--force", *([] if tag else ["-B", branch]), local]):
         subprocess.run(["git", *args], check=True, capture_output=True)
     return Repo(path, repo.remote, repo.uid)
@@ -353,7 +355,7 @@ def test_a_one_branch_ci_checkout_after_a_force_push_registers_what_a_full_clone
     `git clone --depth 1 --branch feature/x --single-branch` (actions/checkout's one ref): a full clone registers
     the two flows that differ from main, since forked at main~3; the one-branch clone registered every flow
     ("first push of this ref"): it had no other branch to fork from. It leaves no ref of main behind, nor a
-    changed refspec."""
+    changed refspec. GitLab's full-depth fetch of the one ref (a refspec that says every branch) plans alike."""
     h, before, after = rewritten_feature(repo)
     args = ("--json", "--from", before, "--to", after, "--ref", "refs/heads/feature/x", "--remote", "origin")
     full = acted(clone(repo, tmp_path / "full", branch="feature/x").cli("plan", *args))
@@ -364,6 +366,9 @@ def test_a_one_branch_ci_checkout_after_a_force_push_registers_what_a_full_clone
     assert ci.git("for-each-ref", "refs/prefect-push/").stdout == ""
     assert ci.git("config", "--get-all", "remote.origin.fetch").stdout.split() == [
         "+refs/heads/feature/x:refs/remotes/origin/feature/x"]
+    gitlab = checkout(repo, tmp_path / "gitlab", "refs/heads/feature/x", after, depth=None)  # GIT_DEPTH: 0
+    assert gitlab.git("rev-parse", "--is-shallow-repository").stdout.strip() == "false"
+    assert acted(gitlab.cli("plan", *args, env={"CI": "true"})) == full  # GitLab sets CI
     done = acted(ci.cli("register", *args))
     assert [(a, f) for a, f, _, _ in done] == [("register", h.names[0]), ("register", h.names[3])]
 

@@ -135,7 +135,8 @@ def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = Tr
     (None: a root; `commit` itself: they hold it), as a complete clone with every branch says — the one answer,
     in a complete clone, a shallow one and a one-branch one (`--single-branch`, `--depth`, actions/checkout).
 
-    A complete clone that tracks every branch answers from its remote-tracking branches, offline. Any other
+    A complete clone that tracks every branch answers from its remote-tracking branches, offline (in CI, when
+    it has none but this one, it asks, and answers from what it has if the remote is out of reach). Any other
     clone fetches the remote's branches, only when this is asked: into refs/prefect-push/remote/<pid>/*,
     deleted afterwards; a complete one-branch clone fetches the commits it lacks, a shallow one the branches' last 16
     commits, then 256, deepening its own part of the walk as far, and at last the whole history, stopping as
@@ -150,7 +151,13 @@ def fork_point(commit: str, remote: str, ref: str, cwd: str, *, fetch: bool = Tr
 def _fork_point(commit: str, remote: str, ref: str, cwd: str, fetch: bool) -> str | None:
     shallow = git.is_shallow(cwd)
     named = git.is_remote_name(remote, cwd)
-    if not fetch or not (shallow or named and not git.tracks_every_branch(remote, cwd)):
+    # in CI, a complete clone whose refspec says every branch but that has none but this one (GitLab's GIT_DEPTH
+    # 0 fetches the pipeline's ref alone) asks too; out of reach, it answers from what it has, as it always did.
+    # Not on a laptop: the first push to an empty remote must not ask for an ssh passphrase twice
+    lone = not shallow and named and os.environ.get("CI", "").lower() in ("true", "1") and not [
+        r for r in git.refs_under(f"refs/remotes/{remote}/", cwd)
+        if r not in (f"refs/remotes/{remote}/{ref.removeprefix('refs/heads/')}", f"refs/remotes/{remote}/HEAD")]
+    if not fetch or not (shallow or lone or named and not git.tracks_every_branch(remote, cwd)):
         return git.first_unpushed_parent(commit, remote, ref, cwd)
     into = f"{git.REMOTE_BRANCHES}{os.getpid()}/"
     own = into + ref.removeprefix("refs/heads/")
@@ -158,6 +165,8 @@ def _fork_point(commit: str, remote: str, ref: str, cwd: str, fetch: bool) -> st
     try:
         for depth in ((*DEPTHS, None) if shallow else (None,)):
             if not git.fetch_branches(remote, into, cwd, depth=depth):
+                if lone and git.tracks_every_branch(remote, cwd):
+                    return git.first_unpushed_parent(commit, remote, ref, cwd)
                 _cannot_fetch(ref, remote, shallow)
             others = [r for r in git.refs_under(into, cwd) if r != own]
             found = git.fork_walk(commit, others, cwd)
