@@ -672,3 +672,28 @@ def test_a_replayed_deletion_keeps_a_branch_registered_again_since(hooked: Repo,
     proc = push_unrelated_commit_to_main(r)
     assert deployments(r.uid)[f"{r.flow('a')}/again"].version == bobs
     assert "kept" in proc.stderr
+
+
+def test_the_never_registered_hint_only_where_flows_are_left_out(repo: Repo, prefect_server):
+    """Main pushed before adoption, then the hook: a push registers what it changed and counts the flows left out
+    (a long-lived branch registered partly). A feature branch's first push says nothing: from its fork point it
+    has every change of its own."""
+    a, b, c = repo.flow("a"), repo.flow("b"), repo.flow("c")
+    for name in (a, b, c):
+        repo.write(f"flows/{name}.py", flow_source(name))
+    repo.commit()
+    assert repo.push("main").returncode == 0  # no hook yet
+    assert repo.cli("install").returncode == 0
+    repo.write(f"flows/{a}.py", flow_source(a, body="return 2"))
+    repo.commit()
+    proc = repo.push("main")
+    assert proc.returncode == 0, proc.stderr
+    assert set(deployments(repo.uid)) == {f"{a}/main"}
+    assert ("refs/heads/main is registered partly: 2 flows this push did not change are not registered on it; "
+            "`prefect-push register --ref main --all` registers them") in proc.stderr, proc.stderr
+    repo.git("checkout", "-qb", "feature/x")
+    repo.write(f"flows/{b}.py", flow_source(b, body="return 2"))
+    repo.commit()
+    proc = repo.push("feature/x")
+    assert proc.returncode == 0, proc.stderr
+    assert "registered partly" not in proc.stderr and "never registered" not in proc.stderr, proc.stderr

@@ -224,6 +224,23 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str
     return warnings
 
 
+async def _left_out(server, p: Prepared, plan: RefPlan, cwd: str) -> str:
+    """A never-registered branch registered partly (the hint of base's NEVER_REGISTERED row): how many of the
+    commit's flows are neither in this plan nor registered on the ref; "" when none is left out."""
+    target = p.target
+    every = changed_flows(replace(target, base=None), p.config, cwd)
+    have = {(e.flow_name, e.name) for e in await server.ref_deployments(target)}
+    have |= {(a.flow_name, a.deployment) for a in plan.actions}
+    left = {spec.flow_name for spec, _ in every.upserts
+            if (spec.flow_name, deployment_name(target, p.config, spec.flow_name, spec.path,
+                                                getattr(spec, "suffix", ""))) not in have}
+    if not left:
+        return ""
+    return (f"{target.ref} is registered partly: {len(left)} flow{'s' if len(left) > 1 else ''} this push did not "
+            f"change {'are' if len(left) > 1 else 'is'} not registered on it; `prefect-push register --ref "
+            f"{target.short} --all` registers {'them' if len(left) > 1 else 'it'}")
+
+
 async def _pause_beside(server, plan: RefPlan, config) -> None:
     """Never fire twice: a deployment made without prefect-push (by `prefect deploy`) of a flow this plan gives a
     live schedule, from the same flow file, with a schedule of its own that fires, is paused (Op.PAUSE, shown by
@@ -292,7 +309,9 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     plan = build(target, wanted, p.config, await server.existing(flows, names))
     await _pause_beside(server, plan, p.config)
     if p.base is not None and p.base.hint:
-        plan.hints.append(p.base.hint)
+        hint = await _left_out(server, p, plan, cwd) if p.base.row is Row.NEVER_REGISTERED else p.base.hint
+        if hint:
+            plan.hints.append(hint)
     if not plan.actions and not plan.problems:
         if target.release and p.base is not None:
             plan.note, plan.advance_marker = f"no flow changed ({p.base.why}); {target.release} moves to {target.short}", True
