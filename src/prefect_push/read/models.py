@@ -700,6 +700,9 @@ class Namespace:
                     func = None
                 if not any(func is a for a in allowed):
                     return f"{_short(ast.unparse(n.func))}(...) is not followed"
+                if "Serializer" in getattr(func, "__name__", "") and not any(
+                        k.arg == "return_type" for k in n.keywords):
+                    return f"{_short(ast.unparse(n.func))}(...) without return_type is not followed"
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in arguments and not (
                     isinstance(node, ast.Constant)):
                 return f"the string {_short(repr(n.value))} (a forward reference) is not followed"
