@@ -2,16 +2,24 @@
 
 flows.py hands over the source of the module-level definitions a signature names (FlowSpec.context). Here:
 - constants and values: literals, arithmetic, and calls of a short allow-list of standard-library constructors
-  (datetime, date, time, timedelta, timezone, Decimal, Path, UUID) with such arguments;
+  (datetime, date, time, timedelta, timezone, Decimal, Path, UUID, ipaddress's, and Prefect's DateTime, Date,
+  Duration) with such arguments, and instances of the classes built here (made, and dumped, by pydantic);
 - aliases (`Mode = Literal["a", "b"]`): evaluated as annotations are (see `annotation`);
-- classes: pydantic models, dataclasses, Enums (str/int too), TypedDicts and NamedTuples, built with
-  types.new_class from their declared fields only (annotation, default, Field(...)/field(...) with literal
-  arguments, model_config). The class body never runs: methods are left out (validators don't change the
-  schema; an Enum's name-returning _generate_next_value_ and auto() helper are recognised by shape), a model's
-  private attributes, ClassVars and `if TYPE_CHECKING:` blocks are skipped (never fields), a default_factory
-  not known is a stand-in that refuses to run, and a class with anything that could change its schema (a
-  metaclass, a __get_pydantic_json_schema__, an unknown decorator or base, a statement outside the subset) is not
-  built at all. Bases: pydantic/enum/typing's own, abc.ABC, classes built here, plain mixins of fields.
+- classes: pydantic models, dataclasses, Enums (str/int too), TypedDicts and NamedTuples, generic ones too, built
+  with types.new_class from their declared fields only (annotation, default, Field(...)/field(...) with literal
+  arguments, model_config, with_config, __pydantic_config__). The class body never runs. Every member is audited
+  (docs/flows-and-schemas.md, "Every member of a class"; tests/test_schema_specs.py checks each kind on the real
+  pydantic): a method is left out once its decorators are proven not to change the validation-mode schema
+  Prefect writes (before/after/wrap validators, serializers, computed fields, properties...), a field_validator
+  whose declaration is the schema (mode "plain", json_schema_input_type) is reproduced over a stand-in never run,
+  and pydantic's Annotated metadata likewise (AfterValidator(f): f is a stand-in); an Enum's name-returning
+  _generate_next_value_ and auto() helper are recognised by shape; private attributes, ClassVars, field
+  docstrings and `if TYPE_CHECKING:` blocks are skipped (never fields); a default_factory not known is a stand-in
+  that refuses to run. A class with anything that could change its schema (a metaclass, a
+  __get_pydantic_json_schema__, an unknown decorator on it or on a method, an unknown base, a field named as a
+  method, json_schema_mode_override="serialization" over left-out serializers, use_attribute_docstrings, a
+  statement outside the subset) is not built at all, and Namespace.refused says which member and what of it.
+  Bases: pydantic/enum/typing's own, Generic[T], abc.ABC, classes built here, plain mixins of fields.
 What is not built stays unknown, and the parameter falls back to untyped / None as Prefect's own reader does.
 """
 from __future__ import annotations
