@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 from conftest import API_URL, BIN, POOL, Repo
 from prefect_push.git import repo_key
@@ -93,7 +94,7 @@ PLAN_AT = {
 }
 
 
-def in_a_terminal(r: Repo, *args: str, columns: int, env: dict | None = None) -> str:
+def in_a_terminal(argv: list[str], cwd: object, *, columns: int, env: dict | None = None) -> str:
     """The command's stdout as a real terminal `columns` wide shows it (a pty), colours taken out; COLUMNS unset
     unless `env` sets it."""
     import fcntl
@@ -106,7 +107,7 @@ def in_a_terminal(r: Repo, *args: str, columns: int, env: dict | None = None) ->
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
-    proc = subprocess.Popen([str(BIN / "prefect-push"), *args], cwd=r.path, stdout=slave, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=slave, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env={**base, "TERM": "xterm-256color", **(env or {})})
     os.close(slave)
     chunks = []
@@ -137,12 +138,13 @@ def test_plan_tables_fit_80_100_140_200_columns_a_terminal_and_never_wrap_off_on
 
     title = f"prefect-push plan (nothing written) → {API_URL}"
     for width in (80, 100, 140, 200):  # a real terminal of that width
-        out = in_a_terminal(r, "plan", columns=width)
+        out = in_a_terminal([str(BIN / "prefect-push"), "plan"], r.path, columns=width)
         assert out.splitlines()[0] == title
         assert rows_of(out) == expected(width), f"at {width} columns:\n{out}"
         assert max(len(line) for line in out.splitlines()) <= width
     # COLUMNS overrides the terminal's own width
-    assert rows_of(in_a_terminal(r, "plan", columns=200, env={"COLUMNS": "100"})) == expected(100)
+    assert rows_of(in_a_terminal([str(BIN / "prefect-push"), "plan"], r.path, columns=200,
+                                 env={"COLUMNS": "100"})) == expected(100)
     # off a terminal (a pipe, a CI log, `| less`): every column whole, one line a row; COLUMNS, which git sets to
     # 80 for its hooks even then, does not make it wrap
     for columns in (None, "80"):
@@ -242,3 +244,70 @@ def test_a_wrong_name_gets_did_you_mean_and_a_refused_push_says_nothing_was_regi
         assert (proc.returncode, proc.stderr.splitlines()) == (1, [
             "prefect-push: remote 'orign' is not configured in this repository (did you mean 'origin'?) "
             "(git remote -v lists them)"])
+
+
+# `prefect-push status` of docs/status-and-prune.md's example (tests/test_docs_pages.py's data) in a terminal of
+# each width; at 140 and more it is the page's table
+STATUS_AT = {
+    80: """\
+┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━┓
+┃ ref                ┃ on remote ┃ deployment          ┃ tag  ┃ age    ┃
+┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━┩
+│ feature/new-etl    │ gone      │ etl/feature-new-etl │      │ 2d ago │
+├────────────────────┼───────────┼─────────────────────┼──────┼────────┤
+│ main               │ yes       │ etl/main            │      │ 3h ago │
+│                    │           │ report/main         │      │ 3h ago │
+├────────────────────┼───────────┼─────────────────────┼──────┼────────┤
+│ release:production │ yes       │ etl/production      │ v1.1 │ 1h ago │
+│                    │           │ report/production   │ v1.0 │ 9d ago │
+└────────────────────┴───────────┴─────────────────────┴──────┴────────┘""",
+    100: """\
+┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━┓
+┃ ref                ┃ on remote ┃ deployment          ┃ tag  ┃ commit  ┃ age    ┃ work pool ┃
+┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━┩
+│ feature/new-etl    │ gone      │ etl/feature-new-etl │      │ c85d2eb │ 2d ago │ k8s-pool  │
+├────────────────────┼───────────┼─────────────────────┼──────┼─────────┼────────┼───────────┤
+│ main               │ yes       │ etl/main            │      │ 68e1a4c │ 3h ago │ k8s-pool  │
+│                    │           │ report/main         │      │ 68e1a4c │ 3h ago │ k8s-pool  │
+├────────────────────┼───────────┼─────────────────────┼──────┼─────────┼────────┼───────────┤
+│ release:production │ yes       │ etl/production      │ v1.1 │ 9b07d3e │ 1h ago │ k8s-pool  │
+│                    │           │ report/production   │ v1.0 │ 68e1a4c │ 9d ago │ k8s-pool  │
+└────────────────────┴───────────┴─────────────────────┴──────┴─────────┴────────┴───────────┘""",
+    140: """\
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━┓
+┃ ref                        ┃ on remote ┃ deployment          ┃ tag  ┃ commit       ┃ subject                  ┃ age    ┃ work pool ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━┩
+│ refs/heads/feature/new-etl │ gone      │ etl/feature-new-etl │      │ c85d2eb5f5f5 │ etl: try a new loader    │ 2d ago │ k8s-pool  │
+├────────────────────────────┼───────────┼─────────────────────┼──────┼──────────────┼──────────────────────────┼────────┼───────────┤
+│ refs/heads/main            │ yes       │ etl/main            │      │ 68e1a4c2f85e │ Add etl and report flows │ 3h ago │ k8s-pool  │
+│                            │           │ report/main         │      │ 68e1a4c2f85e │ Add etl and report flows │ 3h ago │ k8s-pool  │
+├────────────────────────────┼───────────┼─────────────────────┼──────┼──────────────┼──────────────────────────┼────────┼───────────┤
+│ release:production         │ yes       │ etl/production      │ v1.1 │ 9b07d3e1a4c2 │ etl: load incrementally  │ 1h ago │ k8s-pool  │
+│                            │           │ report/production   │ v1.0 │ 68e1a4c2f85e │ Add etl and report flows │ 9d ago │ k8s-pool  │
+└────────────────────────────┴───────────┴─────────────────────┴──────┴──────────────┴──────────────────────────┴────────┴───────────┘""",
+}
+
+DRAW_STATUS = """
+import sys
+sys.path.insert(0, "tests")
+from test_docs_pages import _example_data
+from prefect_push import status
+from prefect_push.report import render_status
+now, registered, remote_refs, subjects = _example_data()
+render_status({"api_url": "http://prefect:4200/api", "repository": "github.com/acme/flows", "remote": "origin",
+               "refs": status.status_rows(status.by_ref(registered, remote_refs), subjects, now), "after_push": None})
+"""
+
+
+def test_the_status_table_at_80_100_140_and_200_columns_of_a_terminal() -> None:
+    """The real renderer in a real terminal (a pty), on fixed data: what matters least goes first (work pool,
+    subject, commit), refs lose refs/heads/, commits shorten to 7; from 140 columns on, the whole table."""
+    from conftest import ROOT
+
+    page = (ROOT / "docs" / "status-and-prune.md").read_text()
+    for width in (80, 100, 140, 200):
+        out = in_a_terminal([sys.executable, "-c", DRAW_STATUS], ROOT, columns=width)
+        assert out.splitlines()[0] == "prefect-push status: github.com/acme/flows → http://prefect:4200/api"
+        assert rows_of(out) == STATUS_AT[min(width, 140)].splitlines(), f"at {width} columns:\n{out}"
+        assert max(len(line) for line in out.splitlines()) <= width
+    assert STATUS_AT[140] in page
