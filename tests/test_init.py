@@ -190,3 +190,29 @@ def test_init_on_a_terminal_offers_the_servers_pools_as_a_numbered_list(repo: Re
     assert (r.path / "pyproject.toml").read_text() == f'[tool.prefect-push]\nwork-pool = "{POOL}"\n'
     assert r.git("status", "--porcelain").stdout == ""
     assert f"{a}/main" in out  # the plan
+
+
+def test_the_files_are_edited_in_place_or_refused_with_what_to_add_by_hand():
+    """initfiles, pure: the lines init adds, every other line kept; what it cannot edit in place it refuses."""
+    import pytest
+
+    from prefect_push.engine import Blocked
+    from prefect_push.initfiles import add_pre_commit_hook, set_toml_key
+    from prefect_push.read.config import ConfigError
+
+    text = '[tool.prefect-push]\nwork-pool = "old"   # the team\'s pool\nflows = ["flows/*.py"]\n'
+    assert set_toml_key(text, "work-pool", "new") == text.replace('"old"', '"new"')
+    assert set_toml_key('[project]\nname = "x"', "work-pool", "p") == \
+        '[project]\nname = "x"\n\n[tool.prefect-push]\nwork-pool = "p"\n'
+    with pytest.raises(ConfigError, match='add `work-pool = "p"` under \\[tool.prefect-push\\]'):
+        set_toml_key('[tool]\nprefect-push = { flows = ["a.py"] }\n', "work-pool", "p")  # an inline table
+
+    config = ("# lint first\ndefault_install_hook_types:\n  - pre-commit\nrepos:\n"
+              "- repo: https://github.com/pre-commit/pre-commit-hooks\n  rev: v4.6.0  # pinned\n  hooks:\n"
+              "  - id: trailing-whitespace\n\n# ci settings\nci:\n  autofix_prs: false\n")
+    assert add_pre_commit_hook(config, "https://example.com/prefect-push", "v0.1.0") == config.replace(
+        "  - pre-commit\n", "  - pre-commit\n  - pre-push\n").replace(
+        "  - id: trailing-whitespace\n", "  - id: trailing-whitespace\n- repo: https://example.com/prefect-push\n"
+        "  rev: v0.1.0\n  hooks:\n    - id: prefect-push\n")
+    with pytest.raises(Blocked, match="by hand"):
+        add_pre_commit_hook("repos: [{repo: local, hooks: []}]\n", "u", "v1")
