@@ -559,3 +559,28 @@ def test_a_class_of_the_repository_not_built_is_named_with_its_member_and_the_co
         "y: Outer is not built (untyped): Outer.inner: Inner.parse: @field_validator('c', mode='plain', "
         "json_schema_...: json_schema_input_type=Raw is not known without importing",
         "z: Marker is not known without importing (untyped)"), notes
+
+
+def test_two_classes_of_one_name_fall_back_and_say_so(tmp_path):
+    # pydantic names their definitions by module (lib__a__Item, and the flow file's by the name Prefect's loader
+    # gives it): not reproduced, so those parameters are untyped, said, and the others stay Prefect's
+    ours, theirs, notes = against_prefect(tmp_path, {
+        "lib/a.py": "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    x: int = 1\n",
+        "lib/b.py": "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    y: str = 'a'\n",
+        "flows/f.py": '''
+            from prefect import flow
+            from pydantic import BaseModel
+            from lib.a import Item as A
+            from lib.b import Item as B
+
+            class Other(BaseModel):
+                z: float = 1.0
+
+            @flow
+            def f(a: A, b: B, o: Other, n: int = 1): ...
+        '''})
+    assert "lib__a__Item" in theirs["definitions"]
+    assert [n.split(":")[0] for n in notes] == ["a", "b"] and "two classes of one name (Item)" in notes[0]
+    assert ours["properties"]["a"] == {"position": 0, "title": "a"}
+    assert ours["properties"]["o"] == theirs["properties"]["o"] and ours["properties"]["n"] == theirs["properties"]["n"]
+    assert ours["definitions"] == {"Other": theirs["definitions"]["Other"]}

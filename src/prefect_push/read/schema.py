@@ -155,9 +155,46 @@ def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple
         sig, refused = _untyped_where_refused(sig, docs)
         notes += [f"{name}: Prefect makes no schema of its type, and its @flow refuses it (untyped)" for name in refused]
         schema = generate_parameter_schema(sig, docs)
+    dumped = schema.model_dump(mode="json", exclude_unset=True)
+    if any(_MODULE in key for key in dumped.get("definitions", {})):
+        sig, clashing = _untyped_where_names_clash(sig, docs, dumped)
+        notes += [f"{name}: two classes of one name ({what}), which Prefect tells apart by the names of the modules "
+                  "it imports them from (untyped)" for name, what in clashing]
+        dumped = generate_parameter_schema(sig, docs).model_dump(mode="json", exclude_unset=True)
     # as RunnerDeployment sends it (prefect/deployments/runner.py): only the fields the schema set, so
     # "definitions" only when there are some; model_dump_for_openapi() would send "definitions": {} always
-    return schema.model_dump(mode="json", exclude_unset=True), tuple(notes)
+    return dumped, tuple(notes)
+
+
+_MODULE = "__prefect_push__"  # the __module__ of every class models.py builds
+
+
+def _untyped_where_names_clash(sig: inspect.Signature, docs: dict[str, str], joint: dict[str, Any]
+                               ) -> tuple[inspect.Signature, list[tuple[str, str]]]:
+    """Two classes of one name in one schema (`from lib.a import Item as A`, `from lib.b import Item as B`):
+    pydantic then names their definitions by module and name (`lib__a__Item`), and Prefect's modules are the ones
+    it imports (the flow file's depends on what its process has loaded), while every class built here has one
+    module. The parameters that name such a class are left untyped, and said."""
+    from prefect.utilities.callables import generate_parameter_schema
+
+    clashing = {key.split(_MODULE)[-1].strip("_").split("__")[0] for key in joint.get("definitions", {})
+                if _MODULE in key}
+    out: list[tuple[str, str]] = []
+    for p in sig.parameters.values():
+        if p.annotation is inspect.Parameter.empty:
+            continue
+        alone = generate_parameter_schema(inspect.Signature([p]), docs).model_dump(mode="json", exclude_unset=True)
+        names = set(alone.get("definitions", {}))
+        hit = sorted(n for n in names if n in clashing or _MODULE in n)
+        if hit:
+            out.append((p.name, hit[0].split(_MODULE)[-1].strip("_").split("__")[0]))
+    if not out:  # not told apart: every parameter of a class left untyped
+        out = [(p.name, ", ".join(sorted(clashing))) for p in sig.parameters.values()
+               if p.annotation is not inspect.Parameter.empty and "$ref" in str(
+                   generate_parameter_schema(inspect.Signature([p]), docs).model_dump(mode="json"))]
+    names = {n for n, _ in out}
+    return sig.replace(parameters=[p.replace(annotation=inspect.Parameter.empty) if p.name in names else p
+                                   for p in sig.parameters.values()]), out
 
 
 def _untyped_where_refused(sig: inspect.Signature, docs: dict[str, str]) -> tuple[inspect.Signature, list[str]]:
