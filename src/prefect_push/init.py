@@ -208,12 +208,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     ask = Asker(args.yes)
     changed: list[str] = []  # what this run changed
     kept: list[str] = []  # what was set up already
-    open_: list[str] = []  # what it could not decide, or what stops a push
+    open_: list[str] = []  # what it could not decide or do, or what would stop a push: one line each, exit 1
 
     # 1. the server, and its pools
     url, pools = server_pools(cwd)
     names = [n for n, _ in pools]
     say(f"Prefect API at {url} answers; its work pools: {', '.join(names) or 'none'}")
+
+    written: list[str] = []  # the files this run wrote
+    dirty = set(uncommitted([PYPROJECT, PRE_COMMIT_CONFIG], cwd))  # the user's own edits: init commits none of them
 
     # 2. what the repository declares: the working tree's settings, HEAD's prefect.yaml files
     path = os.path.join(cwd, PYPROJECT)
@@ -227,7 +230,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     for entry in (e for f in declared.files for e in f.entries):
         named = entry_pool(entry)
         if named and "{{" not in named and named not in names:
-            open_.append(f"{entry.where('work_pool', 'name')}: deployment {entry.name!r}: "
+            open_.append(f"to fix: {entry.where('work_pool', 'name')}: deployment {entry.name!r}: "
                          f"{missing_pool(named, url, pools)}")
 
     # 3. the work pool
@@ -247,21 +250,22 @@ def cmd_init(args: argparse.Namespace) -> int:
             if ask.tty and pools and config.work_pool:
                 pool = ask.pick(pools, url)
             if pool is None:
-                open_.append(f"{PYPROJECT}: work-pool {missing[0]!r} is not on the server (create it, or pass --pool)")
+                open_.append(f"to fix: {PYPROJECT}: work-pool {missing[0]!r} is not on the server (create it, or "
+                             "pass --pool)")
     elif not needed:
         say(f"no work-pool needed: {why}")
     elif ask.tty and pools:
         say(f"a work pool is needed: {why}")
         pool = ask.pick(pools, url)
         if pool is None:
-            open_.append("no work pool chosen: pass --pool NAME")
+            open_.append("not decided: no work pool chosen: pass --pool NAME")
     elif args.yes and len(pools) == 1:
         pool = names[0]
         say(f"work pool: {pool}, the server's only one (--yes)")
     else:
         how = (f"pass --pool NAME (one of {', '.join(names)})" if pools
                else f"create one (`{CREATE_POOL.format(name='NAME')}`), then pass --pool NAME")
-        open_.append(f"no work pool chosen ({why}): {how}")
+        open_.append(f"not decided: no work pool chosen ({why}): {how}")
 
     # 4. pyproject.toml: only the keys needed
     if pool is not None:
@@ -272,6 +276,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             load(text.encode(), PYPROJECT)  # what the hook will read parses
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
+            written.append(PYPROJECT)
             what = (f"work-pool {config.work_pool!r} -> {pool!r}" if config.work_pool
                     else f"work-pool = {toml_value(pool)}")
             changed.append(f"{'created' if raw is None else 'wrote'} {PYPROJECT}: {what} in [tool.prefect-push]")
@@ -281,23 +286,26 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.plain:
         _plain_hook(cwd, changed, kept)
     else:
-        _pre_commit_hook(cwd, args, changed, kept)
+        if _pre_commit_hook(cwd, args, changed, kept):
+            written.append(PRE_COMMIT_CONFIG)
 
     # 6. commit what init wrote, when asked to
     files = uncommitted([p for p in (PYPROJECT, PRE_COMMIT_CONFIG) if os.path.exists(os.path.join(cwd, p))], cwd)
-    if files and head is not None and ask.confirm(f"Commit {', '.join(files)}?"):
-        git.git("add", "--", *files, cwd=cwd)
+    ours = [p for p in files if p not in dirty and p in written]
+    if ours and head is not None and ask.confirm(f"Commit {', '.join(ours)}?"):
+        git.git("add", "--", *ours, cwd=cwd)
         proc = subprocess.run(["git", "commit", "-q", "-m", "prefect-push init: register flows at git push", "--",
-                               *files], cwd=cwd, capture_output=True, text=True)
+                               *ours], cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise Blocked(f"git commit failed: {' '.join((proc.stderr or proc.stdout).split())[:300]}")
         head = git.commit_of("HEAD", cwd)
-        changed.append(f"committed {', '.join(files)} ({head[:12]})")
+        changed.append(f"committed {', '.join(ours)} ({head[:12]})")
         say(changed[-1])
-        files = []
-    elif files:
+        files = [p for p in files if p not in ours]
+    if files:
         say(f"not committed: {', '.join(files)}; commit {'them' if len(files) > 1 else 'it'} before `git push` (the "
-            "hook reads the pushed commit's settings)" + ("" if ask.tty or head is None else "; --yes commits"))
+            "hook reads the pushed commit's settings)" + ("; --yes commits what init wrote" if set(ours) & set(files)
+                                                          and head is not None and not ask.tty else ""))
 
     # 7. the first registration: its plan, or (--register) the registration itself
     code = _first_registration(args, cwd, head, files, pool_ready=not needed or pool is not None or has_pool(config),
@@ -305,7 +313,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not changed:
         say(f"nothing to change: {'; '.join(kept) or 'everything is set up'}")
     for line in open_:
-        say(f"not decided: {line}")
+        say(line)
     return 1 if open_ or code else 0
 
 
@@ -322,7 +330,8 @@ def _plain_hook(cwd: str, changed: list[str], kept: list[str]) -> None:
     say(changed[-1])
 
 
-def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kept: list[str]) -> None:
+def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kept: list[str]) -> bool:
+    """The hook in .pre-commit-config.yaml, and pre-commit's pre-push hook installed; True: the file was written."""
     import yaml
 
     from .install import PRE_COMMIT_SIGNATURE
@@ -333,7 +342,8 @@ def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kep
         listed = hook_listed(yaml.safe_load(text)) if text else None
     except yaml.YAMLError as exc:
         raise Blocked(f"{PRE_COMMIT_CONFIG}: not valid YAML ({' '.join(str(exc).split())})") from None
-    if listed is not None:
+    wrote = listed is None
+    if not wrote:
         kept.append(f"{PRE_COMMIT_CONFIG} lists {HOOK_ID} (rev {listed.get('rev')})")
     else:
         from .fast import version
@@ -347,7 +357,7 @@ def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kep
         say(changed[-1])
     if PRE_COMMIT_SIGNATURE in (_read(os.path.join(_hooks_dir(cwd), "pre-push")) or ""):
         kept.append("pre-commit's pre-push hook is installed")
-        return
+        return wrote
     proc = subprocess.run([*pre_commit_command(), "install", "--hook-type", "pre-push"], cwd=cwd,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -356,6 +366,7 @@ def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kep
     changed.append("ran pre-commit install --hook-type pre-push (pre-commit builds the hook's environment at the "
                    "first push, about a minute, once)")
     say(changed[-1])
+    return wrote
 
 
 def _first_registration(args: argparse.Namespace, cwd: str, head: str | None, files: list[str], *,
@@ -373,10 +384,11 @@ def _first_registration(args: argparse.Namespace, cwd: str, head: str | None, fi
     if skip is not None:
         say(f"no plan shown: {skip}")
         if args.register:
-            open_.append(f"--register: nothing registered ({skip})")
+            open_.append(f"not done: --register: nothing registered ({skip})")
         return 0
     if args.register and files:
-        open_.append(f"--register: nothing registered, {', '.join(files)} not committed (answer yes, or --yes)")
+        open_.append(f"not done: --register: nothing registered, {', '.join(files)} not committed (answer yes, or "
+                     "--yes)")
         args = argparse.Namespace(**{**vars(args), "register": False})
     to = commit_with(head, files, cwd) if files else head
     ns = argparse.Namespace(from_=None, to=to, ref=branch, remote="origin", all=True, json=False)
