@@ -268,3 +268,30 @@ def test_a_release_pushed_with_main_leaves_one_live_schedule(hooked: Repo):
     got = deployments(r.uid)
     assert live(got[f"{n}/production"]) and not live(got[f"{n}/main"]), proc.stderr
     assert "both fire" not in proc.stderr
+
+
+def test_a_release_tag_pushed_without_the_hook_is_named_by_the_next_push(hooked: Repo):
+    """pre-commit runs no hook for a pushed tag: the tag is on the remote, production is not at it. The next push
+    that talks to the server says so, with the command; once released, nothing more is said."""
+    r = hooked
+    n = r.flow("n")
+    r.write("flows/n.py", flow_source(n))
+    r.commit()
+    r.git("tag", "v1")
+    assert r.push("main", "v1").returncode == 0
+    r.write("flows/n.py", flow_source(n, body="return 2"))
+    r.commit()
+    r.git("tag", "v2")
+    assert r.push("main", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0
+    assert r.push("v2", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0  # as pre-commit does: no hook ran
+    r.write("flows/n.py", flow_source(n, body="return 3"))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0, proc.stderr
+    assert ("v2 is on origin but production is at v1: pre-commit runs no hook for a pushed tag; "
+            "`prefect-push release v2` moves it") in proc.stderr, proc.stderr
+    assert r.cli("release", "v2").returncode == 0
+    r.write("flows/n.py", flow_source(n, body="return 4"))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0 and "pre-commit runs no hook" not in proc.stderr, proc.stderr

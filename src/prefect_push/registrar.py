@@ -12,7 +12,7 @@ from . import git, state
 from .base import Row, decide
 from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base
 from .errors import reader_lines
-from .facts import gather, in_history, remote_holds
+from .facts import gather, in_history, release_tag_at, remote_holds
 from .plan import (GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name,
                    suffix_of)
 from .push import short_ref
@@ -120,6 +120,10 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
         for p in prepared:
             outcome.plans.append(await _plan_ref(server, p, cwd))
             outcome.warnings += [h for h in outcome.plans[-1].hints if h not in outcome.warnings]
+        branch = next((p for p in prepared if p.target.commit is not None and not p.target.is_tag), None)
+        if branch is not None and not dry_run:
+            missed_tag = await _release_tag_not_registered(server, branch, cwd)
+            outcome.warnings += [missed_tag] if missed_tag else []
         problems = [msg for plan in outcome.plans for msg in plan.problems]
         if problems:
             raise Blocked("\n".join(problems))
@@ -222,6 +226,31 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str
             warnings.append(f"{flow_name}: its schedule is live on {where} too ({flow_name}/{d.name}), "
                             "and both fire; keep one with schedules-on in [tool.prefect-push]")
     return warnings
+
+
+async def _release_tag_not_registered(server, p: Prepared, cwd: str) -> str:
+    """pre-commit runs no hook for a pushed tag (`git push --tags`, or a tag on a commit the remote has): the
+    next branch push that talks to the server names the newest release tag of this clone that the remote has
+    and the release is not at (nor past). One Variable read, one `git tag`, one ls-remote only in that case."""
+    config, target = p.config, p.target
+    if not config.release_tags or not config.is_home(target.repository):
+        return ""
+    tags = [t for t in git.git("tag", "--sort=-version:refname", cwd=cwd, check=False).split()
+            if config.is_release(f"refs/tags/{t}")]
+    if not tags:
+        return ""
+    newest = tags[0]
+    commit = git.git("rev-parse", "--verify", "-q", f"refs/tags/{newest}^{{commit}}", cwd=cwd, check=False).strip()
+    release = Target(target.repository, RELEASE_REF + config.release_name, None)
+    at = await server.marker(release)
+    if not commit or at == commit or (at and git.ok("merge-base", "--is-ancestor", commit, at, cwd=cwd)):
+        return ""  # the release is there, or past it
+    if git.ls_remote_ref(p.remote, f"refs/tags/{newest}", cwd) is None:
+        return ""  # not pushed yet: its own push will move the release
+    now = f"at {release_tag_at(at, config, cwd) or at[:12]}" if at else "not made yet"
+    return (f"{newest} is on {git.strip_credentials(p.remote)} but {config.release_name} is {now}: pre-commit runs "
+            f"no hook for a pushed tag; `prefect-push release {newest}` moves it (the plain hook sees tag pushes: "
+            "docs/install.md)")
 
 
 async def _left_out(server, p: Prepared, plan: RefPlan, cwd: str) -> str:
