@@ -584,3 +584,27 @@ def test_two_classes_of_one_name_fall_back_and_say_so(tmp_path):
     assert ours["properties"]["a"] == {"position": 0, "title": "a"}
     assert ours["properties"]["o"] == theirs["properties"]["o"] and ours["properties"]["n"] == theirs["properties"]["n"]
     assert ours["definitions"] == {"Other": theirs["definitions"]["Other"]}
+
+
+def test_an_import_string_field_is_never_validated_so_nothing_it_names_is_imported(tmp_path):
+    # pydantic's ImportString imports the module a value names when an instance is validated: an instance of such
+    # a model as a default would import (run) the pushed repository's code; the type is not followed at all
+    mark = tmp_path / "ran"
+    (tmp_path / "payload_mod.py").write_text(f"open({str(mark)!r}, 'w')\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        props = schema_of('''
+            from pydantic import BaseModel, ImportString
+            from prefect import flow
+
+            class Job(BaseModel):
+                target: ImportString = "math.pi"
+
+            @flow
+            def f(job: Job = Job(target="payload_mod"), t: ImportString = "payload_mod"): ...
+        ''')["properties"]
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert not mark.exists() and "payload_mod" not in sys.modules
+    assert props["job"] == {"default": None, "position": 0, "title": "job"}
+    assert props["t"] == {"default": "payload_mod", "position": 1, "title": "t"}

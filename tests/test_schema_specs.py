@@ -789,12 +789,11 @@ SPECS = {
         from typing import Annotated
         from pydantic import BaseModel, StringConstraints
         from pydantic.functional_validators import InstanceOf, SkipValidation
-        from pydantic.types import (Base64Bytes, ImportString, Json, NaiveDatetime, NewPath, Secret,
+        from pydantic.types import (Base64Bytes, Json, NaiveDatetime, NewPath, Secret,
                                     conset, condate, FutureDate)
         class Model(BaseModel):
             a: Json[list[int]]
             b: Base64Bytes = b"eA=="
-            c: ImportString = "math.pi"
             d: SkipValidation[int] = 1
             e: NaiveDatetime
             g: NewPath

@@ -1016,10 +1016,19 @@ def _typed(value: Any, depth: int = 0) -> bool:
 
     if isinstance(value, (str, typing.ForwardRef)) or depth > 20:
         return False
+    if value is _import_string() or isinstance(value, _import_string()):
+        return False  # pydantic imports what such a field's value names, when an instance (a default) is made
     if typing.get_origin(value) is typing.Literal:
         return True
     return all(_typed(a, depth + 1) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
                                                                                           type(None))))
+
+
+@lru_cache(maxsize=1)
+def _import_string() -> type:
+    from pydantic.types import ImportString
+
+    return ImportString
 
 
 def _literal(node: ast.AST, ns: dict[str, Any]) -> bool:
