@@ -446,7 +446,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        from .fast import version
+        from . import version
 
         print(f"prefect-push {version()}")
         parser.exit()

@@ -2,19 +2,18 @@
 whole answer appended to .git/prefect-push/server-errors.log, which the line names. The same for what the readers
 could not follow in a flow's file (reader_lines): one line per flow, a traceback in .git/prefect-push/
 reader-errors.log. No prefect import at module level: server.py imports this, and the hook's no-flow path imports
-neither.
+neither. A leaf every module may use: it imports nothing of the package but git and state (the bottom floor).
 """
 from __future__ import annotations
 
 import os
 import time
 
-from typing import TYPE_CHECKING, Iterable
-
 from .git import strip_credentials
 
-if TYPE_CHECKING:
-    from .read.flows import FlowSpec
+
+class ServerError(RuntimeError):
+    """The server could not be reached or refused a request: one line, naming the API URL (server.py raises it)."""
 
 
 def describe(exc: BaseException) -> str:
@@ -42,8 +41,6 @@ def from_outside(exc: BaseException) -> bool:
     try:
         from prefect.exceptions import PrefectException
         from pydantic import ValidationError
-
-        from .server import ServerError
     except Exception:  # noqa: BLE001 - prefect cannot even be imported: nothing more to say about the exception
         return True
     return isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, TimeoutError,
@@ -96,20 +93,6 @@ def error_detail(body: str) -> str:
     text = " ".join(text.split())
     room = ERROR_LINE - len(more)
     return (text if len(text) <= room else text[:room - 3] + "...") + more
-
-
-def auth_refused(status: int) -> str:
-    """One line for a 401/403: which credential to set, and whether one was sent (never its value)."""
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
-
-    from .server import api_url
-
-    sent = [name for name, setting in (("PREFECT_API_AUTH_STRING", PREFECT_API_AUTH_STRING),
-                                       ("PREFECT_API_KEY", PREFECT_API_KEY)) if setting.value()]
-    what = f"it refused the {' and '.join(sent)} that is set" if sent else "no credentials are set"
-    return (f"Prefect API at {api_url()} answered {status} {'Unauthorized' if status == 401 else 'Forbidden'} "
-            f"({what}): set PREFECT_API_AUTH_STRING to the server's user:password (its "
-            "PREFECT_SERVER_API_AUTH_STRING), or PREFECT_API_KEY for Prefect Cloud")
 
 
 def write_error(exc: BaseException) -> str:
@@ -212,7 +195,7 @@ def _keep_log(text: str) -> str | None:
 
 def _version() -> str:
     try:
-        from .fast import version
+        from . import version
 
         return version()
     except Exception:  # noqa: BLE001 - broken metadata: the log still gets the traceback
@@ -235,20 +218,3 @@ def log_detail(cwd: str, what: str, detail: str) -> str | None:
     except OSError:
         return None
     return os.path.relpath(log)
-
-
-def reader_lines(specs: Iterable[FlowSpec], cwd: str) -> list[str]:
-    """One line for each flow whose registered schema is not surely the one `prefect deploy` stores (schema.Checked
-    notes), its traceback logged when an internal error caused it."""
-    from .read.schema import checked, fallback_line
-
-    lines: list[str] = []
-    for spec in specs:
-        result = checked(spec)
-        if not result.notes:
-            continue
-        log = log_detail(cwd, f"{spec.entrypoint} (flow {spec.flow_name!r})", result.detail) if result.detail else None
-        line = fallback_line(spec, result.notes, log)
-        if line not in lines:  # a flow written for two refs of one push: said once
-            lines.append(line)
-    return lines

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import version  # the package's own, which imports nothing
+
 SKIP_ENV = "PREFECT_PUSH_SKIP"
 
 
@@ -63,17 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     from .cli import main as cli_main
 
     return cli_main(argv)
-
-
-def version() -> str:
-    """The installed distribution's version: its metadata, read without importing the package's modules."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed("prefect-push")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
 
 
 def _stdin() -> str:

@@ -346,7 +346,7 @@ def _pre_commit_hook(cwd: str, args: argparse.Namespace, changed: list[str], kep
     if not wrote:
         kept.append(f"{PRE_COMMIT_CONFIG} lists {HOOK_ID} (rev {listed.get('rev')})")
     else:
-        from .fast import version
+        from . import version
 
         url = args.hook_repo or default_hook_repo()
         rev = args.hook_rev or f"v{version()}"

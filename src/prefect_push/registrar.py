@@ -6,16 +6,19 @@ import hashlib
 import posixpath
 import time
 from dataclasses import replace
-from typing import Any, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterable
 
 from . import git, state
 from .base import Row, decide
 from .engine import Blocked, Outcome, Prepared, changed_flows, decide_base
-from .errors import reader_lines
+from .errors import log_detail
 from .facts import gather, in_history, release_tag_at, remote_holds
 from .plan import (GIT_TAG, RELEASE_REF, Action, Op, RefPlan, Target, build, build_ref_deletion, deployment_name,
                    suffix_of)
 from .push import short_ref
+
+if TYPE_CHECKING:
+    from .read.flows import FlowSpec
 
 
 def marker_of(target: Target) -> Target:
@@ -383,3 +386,20 @@ async def _repair(server, p: Prepared, cwd: str) -> Prepared:
                       f"registered at {(e.version or '?')[:12]}, not in {target.short} at {target.commit[:12]}")
                      for e in stale if e.flow_name not in kept)
     return replace(p, wanted=replace(wanted, removals=wanted.removals + removals))
+
+
+def reader_lines(specs: Iterable[FlowSpec], cwd: str) -> list[str]:
+    """One line for each flow whose registered schema is not surely the one `prefect deploy`
+    stores (schema.Checked notes), its traceback logged when an internal error caused it."""
+    from .read.schema import checked, fallback_line
+
+    lines: list[str] = []
+    for spec in specs:
+        result = checked(spec)
+        if not result.notes:
+            continue
+        log = log_detail(cwd, f"{spec.entrypoint} (flow {spec.flow_name!r})", result.detail) if result.detail else None
+        line = fallback_line(spec, result.notes, log)
+        if line not in lines:  # a flow written for two refs of one push: said once
+            lines.append(line)
+    return lines

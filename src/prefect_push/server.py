@@ -31,7 +31,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
 from . import compat, git
-from .errors import auth_refused, describe, write_error
+from .errors import ServerError, describe, write_error
 from .read.config import Config
 from .engine import Blocked
 from .plan import REF_TAG, REPO_TAG, Action, Existing, Op, RefPlan, Target, deployment_description, deployment_tags
@@ -43,10 +43,6 @@ from .status import Registered
 PAGE = 200
 
 
-class ServerError(RuntimeError):
-    """The server could not be reached or refused a request: one line, naming the API URL."""
-
-
 def api_url(strict: bool = False) -> str:
     """The API URL as printed: never a user:password@ it may carry."""
     try:
@@ -56,6 +52,18 @@ def api_url(strict: bool = False) -> str:
         if strict:
             raise
         return "(Prefect settings unreadable)"
+
+
+def auth_refused(status: int) -> str:
+    """One line for a 401/403: which credential to set, and whether one was sent (never its value)."""
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
+
+    sent = [name for name, setting in (("PREFECT_API_AUTH_STRING", PREFECT_API_AUTH_STRING),
+                                       ("PREFECT_API_KEY", PREFECT_API_KEY)) if setting.value()]
+    what = f"it refused the {' and '.join(sent)} that is set" if sent else "no credentials are set"
+    return (f"Prefect API at {api_url()} answered {status} {'Unauthorized' if status == 401 else 'Forbidden'} "
+            f"({what}): set PREFECT_API_AUTH_STRING to the server's user:password (its "
+            "PREFECT_SERVER_API_AUTH_STRING), or PREFECT_API_KEY for Prefect Cloud")
 
 
 def check_configured() -> None:
