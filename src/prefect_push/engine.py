@@ -9,30 +9,11 @@ import os
 from dataclasses import dataclass, field, replace
 
 from . import git, state
-from .base import Base, Facts, PushedRelease, Row, apply_order, decide, newest_release
+from .base import Facts, PushedRelease, Row, apply_order, decide, newest_release
 from .read.config import Config, ConfigError, load
-from .facts import Blocked, gather, in_history
+from .facts import Blocked, Prepared, gather, in_history
 from .plan import FileChange, RefPlan, Target, Wanted, deployment_name, wanted_changes
 from .push import Kind, RefUpdate
-
-
-@dataclass
-class Prepared:
-    """A ref update with what git says about it."""
-    update: RefUpdate
-    target: Target
-    config: Config
-    config_where: str
-    wanted: Wanted | None = None  # None: a deletion
-    since: str | None = None  # previous tag, for tag pushes
-    pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
-    deleted_at: str | None = None  # a missed deletion being replayed: the commit the ref had when deleted
-    all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
-    refused: str | None = None  # the remote is not in the config's remotes: why nothing is registered
-    remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
-    explicit_from: bool = False  # register --from: the update's remote_sha is what the user named
-    base: Base | None = None  # how target.base was decided (base.decide)
-    forced: bool = False  # `prefect-push release <tag>`: move the release there even backwards
 
 
 @dataclass

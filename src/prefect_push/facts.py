@@ -17,19 +17,39 @@ from.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
 from . import git
-from .base import Facts
+from .base import Base, Facts
 
 if TYPE_CHECKING:
+    from .plan import Target, Wanted
+    from .push import RefUpdate
     from .read.config import Config
-    from .engine import Prepared
 
 
 class Blocked(Exception):
     """The push must stop; the message is one line per problem."""
+
+
+@dataclass
+class Prepared:
+    """A ref update with what git says about it."""
+    update: RefUpdate
+    target: Target
+    config: Config
+    config_where: str
+    wanted: Wanted | None = None  # None: a deletion
+    since: str | None = None  # previous tag, for tag pushes
+    pending: str | None = None  # where an earlier, unregistered push of this ref began ("": every file)
+    deleted_at: str | None = None  # a missed deletion being replayed: the commit the ref had when deleted
+    all_flows: bool = False  # --all: every flow at the commit, whatever the server's marker says
+    refused: str | None = None  # the remote is not in the config's remotes: why nothing is registered
+    remote: str = "origin"  # name (or URL) pushed to: which remote-tracking branches count as "the remote has"
+    explicit_from: bool = False  # register --from: the update's remote_sha is what the user named
+    base: Base | None = None  # how target.base was decided (base.decide)
+    forced: bool = False  # `prefect-push release <tag>`: move the release there even backwards
 
 
 def have_commit(sha: str, remote: str, cwd: str, *, fetch: bool = True) -> str | None:
