@@ -12,65 +12,11 @@ from typing import Any, Callable
 from .config import FORBIDDEN_NAME_CHARS
 from .context import Context, Declared, Modules, signature_nodes
 from .settings import SETTINGS_NAME, FlowSettings, with_settings
+from .spec import BadFlow, Fallback, FlowSpec, Param
 from .values import Constants, Unsafe, literal_value, substituted, written_out
 
 __all__ = ["BadFlow", "Declared", "Fallback", "FlowSettings", "FlowSpec", "Modules", "Param", "Unsafe",
            "literal_value", "read_flows"]
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # inspect.Parameter kind name: POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, ...
-    annotation: str | None  # source text of the annotation, evaluated later in a safe namespace
-    # source text of the default, module-level constants written out (`owner=OWNER` reads `owner='ops'`);
-    # None means no default
-    default: str | None
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """Something of a flow's file prefect-push could not follow. The flow is still registered, as `prefect deploy`
-    registers a flow whose file it cannot import (its parameters untyped where they cannot be read), and one line
-    says so (schema.fallback_line)."""
-    line: int
-    what: str  # "the decorator @notify below @flow may change the signature Prefect sees"
-    detail: str = ""  # an internal error's traceback, for the log file; "" for a shape known to be unreadable
-    untyped: bool = True  # the parameters were read as Prefect's fallback reads them (False: the settings only)
-
-
-@dataclass(frozen=True)
-class FlowSpec:
-    path: str
-    function: str
-    flow_name: str
-    line: int
-    params: tuple[Param, ...] = ()
-    docstring: str | None = None
-    description: str | None = None  # @flow(description="...") or else the docstring, as Prefect does
-    # module-level `import x` / `from x import y` that annotations may refer to: (bound name, module, attribute)
-    imports: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
-    settings: FlowSettings = field(default_factory=FlowSettings)
-    # source of the module-level classes, aliases and constants the signature refers to (transitively), in file
-    # order: schema.py builds models and aliases from them, without running the file
-    context: tuple[Declared, ...] = field(default=(), compare=False)
-    # what could not be followed: params were read as Prefect's own AST fallback reads them (untyped)
-    fallbacks: tuple[Fallback, ...] = field(default=(), compare=False)
-
-    @property
-    def entrypoint(self) -> str:
-        return f"{self.path}:{self.function}"
-
-
-@dataclass(frozen=True)
-class BadFlow:
-    path: str
-    line: int
-    message: str
-    detail: str = ""  # an internal error's traceback, for the log file the caller names
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 def may_hold_flows(source: bytes) -> bool:

@@ -6,45 +6,18 @@ Pure: a tree and the flows read from it in, the flows with their settings (or a 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
-if TYPE_CHECKING:
-    from .flows import BadFlow, FlowSpec  # flows.py imports this module: BadFlow is imported where it is made
+from .spec import BadFlow, FlowSettings, FlowSpec
 
 
 SETTINGS_NAME = "PREFECT_PUSH"  # module-level literal dict: a flow's deployment settings, read without importing
 SETTING_KEYS = ("cron", "interval", "rrule", "timezone", "parameters", "tags", "runtime")
 
 
-@dataclass(frozen=True)
-class FlowSettings:
-    """What a flow file says about its own deployment (keys named as in Prefect's flow.deploy())."""
-    cron: str | None = None
-    interval: float | None = None  # seconds
-    rrule: str | None = None
-    timezone: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)  # default parameter values of the deployment
-    tags: tuple[str, ...] = ()
-    runtime: str | None = None  # a [tool.prefect-push.runtimes.<name>]
-
-    @property
-    def schedule(self) -> str:
-        """The schedule in words, for the table ("" when the flow has none)."""
-        tz = f" ({self.timezone})" if self.timezone else ""
-        if self.cron:
-            return f"cron {self.cron}{tz}"
-        if self.interval:
-            return f"every {self.interval:g}s"
-        if self.rrule:
-            return f"rrule {self.rrule}{tz}"
-        return ""
-
-
 def with_settings(path: str, tree: ast.Module, flows: list[FlowSpec]) -> list[FlowSpec] | BadFlow:
     """Attach PREFECT_PUSH = {...}: keys for every flow of the file, or per flow under its function name."""
-    from .flows import BadFlow
-
     node = next((n for n in reversed(tree.body)
                  if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == SETTINGS_NAME
                                                       for t in n.targets)
