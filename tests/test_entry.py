@@ -63,13 +63,13 @@ def _log(r: Repo) -> str:
 
 
 def test_a_bug_in_a_command_is_one_line_and_a_log_in_the_clone(repo: Repo, monkeypatch, capsys):
-    from prefect_push import cli
+    from prefect_push import cli, run
 
     r = repo
     r.write("flows/a.py", flow_source(r.flow("a")))
     r.commit()
     monkeypatch.chdir(r.path)
-    monkeypatch.setattr(cli, "prepare", _boom)
+    monkeypatch.setattr(run, "prepare", _boom)  # one push's path (run.execute), below the guard in cli.main
     assert cli.main(["plan", "--ref", "main"]) == 1
     line = _one_line(capsys.readouterr().err)
     assert line == ("prefect-push: internal error: RuntimeError: boom while reading "
@@ -93,10 +93,10 @@ def test_a_bug_during_a_real_push_stops_it_with_one_line_and_skip_gets_through(r
     plant = tmp_path / "plant"
     plant.mkdir()
     (plant / "sitecustomize.py").write_text(
-        "import prefect_push.cli as cli\n"
+        "import prefect_push.run as run\n"
         "def _boom(*args, **kwargs):\n"
         f"    raise RuntimeError({BOOM!r})\n"
-        "cli.prepare = _boom\n")
+        "run.prepare = _boom\n")
     env = {"PYTHONPATH": os.pathsep.join([str(plant), str(ROOT / "src")])}
     r.write("flows/a.py", flow_source(r.flow("a")))
     sha = r.commit()
@@ -136,7 +136,7 @@ def test_outside_a_repository_the_traceback_goes_to_a_temp_file_the_line_names(t
 
 @pytest.mark.parametrize("secret_var", ["PREFECT_API_KEY", "PREFECT_API_AUTH_STRING"])
 def test_credential_settings_never_reach_the_line_or_the_log(secret_var: str, repo: Repo, monkeypatch, capsys):
-    from prefect_push import cli
+    from prefect_push import cli, run
 
     r = repo
     r.write("flows/a.py", flow_source(r.flow("a")))
@@ -147,7 +147,7 @@ def test_credential_settings_never_reach_the_line_or_the_log(secret_var: str, re
     def leak(*args, **kwargs):
         raise RuntimeError("header Authorization: Bearer pnu_verysecretkey refused")
 
-    monkeypatch.setattr(cli, "prepare", leak)
+    monkeypatch.setattr(run, "prepare", leak)
     assert cli.main(["plan", "--ref", "main"]) == 1
     line = _one_line(capsys.readouterr().err)
     assert "pnu_verysecretkey" not in line and f"Bearer <{secret_var}>" in line

@@ -101,7 +101,7 @@ def wait_for_remote(url: str, updates: list[RefUpdate], wait: float, cwd: str) -
 
 def worker(payload_json: str) -> int:
     """The detached process: wait for the remote, then register what it has, as the hook would have."""
-    from .cli import execute
+    from .run import execute  # the engine and the registrar, as the hook would have run them
     from .report import say
 
     payload = json.loads(payload_json)

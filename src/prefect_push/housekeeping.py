@@ -10,21 +10,7 @@ from . import git
 from .read.config import ConfigError
 from .engine import Blocked
 from .report import say
-
-
-def start_prefect(consequence: str):
-    """The first import of prefect, which reads its settings (profile, ./pyproject.toml) on first use: a failure
-    there is one line saying what it means (`consequence`), never a traceback. Returns the server module."""
-    try:
-        from . import server
-
-        server.api_url(strict=True)
-    except Exception as exc:  # noqa: BLE001 - e.g. an invalid ./pyproject.toml in the working tree
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise Blocked(f"prefect cannot start here: {first} (prefect reads ./pyproject.toml and its profile when "
-                      f"imported); {consequence}") from None
-    return server
-
+from .run import remote_hint, remote_url, start_prefect
 
 
 def with_server(work, cwd: str, what: Callable[[], str]):
@@ -59,39 +45,6 @@ def with_server(work, cwd: str, what: Callable[[], str]):
         if not from_outside(exc):
             raise Blocked(f"{internal_error(exc)}; {what()}") from None
         raise Blocked(f"Prefect API at {server.api_url()} failed: {describe(exc)}; {what()}") from None
-
-
-def remote_hint(remote: str, cwd: str | None = None) -> str:
-    """" (did you mean 'origin'?)" when `remote` is a misspelt name of one of this clone's remotes; "" for a URL."""
-    from .read.suggest import did_you_mean
-
-    if "/" in remote or ":" in remote:
-        return ""  # a URL or a path: not a name to misspell
-    return did_you_mean(remote, git.git("remote", cwd=cwd, check=False).split())
-
-
-def remote_url(remote: str, cwd: str | None = None) -> str:
-    """git.remote_url, and a remote name that is none of this clone's says which one it resembles."""
-    try:
-        return git.remote_url(remote, cwd)
-    except git.GitError:
-        raise git.GitError(f"remote {remote!r} is not configured in this repository{remote_hint(remote, cwd)} "
-                           "(git remote -v lists them)") from None
-
-
-def ref_names(cwd: str | None = None, *, tags_only: bool = False) -> list[str]:
-    """The short names of this clone's tags (and branches, its remote-tracking ones too): what a user may have
-    meant by a name that is none of them."""
-    patterns = ["refs/tags"] if tags_only else ["refs/tags", "refs/heads", "refs/remotes"]
-    out = git.git("for-each-ref", "--format=%(refname)", *patterns, cwd=cwd, check=False)
-    names = []
-    for ref in out.splitlines():
-        if ref.startswith("refs/remotes/"):
-            ref = ref.split("/", 3)[-1] if ref.count("/") >= 3 else ref
-            if ref == "HEAD":
-                continue
-        names.append(ref.removeprefix("refs/tags/").removeprefix("refs/heads/"))
-    return names
 
 
 def _repository(remote: str, cwd: str) -> str:

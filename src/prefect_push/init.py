@@ -373,7 +373,7 @@ def _first_registration(args: argparse.Namespace, cwd: str, head: str | None, fi
                         pool_ready: bool, open_: list[str]) -> int:
     """Print what `prefect-push plan --all` prints for the current branch (with the files init wrote, committed or
     not), or with --register run `prefect-push register --all`. 1: the plan or registration refused."""
-    from .cli import cmd_plan, cmd_register
+    from .run import cmd_plan, cmd_register
 
     branch = git.git("symbolic-ref", "-q", "--short", "HEAD", cwd=cwd, check=False).strip()
     skip = ("no commit yet: commit your flows, then `git push` registers them" if head is None
