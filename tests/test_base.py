@@ -45,7 +45,7 @@ ROWS = [
     (dict(explicit_from=F, remote_old=F, is_new=False), Row.FROM, F, False, "since --from ffffffffffff", False),
     (dict(is_new=True), Row.NEW_BRANCH, FORK, False, "since forked at kkkkkkkkkkkk", False),
     (dict(is_new=False, remote_old=None), Row.NEW_BRANCH, FORK, False, "forked", False),
-    (dict(is_new=False, remote_old=O), Row.NEVER_REGISTERED, FORK, False, "since forked at kkkkkkkkkkkk", False),
+    (dict(is_new=False, remote_old=O), Row.NEVER_REGISTERED, FORK, False, "since forked at kkkkkkkkkkkk", True),
 ]
 
 
@@ -66,14 +66,12 @@ def test_never_registered_and_sharing_nothing_with_other_branches_is_the_push_ow
     assert (decided.row, decided.commit, decided.why) == (Row.NEVER_REGISTERED, O, "since origin's oooooooooooo")
 
 
-def test_never_registered_hint_only_where_the_diff_leaves_flows_out():
-    # a feature branch forked from a registered one: from its fork point it has every change of its own, no hint
+def test_never_registered_hint_names_the_ref_and_the_command():
+    # said or not by the server phase (registrar._left_out): only where flows a user wants are left out
     decided = decide(facts(ref="refs/heads/feature/x", remote_old=O))
-    assert decided.commit == FORK and decided.hint == ""
-    # a branch sharing nothing with the others (main before adoption): the hint, naming the ref and the command
-    decided = decide(Facts(ref="refs/heads/main", remote="origin", fork_point=lambda: None, remote_old=O))
-    assert decided.hint == ("refs/heads/main was never registered: this push registers only what it changed; "
-                            "`prefect-push register --ref main --all` registers the rest")
+    assert decided.commit == FORK
+    assert decided.hint == ("refs/heads/feature/x was never registered: this push registers only what it changed; "
+                            "`prefect-push register --ref feature/x --all` registers the rest")
 
 
 def test_a_marker_the_remote_lacks_is_never_every_flow():

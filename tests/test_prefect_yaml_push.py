@@ -798,3 +798,65 @@ def test_register_all_on_a_registered_ref_says_why_it_updates(hooked: Repo) -> N
     proc = r.cli("register", "--ref", "main", "--all", "--json")
     (action,) = json.loads(proc.stdout)["actions"]
     assert (action["action"], action["reason"]) == ("update", "--all: every flow"), action
+
+
+# --- found by a review of the takeover and refusal changes ---------------------------------------------------------
+
+def test_renaming_the_function_an_unchanged_entry_names_stops_the_push(hooked: Repo) -> None:
+    """The entry is unchanged, but this push made its entrypoint name no flow: it blocks (else the ref's and then
+    the release's deployment would go, as if the entry had been removed)."""
+    r = hooked
+    etl, _ = setup_repo(r)
+    r.write("prefect.yaml", ONE.format(pool=POOL, n=1))
+    r.commit("nightly")
+    assert r.push("main", env=ENV).returncode == 0
+    r.write("flows/etl.py", flow_file(etl, "run_etl", "Renamed."))
+    r.commit("etl renamed")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 1, proc.stderr
+    assert "prefect.yaml:3: deployment 'nightly': entrypoint 'flows/etl.py:etl' names no flow in flows/etl.py " \
+           "(flows there: run_etl)" in proc.stderr, proc.stderr
+    assert f"{etl}/main" in deployments(r.uid)
+
+
+def test_the_first_release_tag_skips_a_refused_entry_main_already_holds(hooked: Repo) -> None:
+    r = hooked
+    etl, report = setup_repo(r)
+    r.write("prefect.yaml", REFUSED.format(pool=POOL).split("  - name: named-runs")[0])
+    r.commit("nightly and a legacy entry")
+    assert r.push("main", env={"PREFECT_PUSH_SKIP": "1"}).returncode == 0
+    assert r.cli("register", "--ref", "main", "--all").returncode == 0
+    r.git("tag", "v1")
+    proc = r.push("v1", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert "deployment 'legacy' skipped (prefect deploy refuses it too)" in proc.stderr, proc.stderr
+    assert f"{etl}/production" in deployments(r.uid)
+
+
+TWO_NAMES = """\
+deployments:
+  - name: nightly
+    entrypoint: flows/a.py:a
+    work_pool: {{name: {pool}}}
+  - name: daily
+    entrypoint: flows/b.py:b
+    work_pool: {{name: {pool}}}
+"""
+
+
+def test_a_flow_name_changed_under_its_entry_renames_every_deployment_of_the_group(hooked: Repo) -> None:
+    """a.py and b.py both define flow 'shared', an entry each: main-nightly and main-daily. b's flow name changes:
+    b's becomes other/main, a's alone in its group becomes shared/main; the suffixed ones go."""
+    r = hooked
+    shared, other = r.flow("shared"), r.flow("other")
+    r.write("flows/a.py", flow_file(shared, "a", "A."))
+    r.write("flows/b.py", flow_file(shared, "b", "B."))
+    r.write("prefect.yaml", TWO_NAMES.format(pool=POOL))
+    r.commit("one flow name, two files")
+    assert r.push("main", env=ENV).returncode == 0
+    assert sorted(deployments(r.uid)) == [f"{shared}/main-daily", f"{shared}/main-nightly"]
+    r.write("flows/b.py", flow_file(other, "b", "B, renamed."))
+    r.commit("b's flow has its own name")
+    proc = r.push("main", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(deployments(r.uid)) == [f"{other}/main", f"{shared}/main"], proc.stderr

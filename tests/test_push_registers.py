@@ -683,6 +683,7 @@ def test_the_never_registered_hint_only_where_flows_are_left_out(repo: Repo, pre
         repo.write(f"flows/{name}.py", flow_source(name))
     repo.commit()
     assert repo.push("main").returncode == 0  # no hook yet
+    repo.git("push", "-q", "origin", "main:refs/heads/docs")  # the remote has other branches, as remotes do
     assert repo.cli("install").returncode == 0
     repo.write(f"flows/{a}.py", flow_source(a, body="return 2"))
     repo.commit()

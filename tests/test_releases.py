@@ -288,10 +288,16 @@ def test_a_release_tag_pushed_without_the_hook_is_named_by_the_next_push(hooked:
     r.commit()
     proc = r.push("main")
     assert proc.returncode == 0, proc.stderr
-    assert ("v2 is on origin but production is at v1: pre-commit runs no hook for a pushed tag; "
-            "`prefect-push release v2` moves it") in proc.stderr, proc.stderr
+    assert ("v2 is on origin but production is at v1: it was pushed without the hook (pre-commit runs none for a "
+            "tag); `prefect-push release v2` moves it") in proc.stderr, proc.stderr
     assert r.cli("release", "v2").returncode == 0
     r.write("flows/n.py", flow_source(n, body="return 4"))
     r.commit()
     proc = r.push("main")
-    assert proc.returncode == 0 and "pre-commit runs no hook" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0 and "without the hook" not in proc.stderr, proc.stderr
+    # a deliberate rollback is not undone by a reminder
+    assert r.cli("release", "v1").returncode == 0
+    r.write("flows/n.py", flow_source(n, body="return 5"))
+    r.commit()
+    proc = r.push("main")
+    assert proc.returncode == 0 and "without the hook" not in proc.stderr, proc.stderr

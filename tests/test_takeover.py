@@ -122,3 +122,30 @@ def test_keep_schedules_leaves_them_firing_and_says_so(hooked: Repo) -> None:
     assert not deployments(r.uid)[f"{etl}/old-nightly"].paused
     assert (f"{etl}/old-nightly (made without prefect-push) fires beside {etl}/main: both run (keep-schedules = "
             "true)") in push.stderr, push.stderr
+
+
+def test_removing_an_entry_deletes_the_deployment_taken_over_and_several_entries_pause_nothing(hooked: Repo):
+    """Two entries of one flow, both firing in prefect deploy's deployments: both taken over, neither paused.
+    Removing one entry deletes the deployment taken over for it (it would keep firing main's code)."""
+    r = hooked
+    etl = r.flow("etl")
+    r.write("flows/etl.py", flow_file(etl, "etl", "ETL."))
+    two = TEAM.format(pool=POOL).split("  - name: weekly")[0] + (
+        "  - name: hourly\n    entrypoint: flows/etl.py:etl\n    work_pool: {name: " + POOL + "}\n"
+        "    schedules:\n      - interval: 3600\n")
+    r.write("prefect.yaml", two)
+    r.commit("two entries")
+    assert prefect_deploy(r.path, ENV).returncode == 0
+    ids = {k: d.id for k, d in deployments(r.uid).items()}
+    plan = json.loads(r.cli("plan", "--all", "--json").stdout)["actions"]
+    assert sorted((a["action"], a["deployment"]) for a in plan) == [("would update", "hourly"),
+                                                                    ("would update", "nightly")], plan
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    assert {k: d.id for k, d in deployments(r.uid).items()} == ids
+    assert live(r.uid) == {etl: ["hourly", "nightly"]}
+    r.write("prefect.yaml", TEAM.format(pool=POOL).split("  - name: weekly")[0])
+    r.commit("hourly goes")
+    push = r.push("main", env=ENV)
+    assert push.returncode == 0, push.stderr
+    assert sorted(deployments(r.uid)) == [f"{etl}/nightly"], push.stderr

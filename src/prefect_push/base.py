@@ -124,13 +124,10 @@ def decide(f: Facts) -> Base:
     fork = None if fork == f.commit else fork
     since = (f"since forked at {_short(fork)}" if fork is not None
              else f"since {f.remote}'s {_short(f.remote_old)}")
-    # a branch forked from the remote's others has, from its fork point, every change of its own: nothing a user
-    # wants is left out. One that shares nothing with them (main before adoption) has flows the diff cannot see:
-    # the hint, whose count of flows left out the server phase adds (registrar._left_out)
+    # the server phase says it only where flows are left out that a user wants (registrar._left_out)
     return Base(Row.NEVER_REGISTERED, fork if fork is not None else f.remote_old, since,
-                hint="" if fork is not None else
-                f"{f.ref} was never registered: this push registers only what it changed; "
-                f"`prefect-push register --ref {_name(f.ref)} --all` registers the rest")
+                hint=f"{f.ref} was never registered: this push registers only what it changed; "
+                     f"`prefect-push register --ref {_name(f.ref)} --all` registers the rest")
 
 
 def _release(f: Facts) -> Base:

@@ -145,13 +145,25 @@ def decide_base(p: Prepared, cwd: str, *, marker: str | None = None, read: bool 
     since = facts.previous_tag if decided.commit is not None else None
     if decided.row in (Row.RELEASE, Row.RELEASE_MOVE):
         since = (facts.release_at or decided.commit[:12]) if decided.commit is not None else None
-    wanted = changed_flows(target, p.config, cwd, since=since, why=why, held=decided.row is Row.ALL)
+    wanted = changed_flows(target, p.config, cwd, since=since, why=why, held=_held(p, decided, cwd))
     if decided.commit is None and target.release:
         wanted = replace(wanted, upserts=tuple((spec, decided.why) for spec, _ in wanted.upserts))
     elif decided.row is Row.ALL:  # not a first push: a ref registered before says update, why --all
         wanted = replace(wanted, upserts=tuple((spec, decided.why if r == "first push of this ref" else r)
                                                for spec, r in wanted.upserts))
     return replace(p, target=target, base=decided, since=since, wanted=wanted)
+
+
+def _held(p: Prepared, decided, cwd: str) -> bool:
+    """With no base, whether the remote already holds the commit's prefect.yaml entries (so an entry Prefect
+    refuses is skipped, not blocking): register --all adopting a repository, or a tag (the first release, a
+    rollback) on a commit the remote's default branch has. A first push of a new repository holds nothing."""
+    if decided.row is Row.ALL:
+        return True
+    if decided.commit is not None or not p.target.is_tag or p.target.commit is None:
+        return False
+    tip = f"refs/remotes/{p.remote}/{p.config.default_branch}"
+    return git.ok("merge-base", "--is-ancestor", p.target.commit, tip, cwd=cwd)
 
 
 def remember_skipped(updates: list[RefUpdate], remote: str, url: str, cwd: str) -> None:
@@ -235,10 +247,11 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
         if isinstance(new, BadFlow):
             log = log_detail(cwd, str(new), new.detail) if new.detail else None
             line = f"{new} (in {target.short} at {target.commit[:12]})" + (f" (traceback in {log})" if log else "")
-            if yaml is not None and yaml.new.governs and not yaml.new.register_unlisted and not any(
-                    e.flow_path == c.path for f in yaml.new.files for e in f.entries) and not any(
-                    b.flow_path == c.path for b in yaml.new.bad):
-                # the prefect.yaml entries are the set and none names this file: nothing of it is registered
+            named = {e.flow_path for f in yaml.new.files for e in f.entries} if yaml is not None else set()
+            if yaml is not None and yaml.new.governs and not yaml.new.register_unlisted and c.path not in named \
+                    and not any(b.flow_path == c.path for b in yaml.new.bad) and not named & set(reasons):
+                # the prefect.yaml entries are the set and none names this file (nor does this push register a
+                # flow through its imports, which may be this file): nothing of it is registered
                 hints.append(f"{line}: no prefect.yaml entry names it, so it is not registered and does not stop "
                              "the push")
                 continue
@@ -248,7 +261,8 @@ def changed_flows(target: Target, config: Config, cwd: str, since: str | None = 
             old = []  # what was there before can't be read: nothing to delete from it
         if yaml is not None:
             if c in wanted_new:
-                blocking, said = yaml.unmatched(c.path, new)
+                blocking, said = yaml.unmatched(c.path, new, [s.function for s in old]
+                                                if not isinstance(old, BadFlow) and old_path == c.path else ())
                 problems += blocking
                 hints += said
             flows_now = new
@@ -319,7 +333,10 @@ def _declared(target: Target, config: Config, changes: list[git.Change], cwd: st
     changed = wanted_paths({p for c in changes for p in (c.path, c.old_path) if p}, config)
     # a file added, deleted or renamed changes what an unchanged prefect.yaml's entrypoints name: read both then
     moved = any(c.status in "ADR" for c in changes)
-    old = read(target.base, config, cwd) if changed or moved or new.broken else new
+    # an entry's flow file changed: its flow name may have, which renames its entries' deployments (the flow
+    # names group entries: prefectyaml_apply.Declared.siblings): the base's names are read too
+    flows_changed = {c.path for c in changes} & {e.flow_path for f in new.files for e in f.entries}
+    old = read(target.base, config, cwd) if changed or moved or new.broken or flows_changed else new
     return Applied.between(old, new)
 
 

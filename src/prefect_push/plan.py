@@ -167,15 +167,20 @@ class Removal(tuple):
     suffix: its entry's name when its flow had several entries (the deployment name's end); a plain 3-tuple
     otherwise, so a removal still unpacks as one."""
     suffix: str
+    entry: str  # the prefect.yaml entry's name ("" for none): a deployment taken over in place is named so
 
-    def __new__(cls, flow_name: str, path: str, reason: str, suffix: str = "") -> "Removal":
+    def __new__(cls, flow_name: str, path: str, reason: str, suffix: str = "", entry: str = "") -> "Removal":
         self = super().__new__(cls, (flow_name, path, reason))
-        self.suffix = suffix
+        self.suffix, self.entry = suffix, entry
         return self
 
 
 def suffix_of(removal: tuple) -> str:
     return getattr(removal, "suffix", "")
+
+
+def entry_name_of(removal: tuple) -> str:
+    return getattr(removal, "entry", "")
 
 
 @dataclass(frozen=True)
@@ -199,13 +204,14 @@ def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = 
     (deployment-name = "{ref}-{file}" keeps them apart); the default keys by flow name alone."""
     upserts: dict[tuple[str, str], tuple[FlowSpec, str]] = {}
     problems: list[str] = []
-    old_keys: dict[tuple[str, str], tuple[str, str]] = {}
+    old_keys: dict[tuple[str, str], tuple[str, str, str]] = {}
     for f in files:
         for spec in f.old_flows:
             old_path = f.old_path or f.path
             suffix = getattr(spec, "suffix", "")
+            entry = getattr(getattr(spec, "entry", None), "name", "")
             old_keys.setdefault((spec.flow_name, _with_suffix(name_of(spec.flow_name, old_path), suffix)),
-                                (old_path, suffix))
+                                (old_path, suffix, entry))
         for spec in f.new_flows:
             key = (spec.flow_name, _with_suffix(name_of(spec.flow_name, spec.path), getattr(spec, "suffix", "")))
             if key in upserts:
@@ -213,11 +219,11 @@ def wanted_changes(files: list[FileChange], *, first: bool, since: str | None = 
                 continue
             upserts[key] = (spec, _reason(f, spec, first=first, since=since, tag=tag))
     removals = []
-    for (name, _), (path, suffix) in sorted(old_keys.items()):
+    for (name, _), (path, suffix, entry) in sorted(old_keys.items()):
         if (name, _with_suffix(name_of(name, path), suffix)) not in upserts:
             gone = next((f for f in files if (f.old_path or f.path) == path), None)
             why = "file deleted" if gone is not None and gone.status == "D" else f"flow no longer in {path}"
-            removals.append(Removal(name, path, why, suffix))
+            removals.append(Removal(name, path, why, suffix, entry))
     return Wanted(tuple(upserts.values()), tuple(removals), tuple(problems))
 
 
@@ -285,8 +291,8 @@ def kept_name(spec: FlowSpec, target: Target, config: Config, by_key: dict[tuple
     its release, or the default branch while the flow has no release. Updating it keeps its id, so automations,
     bookmarks and `run_deployment("etl/nightly")` keep working. None: the usual name."""
     entry = getattr(spec, "entry", None)
-    if entry is None or "{{" in entry.name:
-        return None
+    if entry is None or "{{" in entry.name or not config.is_home(target.repository):
+        return None  # a fork never takes over the team's deployments
     have = by_key.get((spec.flow_name, entry.name))
     if have is None or have.repository not in (None, target.repository):
         return None
@@ -353,13 +359,17 @@ def build(target: Target, wanted: Wanted, config: Config, existing: list[Existin
             fired_by = f"{config.release_name} ({at})" if at else config.release_name
         plan.actions.append(Action(op, spec.flow_name, name, reason, spec, runtime=runtime, schedule_live=live,
                                    fired_by=fired_by))
+    written = {(a.flow_name, a.deployment) for a in plan.actions}
     for removal in wanted.removals:
         flow_name, path, reason = removal
-        name = deployment_name(target, config, flow_name, path, suffix_of(removal))
-        have = by_key.get((flow_name, name))
-        if (have is not None and (have.ref, have.repository) == (target.owner, target.repository)
-                and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
-            plan.actions.append(Action(Op.DELETE, flow_name, name, reason, existing_id=have.id))
+        # its usual name, or the entry's own where it was taken over from prefect deploy (kept_name)
+        for name in dict.fromkeys(n for n in (deployment_name(target, config, flow_name, path, suffix_of(removal)),
+                                              entry_name_of(removal)) if n):
+            have = by_key.get((flow_name, name))
+            if (have is not None and (have.ref, have.repository) == (target.owner, target.repository)
+                    and (flow_name, name) not in written
+                    and (have.entrypoint or path).rsplit(":", 1)[0] == path):  # still served by the file that lost it
+                plan.actions.append(Action(Op.DELETE, flow_name, name, reason, existing_id=have.id))
     return plan
 
 

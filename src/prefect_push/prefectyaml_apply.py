@@ -230,13 +230,17 @@ def entry_changes(old: Declared, new: Declared) -> EntryChanges:
     reasons = {(c.flow_path, c.function, c.name): c.why(files.get((c.flow_path, c.function, c.name), "prefect.yaml"))
                for c in found}
     flows = {(c.flow_path, c.function) for c in found}
+    # a flow file whose flow name changed moves its entries to another group: both groups' names may change
+    keys = {(e.flow_path, e.function) for d in (old, new) for f in d.files for e in f.entries}
+    flows |= {k for k in keys if old.names and new.names and old.flow_name(*k) != new.flow_name(*k)}
     for path, function in sorted(flows):
         was, now = old.siblings(path, function), new.siblings(path, function)
-        if (len(was) > 1) != (len(now) > 1):  # every entry of the flow name is renamed, in whichever file
+        if (len(was) > 1) != (len(now) > 1) or old.flow_name(path, function) != new.flow_name(path, function):
+            # every entry of the flow name is renamed, in whichever file
             for e in (*was, *now):
                 reasons.setdefault((e.flow_path, e.function, e.name),
                                    f"{posixpath.basename(e.file)}: {e.name} renamed (its flow name has {len(now)} "
-                                   "entries now)")
+                                   f"{'entry' if len(now) == 1 else 'entries'} now)")
     flows |= {(path, function) for path, function, _ in reasons}
     return EntryChanges(reasons, frozenset(flows))
 
@@ -301,12 +305,18 @@ class Applied:
                 said.append(b.skipped or b.error)
         return problems, said
 
-    def unmatched(self, path: str, specs: Iterable[FlowSpec]) -> tuple[list[str], list[str]]:
-        """Entries naming no flow of this file: (blocking lines, lines said), as refusals()."""
+    def unmatched(self, path: str, specs: Iterable[FlowSpec], before: Iterable[str] = ()
+                  ) -> tuple[list[str], list[str]]:
+        """Entries naming no flow of this file: (blocking lines, lines said), as refusals(). before: the file's
+        flow functions at the base: an entry naming one of them was made so by this push (a renamed function),
+        which blocks, or its deployments would go as if the entry were removed."""
         problems, said = [], []
+        was = set(before)
         for e, err in self.new.unmatched(path, specs):
-            (problems if self.pushed(e.file, e.fingerprint) else said).append(
-                str(err) if self.pushed(e.file, e.fingerprint) else err.skipped())
+            if self.pushed(e.file, e.fingerprint) or e.function in was:
+                problems.append(str(err))
+            else:
+                said.append(err.skipped())
         return problems, said
 
     def checked(self, wanted):
@@ -383,7 +393,7 @@ class Applied:
                 gone = [why for (p, _, name), why in sorted(reasons.items())
                         if p == path and (not suffix or name == suffix) and not why.endswith(" changed")]
                 reason = gone[0] if gone else reason
-            return Removal(flow_name, path, reason, suffix)
+            return Removal(flow_name, path, reason, suffix, getattr(r, "entry", ""))
 
         hints = list(wanted.hints)
         with_steps = {f.path for f in self.new.files if f.has_build_or_push}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import posixpath
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterable
@@ -124,7 +123,7 @@ async def _run(prepared: list[Prepared], cwd: str, *, dry_run: bool, writing: li
             outcome.plans.append(await _plan_ref(server, p, cwd))
             outcome.warnings += [h for h in outcome.plans[-1].hints if h not in outcome.warnings]
         branch = next((p for p in prepared if p.target.commit is not None and not p.target.is_tag), None)
-        if branch is not None and not dry_run:
+        if branch is not None and not dry_run and not any(p.target.is_tag for p in prepared):
             missed_tag = await _release_tag_not_registered(server, branch, cwd)
             outcome.warnings += [missed_tag] if missed_tag else []
         problems = [msg for plan in outcome.plans for msg in plan.problems]
@@ -233,8 +232,9 @@ async def _settle_schedules(server, plan: RefPlan, config, cwd: str, remote: str
 
 async def _release_tag_not_registered(server, p: Prepared, cwd: str) -> str:
     """pre-commit runs no hook for a pushed tag (`git push --tags`, or a tag on a commit the remote has): the
-    next branch push that talks to the server names the newest release tag of this clone that the remote has
-    and the release is not at (nor past). One Variable read, one `git tag`, one ls-remote only in that case."""
+    next branch push that talks to the server names the newest release tag of this clone that the remote has,
+    made after the release last moved and descending from where it is (a deliberate rollback, moved after the
+    tag was made, is not undone). One Variable read and local git calls; one ls-remote only in that case."""
     config, target = p.config, p.target
     if not config.release_tags or not config.is_home(target.repository):
         return ""
@@ -244,28 +244,38 @@ async def _release_tag_not_registered(server, p: Prepared, cwd: str) -> str:
         return ""
     newest = tags[0]
     commit = git.git("rev-parse", "--verify", "-q", f"refs/tags/{newest}^{{commit}}", cwd=cwd, check=False).strip()
-    release = Target(target.repository, RELEASE_REF + config.release_name, None)
-    at = await server.marker(release)
-    if not commit or at == commit or (at and git.ok("merge-base", "--is-ancestor", commit, at, cwd=cwd)):
-        return ""  # the release is there, or past it
+    at, moved = await server.marker_and_time(Target(target.repository, RELEASE_REF + config.release_name, None))
+    if not commit or at == commit:
+        return ""
+    if at is not None:
+        if not git.ok("cat-file", "-e", f"{at}^{{commit}}", cwd=cwd):
+            return ""  # this clone lacks the release's commit: it cannot tell which is newer
+        if not git.ok("merge-base", "--is-ancestor", at, commit, cwd=cwd):
+            return ""  # the release is past the tag, or on another line: not a tag left behind
+        made = git.git("log", "-1", "--format=%ct", f"refs/tags/{newest}", cwd=cwd, check=False).strip()
+        tagged = git.git("for-each-ref", "--format=%(taggerdate:unix)", f"refs/tags/{newest}", cwd=cwd,
+                         check=False).strip() or made
+        if moved is not None and tagged.isdigit() and int(tagged) < int(moved.timestamp()):
+            return ""  # the release was moved after the tag was made: on purpose (a rollback)
     if git.ls_remote_ref(p.remote, f"refs/tags/{newest}", cwd) is None:
         return ""  # not pushed yet: its own push will move the release
     now = f"at {release_tag_at(at, config, cwd) or at[:12]}" if at else "not made yet"
-    return (f"{newest} is on {git.strip_credentials(p.remote)} but {config.release_name} is {now}: pre-commit runs "
-            f"no hook for a pushed tag; `prefect-push release {newest}` moves it (the plain hook sees tag pushes: "
-            "docs/install.md)")
+    return (f"{newest} is on {git.strip_credentials(p.remote)} but {config.release_name} is {now}: it was pushed "
+            f"without the hook (pre-commit runs none for a tag); `prefect-push release {newest}` moves it")
 
 
 async def _left_out(server, p: Prepared, plan: RefPlan, cwd: str) -> str:
     """A never-registered branch registered partly (the hint of base's NEVER_REGISTERED row): how many of the
-    commit's flows are neither in this plan nor registered on the ref; "" when none is left out."""
+    commit's flows are neither in this plan nor registered on the ref; "" when none is left out, and for a
+    branch other than the default one forked from the remote's others (from its fork point it has every change
+    of its own, and its schedules never fire: nothing a user wants is left out)."""
     target = p.target
+    forked = p.base is not None and p.base.why.startswith("since forked at")
+    if forked and target.ref != "refs/heads/" + p.config.default_branch:
+        return ""
     every = changed_flows(replace(target, base=None), p.config, cwd)
-    have = {(e.flow_name, e.name) for e in await server.ref_deployments(target)}
-    have |= {(a.flow_name, a.deployment) for a in plan.actions}
-    left = {spec.flow_name for spec, _ in every.upserts
-            if (spec.flow_name, deployment_name(target, p.config, spec.flow_name, spec.path,
-                                                getattr(spec, "suffix", ""))) not in have}
+    have = {e.flow_name for e in await server.ref_deployments(target)} | {a.flow_name for a in plan.actions}
+    left = {spec.flow_name for spec, _ in every.upserts} - have
     if not left:
         return ""
     return (f"{target.ref} is registered partly: {len(left)} flow{'s' if len(left) > 1 else ''} this push did not "
@@ -277,16 +287,25 @@ async def _pause_beside(server, plan: RefPlan, config) -> None:
     """Never fire twice: a deployment made without prefect-push (by `prefect deploy`) of a flow this plan gives a
     live schedule, from the same flow file, with a schedule of its own that fires, is paused (Op.PAUSE, shown by
     plan first) — or, with keep-schedules = true, kept and said on every such push."""
-    live = {a.flow_name: a for a in plan.writes
-            if a.op in (Op.REGISTER, Op.UPDATE) and a.flow is not None and a.has_schedule and a.schedule_live}
+    live: dict[str, Action] = {}
+    for a in plan.writes:
+        if a.op in (Op.REGISTER, Op.UPDATE) and a.flow is not None and a.has_schedule and a.schedule_live:
+            live.setdefault(a.flow_name, a)
     if not live:
         return
+    written = {(a.flow_name, a.deployment) for a in plan.actions}  # what this plan writes is never paused
+
+    def same_file(entrypoint: str, action: Action) -> bool:
+        # as prefect deploy stored it: from the repository root, or from the prefect.yaml's folder (./flow.py:fn)
+        path = entrypoint.rsplit(":", 1)[0].removeprefix("./")
+        entry = getattr(action.flow, "entry", None)
+        return path == action.flow.path or (entry is not None and path == entry.entrypoint.rsplit(":", 1)[0]
+                                            .removeprefix("./"))
     pauses = []
     for e in await server.firing_elsewhere(set(live)):
         action = live[e.flow_name]
-        if e.name == action.deployment or (e.entrypoint or "").removeprefix("./").split(":")[0] not in (
-                action.flow.path, posixpath.basename(action.flow.path)):
-            continue  # the one taken over, or another project's flow of the same name
+        if (e.flow_name, e.name) in written or not same_file(e.entrypoint or "", action):
+            continue  # taken over or written by this plan, or another project's flow of the same name
         if config.keep_schedules:
             plan.hints.append(f"{e.flow_name}/{e.name} (made without prefect-push) fires beside "
                               f"{e.flow_name}/{action.deployment}: both run (keep-schedules = true)")
@@ -329,6 +348,7 @@ async def _plan_ref(server, p: Prepared, cwd: str) -> RefPlan:
     names = {deployment_name(target, p.config, spec.flow_name, spec.path, getattr(spec, "suffix", ""))
              for spec, _ in wanted.upserts}
     names |= {deployment_name(target, p.config, r[0], r[1], suffix_of(r)) for r in wanted.removals}
+    names |= {getattr(r, "entry", "") for r in wanted.removals} - {""}  # a deployment taken over in place
     if p.config.schedules_on is None and p.config.is_home(target.repository):
         # whether each flow (each prefect.yaml entry) has a release decides where its schedule fires
         names |= {deployment_name(replace(target, release=p.config.release_name), p.config, spec.flow_name, spec.path,

@@ -234,6 +234,10 @@ class Server:
     async def marker(self, target: Target) -> str | None:
         """One read for both names: the current one wins; a marker found only under the legacy name counts,
         and is renamed when the marker is next written."""
+        return (await self.marker_and_time(target))[0]
+
+    async def marker_and_time(self, target: Target) -> tuple[str | None, Any]:
+        """The marker's commit and when it was last written (None, None: no marker)."""
         from prefect.client.schemas.objects import Variable
 
         name, legacy = marker_name(target.repository, target.ref), legacy_marker_name(target.repository, target.ref)
@@ -244,8 +248,8 @@ class Server:
             self._legacy_markers.add(legacy)
         var = found.get(name) or found.get(legacy)
         if var is None or not isinstance(var.value, dict):
-            return None
-        return var.value.get("commit")
+            return None, None
+        return var.value.get("commit"), var.updated
 
     async def set_marker(self, target: Target) -> None:
         name = marker_name(target.repository, target.ref)
