@@ -29,6 +29,7 @@ import builtins
 import copy
 import importlib
 import inspect
+import re
 import types
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
@@ -306,9 +307,15 @@ class Namespace:
             return inspect.Parameter.empty
         return self._annotation(tree)
 
-    def _annotation(self, tree: ast.Expression, depth: int = 0) -> Any:
+    def _annotation(self, tree: ast.Expression, depth: int = 0, self_ref: str | None = None, own: Any = None) -> Any:
+        """`self_ref`: a model's own name, which its field's annotation may name (a forward reference, _SELF in the
+        tree): evaluated to typing's ForwardRef of it, for pydantic to resolve; `own`: the model, in its place."""
         try:
             tree, names = self._stand_ins(tree)
+            if self_ref is not None or own is not None:
+                import typing
+
+                names = {**names, _SELF: own if own is not None else typing.ForwardRef(self_ref)}
             if not _harmless(tree, names):
                 return inspect.Parameter.empty
             value = eval(compile(tree, "<annotation>", "eval"), names)  # noqa: S307 - checked by _harmless
@@ -319,7 +326,7 @@ class Namespace:
                 return self._annotation(ast.parse(value, mode="eval"), 1)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return inspect.Parameter.empty
-        if not _typed(value):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
+        if not _typed(value, own=self_ref):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
             return inspect.Parameter.empty
         return value
 
@@ -351,6 +358,9 @@ class Namespace:
             stand_in = _function_metadata().get(func)
             if stand_in is None:
                 continue
+            if "Serializer" in func.__name__ and not any(k.arg == "return_type" for k in node.keywords) and (
+                    self._returns_nothing_declared(node, func)):
+                stand_in = _UNTYPED_RETURN[stand_in]  # like the function: no return annotation for pydantic to read
             name = f"_prefect_push_{stand_in.__name__}"
             names[name] = stand_in
             if node.args and not isinstance(node.args[0], ast.Starred):
@@ -359,6 +369,37 @@ class Namespace:
                 if k.arg == "func":
                     k.value = ast.Name(name, ast.Load())
         return ast.fix_missing_locations(tree), names
+
+    def _returns_nothing_declared(self, node: ast.Call, func: Any) -> bool:
+        """A serializer's function without return_type: pydantic reads the function's return annotation for the
+        serialization schema only (Prefect writes the validation one), but it evaluates it, and checks the
+        function's parameters, when the schema is made: either may raise. Proven harmless for a lambda (no
+        annotations) and for a builtin function or container type whose signature is known, when the number of
+        required positional parameters is one pydantic accepts (plain: 1 or 2, wrap: 2 or 3)."""
+        import builtins as builtin_module
+
+        given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "func"), None)
+        wrap = func.__name__.startswith("Wrap")
+        if isinstance(given, ast.Lambda):
+            a = given.args
+            if a.vararg or a.kwarg or a.kwonlyargs and len(a.kw_defaults) != sum(d is not None for d in a.kw_defaults):
+                return False
+            positional = [*a.posonlyargs, *a.args]
+            required = len(positional) - len(a.defaults)
+        elif isinstance(given, ast.Name) and given.id in vars(builtin_module) and self.names.get(given.id) is getattr(
+                builtin_module, given.id):
+            found = self.names[given.id]
+            if not (isinstance(found, types.BuiltinFunctionType) or found in _FACTORIES):
+                return False
+            try:
+                sig = inspect.signature(found)
+            except (ValueError, TypeError):
+                return False
+            required = sum(1 for p in sig.parameters.values() if p.default is p.empty and p.kind in (
+                p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        else:
+            return False
+        return required in ((2, 3) if wrap else (1, 2))
 
     # --- module-level definitions ---
 
@@ -493,6 +534,7 @@ class Namespace:
         annotations: dict[str, Any] = {}
         values: dict[str, Any] = {}
         methods: set[str] = set()
+        recursive: dict[str, ast.expr] = {}  # fields naming the model itself ("Node"): their annotation, as read
         serialization: list[str] = []  # the serialization-only members left out (field_serializer, computed_field)
         runs: list[str] = []  # the members left out that run when the class is called (validators, __init__, ...)
         for i, node in enumerate(stmt.body):
@@ -538,10 +580,19 @@ class Namespace:
                 annotations[name] = typing.ClassVar
                 continue
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
-                annotation = self.annotation(ast.unparse(node.annotation))
+                own = stmt.name if is_model else None  # pydantic resolves a model's own name, at its creation
+                written = _forward_refs(node.annotation, own)
+                if written is None:
+                    annotation = inspect.Parameter.empty
+                else:
+                    annotation = self._annotation(ast.Expression(written), self_ref=own if written is not (
+                        node.annotation) else None)
                 if annotation is inspect.Parameter.empty:
                     raise Unsafe(f"{where}: {self.not_followed(node.annotation)}")
                 annotations[node.target.id] = annotation
+                if written is not node.annotation and _SELF in {n.id for n in ast.walk(written)
+                                                                if isinstance(n, ast.Name)}:
+                    recursive[node.target.id] = written
                 if node.value is not None:
                     values[node.target.id] = self._member_value(node.value, where)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
@@ -578,8 +629,14 @@ class Namespace:
             cls = decorate(cls)
         for config in configs:
             cls = pydantic.with_config(config)(cls)
-        if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(_types_namespace=self.names):
+        if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(
+                _types_namespace={**self.names, stmt.name: cls} if recursive else self.names):
             raise Unsafe(f"{stmt.name}: a model naming what is not known")
+        for name, written in recursive.items():
+            # proven, not assumed: the field's type pydantic resolved is the one written, the model in its place
+            expected = self._annotation(ast.Expression(written), self_ref=None, own=cls)
+            if expected is inspect.Parameter.empty or cls.model_fields[name].annotation != expected:
+                raise Unsafe(f"{stmt.name}.{name}: its reference to {stmt.name} is not resolved as written")
         if methods:
             self._methods_of[id(cls)] = frozenset(methods)
         if serialization:
@@ -959,6 +1016,18 @@ def _unrun_handler(value: Any, handler: Any) -> Any:
     raise Unsafe("a validator or serializer prefect-push does not run")
 
 
+def _unrun_untyped_value(value):  # type: ignore[no-untyped-def]
+    """A serializer's stand-in that, like a lambda, declares no return type (Namespace._returns_nothing_declared)."""
+    raise Unsafe("a serializer prefect-push does not run")
+
+
+def _unrun_untyped_handler(value, handler):  # type: ignore[no-untyped-def]
+    raise Unsafe("a serializer prefect-push does not run")
+
+
+_UNTYPED_RETURN = {_unrun_value: _unrun_untyped_value, _unrun_handler: _unrun_untyped_handler}
+
+
 # the keywords of that metadata: plain data, or a type (an annotation, checked as one)
 _METADATA_TYPES = frozenset({"json_schema_input_type", "return_type"})
 _METADATA_DATA = frozenset({"when_used"})
@@ -990,10 +1059,11 @@ def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
                 stand_ins = [a for a in node.args] + [k.value for k in node.keywords if k.arg == "func"]
                 keywords = [k for k in node.keywords if k.arg != "func"]
                 serializer = "Serializer" in getattr(func, "__name__", "")
-                if len(stand_ins) != 1 or not (isinstance(stand_ins[0], ast.Name) and any(
-                        ns.get(stand_ins[0].id) is f for f in functional.values())) or any(
+                given = ns.get(stand_ins[0].id) if len(stand_ins) == 1 and isinstance(stand_ins[0], ast.Name) else None
+                if not any(given is f for f in (*functional.values(), *_UNTYPED_RETURN.values())) or any(
                         k.arg not in _METADATA_TYPES | _METADATA_DATA for k in keywords) or (
-                        serializer and not any(k.arg == "return_type" for k in keywords)):
+                        serializer and not any(k.arg == "return_type" for k in keywords) and not any(
+                        given is f for f in _UNTYPED_RETURN.values())):
                     return False  # a serializer's schema without return_type is its function's return annotation
                 if not all(_literal(k.value, ns) if k.arg in _METADATA_DATA else (
                         _harmless(ast.Expression(k.value), ns) and _no_forward_refs(k.value)) for k in keywords):
@@ -1010,18 +1080,78 @@ def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
     return whole or _no_forward_refs(tree.body)
 
 
-def _typed(value: Any, depth: int = 0) -> bool:
-    """No str or ForwardRef in an evaluated annotation outside Literal[...] (e.g. an alias bound to one)."""
+def _typed(value: Any, depth: int = 0, own: str | None = None) -> bool:
+    """No str or ForwardRef in an evaluated annotation outside Literal[...] (e.g. an alias bound to one), but a
+    ForwardRef to the model being built (`own`), put there by _forward_refs."""
     import typing
 
+    if own is not None and isinstance(value, typing.ForwardRef) and value.__forward_arg__ == own:
+        return True
     if isinstance(value, (str, typing.ForwardRef)) or depth > 20:
         return False
     if value is _import_string() or isinstance(value, _import_string()):
         return False  # pydantic imports what such a field's value names, when an instance (a default) is made
     if typing.get_origin(value) is typing.Literal:
         return True
-    return all(_typed(a, depth + 1) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
-                                                                                          type(None))))
+    return all(_typed(a, depth + 1, own) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
+                                                                                               type(None))))
+
+
+_SELF = "_prefect_push_self"  # in a field's annotation: the model being built (a forward reference to it)
+
+
+def _forward_refs(node: ast.expr, own: str | None) -> ast.expr | None:
+    """A field's annotation with its forward references (`list["Node"]`, `"Item | None"`) read as pydantic reads
+    them: each string where a type goes is parsed, and the names in it are then looked up as any other (a class
+    built before it, here); the model's own name (`own`) becomes _SELF, a ForwardRef for pydantic to resolve. The
+    node itself when it holds no such string; None when a string is not an annotation read here (it is then not
+    followed). Strings stay as they are in Literal[...], in a call's arguments and in Annotated's metadata."""
+    changed = False
+
+    def visit(n: ast.expr, depth: int) -> ast.expr:
+        nonlocal changed
+        if depth > 10:
+            raise Unsafe("too deep")
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            if not _FORWARD_TEXT.fullmatch(n.value):
+                raise Unsafe("not an annotation")
+            try:
+                parsed = ast.parse(n.value.strip(), mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                raise Unsafe("not an annotation") from None
+            changed = True
+            return visit(parsed, depth + 1)
+        if isinstance(n, ast.Name):
+            if own is not None and n.id == own and depth > 0:
+                changed = True
+                return ast.Name(_SELF, ast.Load())
+            return n
+        if isinstance(n, ast.Subscript):
+            head = n.value.attr if isinstance(n.value, ast.Attribute) else getattr(n.value, "id", "")
+            if head == "Literal":
+                return n
+            inner = n.slice
+            if head == "Annotated" and isinstance(inner, ast.Tuple) and inner.elts:
+                inner = ast.Tuple([visit(inner.elts[0], depth), *inner.elts[1:]], ast.Load())
+            else:
+                inner = visit(inner, depth)
+            return ast.Subscript(visit(n.value, depth), inner, ast.Load())
+        if isinstance(n, ast.Tuple):
+            return ast.Tuple([visit(e, depth) for e in n.elts], ast.Load())
+        if isinstance(n, ast.List):
+            return ast.List([visit(e, depth) for e in n.elts], ast.Load())
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
+            return ast.BinOp(visit(n.left, depth), ast.BitOr(), visit(n.right, depth))
+        return n  # a call (its arguments: literals), an attribute, a constant: checked by _harmless as written
+
+    try:
+        out = visit(node, 0)
+    except Unsafe:
+        return None
+    return ast.fix_missing_locations(out) if changed else node
+
+
+_FORWARD_TEXT = re.compile(r"\s*[A-Za-z_][\w\[\]., |]{0,200}")  # what a string annotation looks like: list["Item"]
 
 
 @lru_cache(maxsize=1)
