@@ -608,3 +608,86 @@ def test_an_import_string_field_is_never_validated_so_nothing_it_names_is_import
     assert not mark.exists() and "payload_mod" not in sys.modules
     assert props["job"] == {"default": None, "position": 0, "title": "job"}
     assert props["t"] == {"default": "payload_mod", "position": 1, "title": "t"}
+
+
+def test_a_models_forward_references_and_create_model_from_a_repository_module_are_prefects_schema(tmp_path):
+    shapes = '''
+        from typing import Optional
+        from pydantic import BaseModel, ConfigDict, Field, create_model
+
+        class Tree(BaseModel):
+            """A tree of itself."""
+            model_config = ConfigDict(use_attribute_docstrings=True)
+            label: str = "root"
+            """what the node says"""
+            kids: list["Tree"] = []
+            up: "Optional[Tree]" = Field(None, description="its parent")
+            """not this: Field says it"""
+
+        def make_basket():
+            return create_model("Basket", trees=(list[Tree], []), size=(int, Field(3, ge=1)))
+
+        Basket = make_basket()
+    '''
+    flow = '''
+        from prefect import flow
+        from shapes import Basket, Tree
+
+        @flow
+        def f(tree: Tree, basket: Basket, spare: "Tree" = None): ...
+    '''
+    ours, theirs, notes = against_prefect(tmp_path, {"flows/f.py": flow, "flows/shapes.py": shapes})
+    assert ours == theirs and not notes, notes
+    tree = theirs["definitions"]["Tree"]["properties"]
+    assert tree["kids"]["items"] == {"$ref": "#/definitions/Tree"}
+    assert (tree["label"]["description"], tree["up"]["description"]) == ("what the node says", "its parent")
+    assert theirs["definitions"]["Basket"]["properties"]["size"]["minimum"] == 1
+
+
+@pytest.mark.parametrize("annotation", [
+    'list["__import__(\'pathlib\').Path(r\'MARK\').touch() or Model"]',
+    '"Model | __import__(\'pathlib\').Path(r\'MARK\').touch()"',
+    'dict[str, "Model"] = {"x": __import__("pathlib").Path(r"MARK").touch()}',
+])
+def test_a_string_inside_a_models_own_field_is_read_as_a_name_never_evaluated(tmp_path, annotation):
+    mark = tmp_path / "ran"
+    source = ("from pydantic import BaseModel\nfrom prefect import flow\n"
+              f"class Model(BaseModel):\n    c: {annotation.replace('MARK', str(mark))}\n"
+              "@flow\ndef f(x: Model, y: int = 1):\n    pass\n")
+    (spec,) = read_flows("flows/x.py", source.encode())
+    schema = parameter_schema(spec)
+    assert schema["properties"]["x"].get("$ref") is None and schema["properties"]["y"]["type"] == "integer"
+    assert not mark.exists()
+
+
+def test_pydantic_reads_attribute_docstrings_of_its_other_classes_as_before():
+    # prefect-push hands pydantic the docstrings of the classes it builds through pydantic's own reader of the
+    # source, wrapped once: every other class is read from its source, as without prefect-push
+    from pydantic import BaseModel, ConfigDict
+    from typing_extensions import TypedDict
+
+    schema_of('''
+        from pydantic import BaseModel, ConfigDict
+        from prefect import flow
+        class Built(BaseModel):
+            model_config = ConfigDict(use_attribute_docstrings=True)
+            a: int = 1
+            """built here"""
+        @flow
+        def f(x: Built): ...
+    ''')
+
+    class Real(BaseModel):
+        model_config = ConfigDict(use_attribute_docstrings=True)
+        b: int = 2
+        """read from this file"""
+
+    class RealDict(TypedDict):
+        __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)  # type: ignore[misc]
+        c: int
+        """and this one"""
+
+    from pydantic import TypeAdapter
+
+    assert Real.model_fields["b"].description == "read from this file"
+    assert TypeAdapter(RealDict).json_schema()["properties"]["c"]["description"] == "and this one"

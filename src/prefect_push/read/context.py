@@ -107,13 +107,13 @@ class Context:
 
     @cached_property
     def _candidates(self) -> set[str]:
-        names = {n for stmt in self._tree.body if isinstance(stmt, _DEFINITION) for n in _bound(stmt)}
+        names = {n for stmt in self._tree.body if _definition(stmt) for n in _bound(stmt)}
         return names | set(self._from_imports) if self._modules else names
 
     @cached_property
     def _definitions(self) -> dict[str, ast.stmt]:
         counts = self._constants.bindings  # a name bound twice holds what running the file decides: not read
-        return {n: stmt for stmt in self._tree.body if isinstance(stmt, _DEFINITION)
+        return {n: stmt for stmt in self._tree.body if _definition(stmt)
                 for n in _bound(stmt) if counts[n] == 1}
 
     @cached_property
@@ -134,6 +134,23 @@ class Context:
         return {n: v for n, v in self._from_imports.items() if counts[n] == 1}
 
 
+def _definition(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, _DEFINITION) or _returns_a_call(stmt)
+
+
+def _returns_a_call(stmt: ast.stmt) -> bool:
+    """`def get_model(): return create_model("M", ...)`: a function of no parameters and no decorator whose body
+    is one `return` of a call (a docstring above it aside). models.py makes what it returns only when the call is
+    pydantic's create_model of what it knows; never the function."""
+    if not isinstance(stmt, ast.FunctionDef) or stmt.decorator_list or stmt.returns is not None:
+        return False
+    a = stmt.args
+    if a.posonlyargs or a.args or a.vararg or a.kwonlyargs or a.kwarg:
+        return False
+    body = stmt.body[1:] if ast.get_docstring(stmt, clean=False) is not None else stmt.body
+    return len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call)
+
+
 def _source(stmt: ast.stmt) -> str:
     """The statement as source, a class's method bodies left out: they never count (their names do). A body
     that is one `return` is kept: models.py recognises a few such methods by their shape (an Enum's
@@ -152,7 +169,7 @@ def _source(stmt: ast.stmt) -> str:
 
 
 def _bound(stmt: ast.stmt) -> list[str]:
-    if isinstance(stmt, ast.ClassDef):
+    if isinstance(stmt, (ast.ClassDef, ast.FunctionDef)):
         return [stmt.name]
     if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
         return [t.id for t in stmt.targets]  # type: ignore[attr-defined]
@@ -164,6 +181,8 @@ def _bound(stmt: ast.stmt) -> list[str]:
 def _referred(stmt: ast.stmt) -> list[ast.AST]:
     """What a definition's names are read from: a class's bases, keywords, decorators and body (methods' bodies
     run later, if ever: not read); an assignment's value."""
+    if isinstance(stmt, ast.FunctionDef):  # _returns_a_call: what it returns
+        return [stmt.body[-1].value] if isinstance(stmt.body[-1], ast.Return) and stmt.body[-1].value else []
     if not isinstance(stmt, ast.ClassDef):
         return [stmt.value] if stmt.value is not None else []  # type: ignore[attr-defined]
     out: list[ast.AST] = [*stmt.bases, *(k.value for k in stmt.keywords), *stmt.decorator_list]

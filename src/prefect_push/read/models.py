@@ -31,6 +31,7 @@ import importlib
 import inspect
 import re
 import types
+import weakref
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -118,6 +119,8 @@ class Namespace:
         self._dropped_serialization: set[int] = set()
         self._methods_of: dict[int, frozenset[str]] = {}  # id of a class built here -> its methods, left out
         self._runs_left_out: dict[int, str] = {}  # id of a class -> a member left out that runs when it is called
+        # (id of a scope's names, function) -> the call `def get_model(): return <call>` returns (never run)
+        self._returning: dict[tuple[int, str], ast.expr] = {}
         self.names, self.values = self._scope("")
         for bound, module, attr in imports:
             self._import(bound, module, attr)
@@ -389,7 +392,9 @@ class Namespace:
         elif isinstance(given, ast.Name) and given.id in vars(builtin_module) and self.names.get(given.id) is getattr(
                 builtin_module, given.id):
             found = self.names[given.id]
-            if not (isinstance(found, types.BuiltinFunctionType) or found in _FACTORIES):
+            if any(found is t for t in _FACTORIES):
+                return True  # a type: pydantic takes it as its own return type, and assumes no info argument
+            if not isinstance(found, types.BuiltinFunctionType):
                 return False
             try:
                 sig = inspect.signature(found)
@@ -441,8 +446,23 @@ class Namespace:
             else:
                 self._mark(cls)
             return
+        if isinstance(stmt, ast.FunctionDef):  # `def get_model(): return create_model(...)`: kept, never called
+            self._returning[(id(self.names), stmt.name)] = stmt.body[-1].value  # type: ignore[attr-defined]
+            return
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            return
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
         names = [t.id for t in targets]  # flows.py hands over Name targets only
+        try:
+            created = self._created_model(stmt.value)  # type: ignore[arg-type]
+        except Unsafe as exc:
+            for n in names:
+                self.refused[n] = f"{n}: {exc}"
+            return
+        if created is not None:
+            for n in names:
+                self.names[n] = created
+            return
         functional = self._functional_enum(stmt.value)  # type: ignore[attr-defined, arg-type]
         if functional is None and len(names) == 1:
             functional = self._typevar(stmt.value, names[0])  # type: ignore[attr-defined, arg-type]
@@ -622,16 +642,24 @@ class Namespace:
             for key, item in {**body, **values}.items():
                 namespace[key] = item  # one by one: Enum's namespace records members in __setitem__
 
-        cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
-        if is_mixin:
-            self._mixins[id(cls)] = frozenset(methods)
-        for decorate in reversed(decorators):
-            cls = decorate(cls)
-        for config in configs:
-            cls = pydantic.with_config(config)(cls)
-        if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(
-                _types_namespace={**self.names, stmt.name: cls} if recursive else self.names):
-            raise Unsafe(f"{stmt.name}: a model naming what is not known")
+        docs = _attribute_docstrings(stmt)
+        reproduced = _reproduce_attribute_docstrings()
+        _BUILDING[stmt.name] = docs  # what pydantic reads of the source, while the class is made (a model's fields)
+        try:
+            cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
+            if is_mixin:
+                self._mixins[id(cls)] = frozenset(methods)
+            for decorate in reversed(decorators):
+                cls = decorate(cls)
+            for config in configs:
+                cls = pydantic.with_config(config)(cls)
+            if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(
+                    _types_namespace={**self.names, stmt.name: cls} if recursive else self.names):
+                raise Unsafe(f"{stmt.name}: a model naming what is not known")
+        finally:
+            _BUILDING.pop(stmt.name, None)
+        if reproduced:
+            _ATTRIBUTE_DOCS[cls] = docs  # ... and later (a TypedDict's or dataclass's, when Prefect makes the schema)
         for name, written in recursive.items():
             # proven, not assumed: the field's type pydantic resolved is the one written, the model in its place
             expected = self._annotation(ast.Expression(written), self_ref=None, own=cls)
@@ -644,8 +672,12 @@ class Namespace:
         if runs:
             self._runs_left_out[id(cls)] = runs[0]
         config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None) or {}
-        if config.get("use_attribute_docstrings"):  # pydantic reads them from the class's source file, here none
+        if config.get("use_attribute_docstrings") and not reproduced:  # pydantic reads them from the class's source
             raise Unsafe(f"{stmt.name}: use_attribute_docstrings is not followed")
+        if config.get("use_attribute_docstrings") and any(typing.get_origin(b) is typing.Generic or getattr(
+                b, "__parameters__", ()) for b in (*bases, cls)):
+            # a parametrized class (Page[Item]) is another class, whose source pydantic looks for by its name
+            raise Unsafe(f"{stmt.name}: use_attribute_docstrings on a generic class is not followed")
         if config.get("json_schema_mode_override") == "serialization":
             # then pydantic writes this model's serialization schema, which its serializers and computed fields
             # (left out here) change
@@ -822,6 +854,75 @@ class Namespace:
                 return None
         return None
 
+    def _created_model(self, node: ast.expr | None) -> type | None:
+        """`Model = create_model("Model", a=(int, 1), b=(str, Field(...)), __base__=Base, __config__=ConfigDict(...))`,
+        or the same returned by `def get_model():` called with nothing (Model = get_model()): pydantic's own
+        create_model of what is known here (types as annotations, defaults and Field(...) as a class's values, a
+        base built here, literal settings), the model it makes and Prefect's are one. None when it is not such a
+        call; Unsafe (said) when it is create_model of what is not followed."""
+        import pydantic
+
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                id(self.names), node.func.id) in self._returning and (
+                node.func.id not in self.names) and not node.args and not node.keywords:
+            node = self._returning[(id(self.names), node.func.id)]  # a function of this module
+        if not isinstance(node, ast.Call):
+            return None
+        try:
+            func = self._lookup(node.func)
+        except Unsafe:
+            return None
+        if func is not pydantic.create_model:
+            return None
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(
+                node.args[0].value, str) or any(k.arg is None for k in node.keywords):
+            raise Unsafe("create_model(...) of a name that is not a literal")
+        name: str = node.args[0].value
+        kwargs: dict[str, Any] = {}
+        for k in node.keywords:
+            arg = k.arg or ""
+            if arg == "__base__":
+                base = self._lookup(k.value)
+                if not (base is pydantic.BaseModel or id(base) in self.built and isinstance(base, type) and issubclass(
+                        base, pydantic.BaseModel)):
+                    raise Unsafe(f"create_model({arg}={_short(ast.unparse(k.value))}) is not followed")
+                kwargs[arg] = base
+            elif arg == "__config__":
+                kwargs[arg] = self._member_value(k.value, f"{name}.{arg}")
+            elif arg == "__doc__":
+                kwargs[arg] = self.value(k.value)
+            elif arg.startswith("_"):
+                raise Unsafe(f"create_model({arg}=...) is not followed")
+            else:
+                where = f"{name}.{arg}"
+                pair = isinstance(k.value, ast.Tuple) and len(k.value.elts) == 2
+                if isinstance(k.value, ast.Tuple) and not pair:
+                    raise Unsafe(f"{where}: a field not written (type, default) or as a type")
+                written = k.value.elts[0] if pair else k.value  # type: ignore[attr-defined]
+                annotation = self._annotation(ast.Expression(written))
+                if annotation is inspect.Parameter.empty:
+                    raise Unsafe(f"{where}: {self.not_followed(written)}")
+                kwargs[arg] = (annotation, self._member_value(k.value.elts[1], where)) if pair else annotation  # type: ignore[attr-defined]
+        fields = {k for k in kwargs if not k.startswith("__")}
+        for c in getattr(kwargs.get("__base__"), "__mro__", ()):  # a base's method (left out) would be the default
+            shadowed = sorted(self._methods_of.get(id(c), frozenset()) & fields)
+            if shadowed:
+                raise Unsafe(f"{name}.{shadowed[0]}: a field named as a method of {c.__name__}")
+        config = kwargs.get("__config__") or {}
+        if not isinstance(config, dict) or config.get("use_attribute_docstrings"):
+            raise Unsafe(f"{name}: its __config__ is not followed")
+        try:
+            made = pydantic.create_model(name, __module__="__prefect_push__", **kwargs)
+        except Exception as exc:  # noqa: BLE001 - pydantic refuses it: Prefect's import would fail too
+            raise Unsafe(f"{name}: pydantic refuses the declaration ({type(exc).__name__})") from None
+        if not made.__pydantic_complete__ and not made.model_rebuild(_types_namespace=self.names):
+            raise Unsafe(f"{name}: a model naming what is not known")
+        if config.get("json_schema_mode_override") == "serialization" and any(
+                id(c) in self._dropped_serialization for c in made.__mro__):
+            raise Unsafe(f"{name}: json_schema_mode_override='serialization' over serializers not followed")
+        self._mark(made)
+        return made
+
     def _functional_enum(self, node: ast.expr) -> type | None:
         """`Color = Enum("Color", "RED GREEN")` (or a list, a dict of values): an Enum made from data."""
         import enum
@@ -903,6 +1004,54 @@ class Namespace:
                 raise Unsafe("base")
             return value
         return self._lookup(node)
+
+
+# use_attribute_docstrings: pydantic reads a field's docstring (a string right below it) from the class's source,
+# which a class built here has none of. What its own reader (DocstringVisitor) finds in the class's source as
+# read is handed to it instead, through its one function that reads the source (extract_docstrings_from_cls,
+# wrapped once, as the two modules that call it see it): for the classes built here only, any other class is
+# read as before. pydantic then applies them itself (a field's own description first).
+_ATTRIBUTE_DOCS: weakref.WeakKeyDictionary[type, dict[str, str]] = weakref.WeakKeyDictionary()
+_BUILDING: dict[str, dict[str, str]] = {}  # a class's name -> its docstrings, while it is made
+
+
+def _attribute_docstrings(stmt: ast.ClassDef) -> dict[str, str]:
+    try:
+        from pydantic._internal._docs_extraction import DocstringVisitor
+    except ImportError:
+        return {}
+    visitor = DocstringVisitor()
+    visitor.generic_visit(stmt)  # as pydantic visits the class statement it parsed from the file
+    return dict(visitor.attrs)
+
+
+@lru_cache(maxsize=1)
+def _reproduce_attribute_docstrings() -> bool:
+    """Wrap pydantic's source reader once; False (use_attribute_docstrings then falls back) if it is not there."""
+    try:
+        from pydantic._internal import _docs_extraction, _fields, _generate_schema
+    except ImportError:
+        return False
+    original = getattr(_docs_extraction, "extract_docstrings_from_cls", None)
+    users = [m for m in (_fields, _generate_schema) if getattr(m, "extract_docstrings_from_cls", None) is original]
+    if original is None or len(users) != 2:
+        return False
+
+    def extract_docstrings_from_cls(cls: type[Any], use_inspect: bool = False) -> dict[str, str]:
+        try:
+            docs = _ATTRIBUTE_DOCS.get(cls)
+        except TypeError:
+            docs = None
+        if docs is None and getattr(cls, "__module__", None) == "__prefect_push__":
+            docs = _BUILDING.get(getattr(cls, "__qualname__", ""), {})
+        if docs is not None:
+            return dict(docs)
+        return original(cls, use_inspect=use_inspect)
+
+    extract_docstrings_from_cls.__wrapped__ = original  # type: ignore[attr-defined]
+    for module in users:
+        module.extract_docstrings_from_cls = extract_docstrings_from_cls  # type: ignore[attr-defined]
+    return True
 
 
 def _private(name: str, node: ast.stmt) -> bool:
