@@ -541,13 +541,16 @@ def test_deleting_a_flow_file_its_entry_still_names_stops_the_push(hooked: Repo)
     assert sorted(deployments(r.uid)) == [f"{etl}/main-hourly", f"{etl}/main-nightly"]
 
 
-TWO_FILES = """\
+# the team's clone and requirements, as real prefect.yaml files write them (kept equal by design)
+CLONE_PULL = """\
 pull:
   - prefect.deployments.steps.git_clone:
       repository: https://git.example.invalid/team/repo.git
       branch: main
   - prefect.deployments.steps.pip_install_requirements:
       requirements_file: requirements.txt
+"""
+TWO_FILES = CLONE_PULL + """\
 deployments:
   - name: from-api
     entrypoint: workflows/api_return.py:get_domains
@@ -643,13 +646,7 @@ def test_a_prefect_yaml_named_under_examples_is_read(hooked: Repo) -> None:
     assert got[f"{shared}/main-simple"].entrypoint == "examples/simple/flow.py:call_api"
 
 
-REFUSED = """\
-pull:
-  - prefect.deployments.steps.git_clone:
-      repository: https://git.example.invalid/team/repo.git
-      branch: main
-  - prefect.deployments.steps.pip_install_requirements:
-      requirements_file: requirements.txt
+REFUSED = CLONE_PULL + """\
 deployments:
   - name: nightly
     entrypoint: flows/etl.py:etl

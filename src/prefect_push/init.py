@@ -21,6 +21,7 @@ from . import git
 from .engine import Blocked
 from .read.config import ConfigError, load
 from .read.suggest import did_you_mean
+from .install import read_text as _read
 from .initfiles import HOOK_ID, PRE_COMMIT_CONFIG, PYPROJECT, add_pre_commit_hook, hook_listed, set_toml_key, toml_value
 from .report import say
 
@@ -130,14 +131,6 @@ def default_hook_repo() -> str:
 
 def _hooks_dir(cwd: str) -> str:
     return os.path.abspath(os.path.join(cwd, git.git("rev-parse", "--git-path", "hooks", cwd=cwd).strip()))
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def uncommitted(paths: list[str], cwd: str) -> list[str]:

@@ -26,7 +26,8 @@ exec prefect-push hook "$@"
 """
 
 
-def _read(path: str) -> str | None:
+def read_text(path: str) -> str | None:
+    """A file's text, None when it cannot be read (a hook file that is not there)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
@@ -45,11 +46,11 @@ def install(force: bool = False, cwd: str | None = None) -> str:
     hooks = os.path.abspath(os.path.join(cwd or ".", git.git("rev-parse", "--git-path", "hooks", cwd=cwd).strip()))
     path = os.path.join(hooks, "pre-push")
     text = hook_text(sys.executable)
-    current = _read(path)
+    current = read_text(path)
     if current is not None and PRE_COMMIT_SIGNATURE in current:
         # pre-commit runs an existing pre-push.legacy first, with the same arguments and stdin
         legacy = path + ".legacy"
-        old = _read(legacy)
+        old = read_text(legacy)
         if old is not None and SIGNATURE not in old and not force:
             raise Blocked(f"{legacy} exists and is not prefect-push's; move it away or use --force")
         _write(legacy, text)
