@@ -624,6 +624,13 @@ def test_a_models_forward_references_and_create_model_from_a_repository_module_a
             up: "Optional[Tree]" = Field(None, description="its parent")
             """not this: Field says it"""
 
+        class Forest(BaseModel):
+            biggest: Optional["Tree"] = None
+            rangers: list["Ranger"] = []
+
+        class Ranger(BaseModel):
+            name: str = "r"
+
         def make_basket():
             return create_model("Basket", trees=(list[Tree], []), size=(int, Field(3, ge=1)))
 
@@ -631,10 +638,10 @@ def test_a_models_forward_references_and_create_model_from_a_repository_module_a
     '''
     flow = '''
         from prefect import flow
-        from shapes import Basket, Tree
+        from shapes import Basket, Forest, Tree
 
         @flow
-        def f(tree: Tree, basket: Basket, spare: "Tree" = None): ...
+        def f(tree: Tree, basket: Basket, forest: Forest, spare: "Tree" = None): ...
     '''
     ours, theirs, notes = against_prefect(tmp_path, {"flows/f.py": flow, "flows/shapes.py": shapes})
     assert ours == theirs and not notes, notes
@@ -642,6 +649,7 @@ def test_a_models_forward_references_and_create_model_from_a_repository_module_a
     assert tree["kids"]["items"] == {"$ref": "#/definitions/Tree"}
     assert (tree["label"]["description"], tree["up"]["description"]) == ("what the node says", "its parent")
     assert theirs["definitions"]["Basket"]["properties"]["size"]["minimum"] == 1
+    assert theirs["definitions"]["Forest"]["properties"]["rangers"]["items"] == {"$ref": "#/definitions/Ranger"}
 
 
 @pytest.mark.parametrize("annotation", [

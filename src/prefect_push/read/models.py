@@ -121,15 +121,32 @@ class Namespace:
         self._runs_left_out: dict[int, str] = {}  # id of a class -> a member left out that runs when it is called
         # (id of a scope's names, function) -> the call `def get_model(): return <call>` returns (never run)
         self._returning: dict[tuple[int, str], ast.expr] = {}
+        # per module: the classes its context declares, which a model may name by string above them ("Customer"),
+        # and the models that did so, left incomplete by pydantic until the module's classes are all built
+        self._declared: dict[str, set[str]] = {}
+        self._pending: dict[str, list[tuple[type, str, dict[str, ast.expr]]]] = {}
+        self.scope = ""
         self.names, self.values = self._scope("")
         for bound, module, attr in imports:
             self._import(bound, module, attr)
+        statements: list[tuple[Declared, ast.stmt]] = []
         for entry in context:
+            try:
+                statements.append((entry, ast.parse(entry.source).body[0]))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            if isinstance(statements[-1][1], ast.ClassDef):
+                self._declared.setdefault(entry.scope, set()).add(statements[-1][1].name)  # type: ignore[attr-defined]
+        for entry, stmt in statements:
+            if entry.origin and isinstance(stmt, ast.ImportFrom):
+                self._settle(entry.origin)  # that module's classes are all built: its forward references resolve
             self.names, self.values = self._scope(entry.scope)
             try:
-                self._define(ast.parse(entry.source).body[0], entry.origin)
+                self._define(stmt, entry.origin)
             except (Unsafe, SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
                 continue  # stays unknown
+        for scope in list(self._pending):
+            self._settle(scope)
         self.names, self.values = self._scope("")
 
     def _mark(self, cls: type) -> None:
@@ -137,10 +154,64 @@ class Namespace:
         self._alive.append(cls)
 
     def _scope(self, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        self.scope = scope
         self.refused = self._refusals.setdefault(scope, {})  # the scope's classes not built, and why
         if scope not in self._scopes:
             self._scopes[scope] = (dict(vars(builtins)), {})
         return self._scopes[scope]
+
+    def _settle(self, scope: str) -> None:
+        """The models of a module that named a class declared below them by string (or that name such a model), now
+        that its classes are built: rebuilt by pydantic with the module's names, as pydantic does on their first use
+        in the real module, and each field a string named checked to be the type written, the classes in their
+        place. A model still incomplete, or not resolved as written, is not built (said)."""
+        pending = self._pending.pop(scope, [])
+        if not pending:
+            return
+        saved = self.names, self.values, self.refused, self.scope
+        self.names, self.values = self._scope(scope)
+        try:
+            progress = True
+            while pending and progress:
+                progress = False
+                for item in list(pending):
+                    cls, name, forwarded = item
+                    try:
+                        cls.model_rebuild(_types_namespace={**self.names, name: cls}, raise_errors=False)
+                    except Exception:  # noqa: BLE001 - pydantic refuses it: not built, below
+                        continue
+                    if cls.__pydantic_complete__:
+                        pending.remove(item)
+                        progress = True
+                        why = self._not_as_written(cls, name, forwarded)
+                        if why:
+                            self._unbind(name, cls, why)
+            for cls, name, forwarded in pending:
+                missing = sorted((f, n.id[len(_REF):]) for f, written in forwarded.items() for n in ast.walk(written)
+                                 if isinstance(n, ast.Name) and n.id.startswith(_REF) and n.id[len(_REF):] != name
+                                 and n.id[len(_REF):] not in self.names)
+                self._unbind(name, cls, f"{name}.{missing[0][0]}: the string {missing[0][1]!r} names a class not built"
+                             if missing else f"{name}: a model naming what is not known")
+        finally:
+            self.names, self.values, self.refused, self.scope = saved
+
+    def _unbind(self, name: str, cls: type, why: str) -> None:
+        if self.names.get(name) is cls:
+            del self.names[name]
+        self.refused[name] = why
+
+    def _not_as_written(self, cls: type, name: str, forwarded: dict[str, ast.expr]) -> str:
+        """Proven, not assumed: each field whose annotation named a class by string has, as pydantic resolved it,
+        the type written with the classes built here in their place. What differs, or "" when none does."""
+        for field, written in forwarded.items():
+            refs = {n.id[len(_REF):] for n in ast.walk(written) if isinstance(n, ast.Name) and n.id.startswith(_REF)}
+            if any(r != name and r not in self.names for r in refs):
+                return f"{name}.{field}: a string names a class that is not built"
+            expected = self._annotation(ast.Expression(written), resolved={r: cls if r == name else self.names[r]
+                                                                           for r in refs})
+            if expected is inspect.Parameter.empty or cls.model_fields[field].annotation != expected:
+                return f"{name}.{field}: its forward reference is not resolved as written"
+        return ""
 
     def _import(self, bound: str, module: str, attr: str | None) -> None:
         if module in PREFECT_TYPES:
@@ -310,15 +381,18 @@ class Namespace:
             return inspect.Parameter.empty
         return self._annotation(tree)
 
-    def _annotation(self, tree: ast.Expression, depth: int = 0, self_ref: str | None = None, own: Any = None) -> Any:
-        """`self_ref`: a model's own name, which its field's annotation may name (a forward reference, _SELF in the
-        tree): evaluated to typing's ForwardRef of it, for pydantic to resolve; `own`: the model, in its place."""
+    def _annotation(self, tree: ast.Expression, depth: int = 0, forward: frozenset[str] = frozenset(),
+                    resolved: dict[str, Any] | None = None) -> Any:
+        """`forward`: the classes a model's field may name by string before they are built (the model itself, a
+        class declared below it), each `_REF + name` in the tree (_forward_refs): evaluated to typing's ForwardRef
+        of it, for pydantic to resolve; `resolved`: the classes, in their place."""
         try:
             tree, names = self._stand_ins(tree)
-            if self_ref is not None or own is not None:
+            if forward or resolved:
                 import typing
 
-                names = {**names, _SELF: own if own is not None else typing.ForwardRef(self_ref)}
+                names = {**names, **{_REF + n: typing.ForwardRef(n) for n in forward},
+                         **{_REF + n: c for n, c in (resolved or {}).items()}}
             if not _harmless(tree, names):
                 return inspect.Parameter.empty
             value = eval(compile(tree, "<annotation>", "eval"), names)  # noqa: S307 - checked by _harmless
@@ -329,7 +403,7 @@ class Namespace:
                 return self._annotation(ast.parse(value, mode="eval"), 1)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return inspect.Parameter.empty
-        if not _typed(value, own=self_ref):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
+        if not _typed(value, forward=forward):  # a string (or ForwardRef) left anywhere in it: pydantic would eval it
             return inspect.Parameter.empty
         return value
 
@@ -554,7 +628,12 @@ class Namespace:
         annotations: dict[str, Any] = {}
         values: dict[str, Any] = {}
         methods: set[str] = set()
-        recursive: dict[str, ast.expr] = {}  # fields naming the model itself ("Node"): their annotation, as read
+        # a model's fields may name by string the model itself and the classes of its module declared below it
+        # (not built yet): pydantic resolves those when the module's classes are there; the fields, as read
+        # (a class of the module named as a builtin shadows it there, as pydantic resolves the string)
+        forward = frozenset({n for n in self._declared.get(self.scope, set()) if n not in self.names or (
+            self.names[n] is vars(builtins).get(n))} | {stmt.name}) if is_model else frozenset()
+        forwarded: dict[str, ast.expr] = {}
         serialization: list[str] = []  # the serialization-only members left out (field_serializer, computed_field)
         runs: list[str] = []  # the members left out that run when the class is called (validators, __init__, ...)
         for i, node in enumerate(stmt.body):
@@ -600,19 +679,17 @@ class Namespace:
                 annotations[name] = typing.ClassVar
                 continue
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.simple:
-                own = stmt.name if is_model else None  # pydantic resolves a model's own name, at its creation
-                written = _forward_refs(node.annotation, own)
+                written = _forward_refs(node.annotation, forward)
                 if written is None:
                     annotation = inspect.Parameter.empty
                 else:
-                    annotation = self._annotation(ast.Expression(written), self_ref=own if written is not (
-                        node.annotation) else None)
+                    annotation = self._annotation(ast.Expression(written), forward=forward)
                 if annotation is inspect.Parameter.empty:
                     raise Unsafe(f"{where}: {self.not_followed(node.annotation)}")
                 annotations[node.target.id] = annotation
-                if written is not node.annotation and _SELF in {n.id for n in ast.walk(written)
-                                                                if isinstance(n, ast.Name)}:
-                    recursive[node.target.id] = written
+                if written is not node.annotation and any(isinstance(n, ast.Name) and n.id.startswith(_REF)
+                                                          for n in ast.walk(written)):
+                    forwarded[node.target.id] = written
                 if node.value is not None:
                     values[node.target.id] = self._member_value(node.value, where)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
@@ -653,18 +730,20 @@ class Namespace:
                 cls = decorate(cls)
             for config in configs:
                 cls = pydantic.with_config(config)(cls)
-            if is_model and not cls.__pydantic_complete__ and not cls.model_rebuild(
-                    _types_namespace={**self.names, stmt.name: cls} if recursive else self.names):
+            if is_model and not cls.__pydantic_complete__:
+                cls.model_rebuild(_types_namespace={**self.names, stmt.name: cls}, raise_errors=False)
+            if is_model and not cls.__pydantic_complete__ and not (forwarded or self._pending.get(self.scope)):
                 raise Unsafe(f"{stmt.name}: a model naming what is not known")
         finally:
             _BUILDING.pop(stmt.name, None)
         if reproduced:
             _ATTRIBUTE_DOCS[cls] = docs  # ... and later (a TypedDict's or dataclass's, when Prefect makes the schema)
-        for name, written in recursive.items():
-            # proven, not assumed: the field's type pydantic resolved is the one written, the model in its place
-            expected = self._annotation(ast.Expression(written), self_ref=None, own=cls)
-            if expected is inspect.Parameter.empty or cls.model_fields[name].annotation != expected:
-                raise Unsafe(f"{stmt.name}.{name}: its reference to {stmt.name} is not resolved as written")
+        if is_model and not cls.__pydantic_complete__:  # names a class below it: settled once they are built
+            self._pending.setdefault(self.scope, []).append((cls, stmt.name, forwarded))
+        elif forwarded:
+            why = self._not_as_written(cls, stmt.name, forwarded)
+            if why:
+                raise Unsafe(why)
         if methods:
             self._methods_of[id(cls)] = frozenset(methods)
         if serialization:
@@ -1229,12 +1308,12 @@ def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
     return whole or _no_forward_refs(tree.body)
 
 
-def _typed(value: Any, depth: int = 0, own: str | None = None) -> bool:
+def _typed(value: Any, depth: int = 0, forward: frozenset[str] = frozenset()) -> bool:
     """No str or ForwardRef in an evaluated annotation outside Literal[...] (e.g. an alias bound to one), but a
-    ForwardRef to the model being built (`own`), put there by _forward_refs."""
+    ForwardRef to a class a model may name before it is built (`forward`), put there by _forward_refs."""
     import typing
 
-    if own is not None and isinstance(value, typing.ForwardRef) and value.__forward_arg__ == own:
+    if isinstance(value, typing.ForwardRef) and value.__forward_arg__ in forward:
         return True
     if isinstance(value, (str, typing.ForwardRef)) or depth > 20:
         return False
@@ -1242,17 +1321,18 @@ def _typed(value: Any, depth: int = 0, own: str | None = None) -> bool:
         return False  # pydantic imports what such a field's value names, when an instance (a default) is made
     if typing.get_origin(value) is typing.Literal:
         return True
-    return all(_typed(a, depth + 1, own) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
+    return all(_typed(a, depth + 1, forward) for a in typing.get_args(value) if not isinstance(a, (int, float, bool,
                                                                                                type(None))))
 
 
-_SELF = "_prefect_push_self"  # in a field's annotation: the model being built (a forward reference to it)
+_REF = "_prefect_push_ref_"  # in a field's annotation, + a name: a class named by string before it is built
 
 
-def _forward_refs(node: ast.expr, own: str | None) -> ast.expr | None:
+def _forward_refs(node: ast.expr, forward: frozenset[str]) -> ast.expr | None:
     """A field's annotation with its forward references (`list["Node"]`, `"Item | None"`) read as pydantic reads
     them: each string where a type goes is parsed, and the names in it are then looked up as any other (a class
-    built before it, here); the model's own name (`own`) becomes _SELF, a ForwardRef for pydantic to resolve. The
+    built before it, here); a name in `forward` (the model's own, a class below it) becomes _REF + name, a ForwardRef
+    for pydantic to resolve. The
     node itself when it holds no such string; None when a string is not an annotation read here (it is then not
     followed). Strings stay as they are in Literal[...], in a call's arguments and in Annotated's metadata."""
     changed = False
@@ -1271,9 +1351,9 @@ def _forward_refs(node: ast.expr, own: str | None) -> ast.expr | None:
             changed = True
             return visit(parsed, depth + 1)
         if isinstance(n, ast.Name):
-            if own is not None and n.id == own and depth > 0:
+            if n.id in forward and depth > 0:
                 changed = True
-                return ast.Name(_SELF, ast.Load())
+                return ast.Name(_REF + n.id, ast.Load())
             return n
         if isinstance(n, ast.Subscript):
             head = n.value.attr if isinstance(n.value, ast.Attribute) else getattr(n.value, "id", "")
