@@ -135,8 +135,11 @@ class Namespace:
                 statements.append((entry, ast.parse(entry.source).body[0]))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
-            if isinstance(statements[-1][1], ast.ClassDef):
-                self._declared.setdefault(entry.scope, set()).add(statements[-1][1].name)  # type: ignore[attr-defined]
+            declared = statements[-1][1]  # a class, or an alias (`TriggerTypes: TypeAlias = Union[...]`)
+            bound = [declared.name] if isinstance(declared, ast.ClassDef) else [
+                t.id for t in getattr(declared, "targets", [getattr(declared, "target", None)]) if isinstance(
+                    t, ast.Name)] if isinstance(declared, (ast.Assign, ast.AnnAssign)) else []
+            self._declared.setdefault(entry.scope, set()).update(bound)
         for entry, stmt in statements:
             if entry.origin and isinstance(stmt, ast.ImportFrom):
                 self._settle(entry.origin)  # that module's classes are all built: its forward references resolve
@@ -190,7 +193,7 @@ class Namespace:
                 missing = sorted((f, n.id[len(_REF):]) for f, written in forwarded.items() for n in ast.walk(written)
                                  if isinstance(n, ast.Name) and n.id.startswith(_REF) and n.id[len(_REF):] != name
                                  and n.id[len(_REF):] not in self.names)
-                self._unbind(name, cls, f"{name}.{missing[0][0]}: the string {missing[0][1]!r} names a class not built"
+                self._unbind(name, cls, f"{name}.{missing[0][0]}: the string {missing[0][1]!r} names what is not built"
                              if missing else f"{name}: a model naming what is not known")
         finally:
             self.names, self.values, self.refused, self.scope = saved
@@ -206,7 +209,7 @@ class Namespace:
         for field, written in forwarded.items():
             refs = {n.id[len(_REF):] for n in ast.walk(written) if isinstance(n, ast.Name) and n.id.startswith(_REF)}
             if any(r != name and r not in self.names for r in refs):
-                return f"{name}.{field}: a string names a class that is not built"
+                return f"{name}.{field}: a string names what is not built"
             expected = self._annotation(ast.Expression(written), resolved={r: cls if r == name else self.names[r]
                                                                            for r in refs})
             if expected is inspect.Parameter.empty or cls.model_fields[field].annotation != expected:
@@ -981,7 +984,8 @@ class Namespace:
                 annotation = self._annotation(ast.Expression(written))
                 if annotation is inspect.Parameter.empty:
                     raise Unsafe(f"{where}: {self.not_followed(written)}")
-                kwargs[arg] = (annotation, self._member_value(k.value.elts[1], where)) if pair else annotation  # type: ignore[attr-defined]
+                default = self._member_value(k.value.elts[1], where) if pair else None  # type: ignore[attr-defined]
+                kwargs[arg] = (annotation, default) if pair else annotation
         fields = {k for k in kwargs if not k.startswith("__")}
         for c in getattr(kwargs.get("__base__"), "__mro__", ()):  # a base's method (left out) would be the default
             shadowed = sorted(self._methods_of.get(id(c), frozenset()) & fields)
