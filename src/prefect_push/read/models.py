@@ -17,9 +17,14 @@ flows.py hands over the source of the module-level definitions a signature names
   docstrings and `if TYPE_CHECKING:` blocks are skipped (never fields); a default_factory not known is a stand-in
   that refuses to run. A class with anything that could change its schema (a metaclass, a
   __get_pydantic_json_schema__, an unknown decorator on it or on a method, an unknown base, a field named as a
-  method, json_schema_mode_override="serialization" over left-out serializers, use_attribute_docstrings, a
-  statement outside the subset) is not built at all, and Namespace.refused says which member and what of it.
+  method, json_schema_mode_override="serialization" over left-out serializers, a statement outside the subset) is
+  not built at all, and Namespace.refused says which member and what of it.
   Bases: pydantic/enum/typing's own, Generic[T], abc.ABC, classes built here, plain mixins of fields.
+  A model's fields may name by string the model itself, the classes built before it and the module's classes and
+  aliases below it (pydantic resolves those once they are built, each field checked to be the type written);
+  under use_attribute_docstrings, pydantic gets the field docstrings its own reader finds in the class as read;
+  `X = create_model("X", a=(int, 1), ...)` (or returned by a no-argument function of the module) is pydantic's
+  create_model of what is known here.
 What is not built stays unknown, and the parameter falls back to untyped / None as Prefect's own reader does.
 """
 from __future__ import annotations
@@ -726,7 +731,12 @@ class Namespace:
         reproduced = _reproduce_attribute_docstrings()
         _BUILDING[stmt.name] = docs  # what pydantic reads of the source, while the class is made (a model's fields)
         try:
-            cls = types.new_class(stmt.name, tuple(bases), kwds, fill)
+            # a model gets the parent namespace a class of a module's top level has (pydantic keeps none there),
+            # not types.new_class's locals, where pydantic would resolve its strings, at creation and on first use
+            cls = types.new_class(stmt.name, tuple(bases), {**kwds, "__pydantic_reset_parent_namespace__": False}
+                                  if is_model else kwds, fill)
+            if is_model:
+                cls.__pydantic_parent_namespace__ = None
             if is_mixin:
                 self._mixins[id(cls)] = frozenset(methods)
             for decorate in reversed(decorators):
@@ -998,6 +1008,7 @@ class Namespace:
             made = pydantic.create_model(name, __module__="__prefect_push__", **kwargs)
         except Exception as exc:  # noqa: BLE001 - pydantic refuses it: Prefect's import would fail too
             raise Unsafe(f"{name}: pydantic refuses the declaration ({type(exc).__name__})") from None
+        made.__pydantic_parent_namespace__ = None  # as a module's top level has (see _build)
         if not made.__pydantic_complete__ and not made.model_rebuild(_types_namespace=self.names):
             raise Unsafe(f"{name}: a model naming what is not known")
         if config.get("json_schema_mode_override") == "serialization" and any(
