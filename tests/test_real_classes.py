@@ -28,7 +28,8 @@ SITE = Path(sysconfig.get_paths()["purelib"])
 PACKAGES = ("prefect", "pydantic", "httpx", "rich", "pre_commit", "_pytest", "hypothesis")
 WORKERS = 2
 EXACT_AIM = 0.90  # the aim; not met yet (docs/flows-and-schemas.md "Measured on real code" says why)
-EXACT_FLOOR = 0.66  # measured today: 66.7% (52.8% before issue L's member audit and widening); a loss fails here
+EXACT_FLOOR = 0.67  # measured today: 67.3% (66.7% before issue L part 4's forward references, create_model and
+# attribute docstrings; 52.8% before issue L's member audit and widening); a loss fails here
 
 
 def public_modules(top: str) -> list[str]:
