@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Callable, Iterable
 
 from . import git
@@ -54,7 +55,16 @@ class Declared:
         return [f.path for f in self.files if f.has_build_or_push]
 
     def entries(self, path: str, function: str) -> tuple[Entry, ...]:
-        return tuple(e for f in self.files for e in f.for_flow(path, function))
+        return self._by_flow.get((path, function), ())
+
+    @cached_property
+    def _by_flow(self) -> dict[tuple[str, str], tuple[Entry, ...]]:
+        # (flow file, function) -> its entries, in file order, once (expand asks for every flow's)
+        found: dict[tuple[str, str], list[Entry]] = {}
+        for f in self.files:
+            for e in f.entries:
+                found.setdefault((e.flow_path, e.function), []).append(e)
+        return {k: tuple(v) for k, v in found.items()}
 
     def flow_name(self, path: str, function: str) -> tuple[str, ...]:
         """The flow name an entrypoint's flow has (its (path, function) where the file could not be read)."""
@@ -64,8 +74,16 @@ class Declared:
     def siblings(self, path: str, function: str) -> tuple[Entry, ...]:
         """Every entry, of any file, that deploys a flow of the same flow name as path:function: more than one
         means each deployment name ends with its entry's name (`main-nightly`), as Prefect needs them apart."""
-        key = self.flow_name(path, function)
-        return tuple(e for f in self.files for e in f.entries if self.flow_name(e.flow_path, e.function) == key)
+        return self._groups.get(self.flow_name(path, function), ())
+
+    @cached_property
+    def _groups(self) -> dict[tuple[str, ...], tuple[Entry, ...]]:
+        # flow name -> its entries, once: expand asks for every flow's group (a 2,000-entry repository)
+        groups: dict[tuple[str, ...], list[Entry]] = {}
+        for f in self.files:
+            for e in f.entries:
+                groups.setdefault(self.flow_name(e.flow_path, e.function), []).append(e)
+        return {k: tuple(v) for k, v in groups.items()}
 
     def by_key(self) -> dict[tuple[str, str, str], Entry]:
         return {(e.flow_path, e.function, e.name): e for f in self.files for e in f.entries}
@@ -291,8 +309,15 @@ class Applied:
         skipped (or a key ignored) as `prefect deploy --all` does, with one line."""
         if self.changes is None:
             return not self.held
-        before = self.old.bad if bad else tuple(e for f in self.old.files for e in f.entries)
-        return (file, fingerprint) not in {(b.file, b.fingerprint) for b in before}
+        return (file, fingerprint) not in (self._held_bad if bad else self._held_entries)
+
+    @cached_property
+    def _held_entries(self) -> frozenset[tuple[str, str]]:
+        return frozenset((e.file, e.fingerprint) for f in self.old.files for e in f.entries)
+
+    @cached_property
+    def _held_bad(self) -> frozenset[tuple[str, str]]:
+        return frozenset((b.file, b.fingerprint) for b in self.old.bad)
 
     def refusals(self, touched: set[str] | None) -> tuple[list[str], list[str]]:
         """(blocking lines, lines said): a file that cannot be read blocks a push touching it; an entry refused on
