@@ -61,17 +61,17 @@ from bench_fixtures import (BIN, NOOP_HOOK_NAME, PREFECT_PUSH_HOOK_NAME, PREFECT
                             hook_repo_snapshot, install_pre_commit, make_big_repo, make_repo, noop_hook_repo,
                             repo_hook_config)
 from bench_server import POOL, Api, CheckFailed, NoPostgres, expect, local_server  # noqa: E402
-from bigbatch import BigBatchResult, big_batch  # noqa: E402
+from bigbatch import BigBatchResult, P6Result, big_batch, p6  # noqa: E402
 from race import RaceResult, race  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "src"))  # prefect_push.localserver, for bench_server.local_server
 
 HOOK_KIND = {"repo": "`repo:` + `rev:`, language: python", "local": "`repo: local`, language: system"}
 FULL = dict(flows=20, many=200, rounds=5, warmup=1, big_files=2000, big_commits=10000, pairs=3, race=1,
-            race_clones=3, race_rounds=2)
+            race_clones=3, race_rounds=2, p6=2000)
 # --small's race: 2 clones, 1 round (a few seconds): the smoke runs race.py's code, not a thorough race
 SMALL = dict(flows=3, many=10, rounds=2, warmup=0, big_files=50, big_commits=200, pairs=1, race=1, race_clones=2,
-             race_rounds=1)
+             race_rounds=1, p6=20)
 
 
 _T0 = time.perf_counter()
@@ -82,8 +82,8 @@ def log(msg: str) -> None:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, tmp: str, sh: Shell, api: Api) -> None:
-        self.a, self.tmp, self.sh, self.api = args, tmp, sh, api
+    def __init__(self, args: argparse.Namespace, tmp: str, sh: Shell, api: Api, db: str = "SQLite") -> None:
+        self.a, self.tmp, self.sh, self.api, self.db = args, tmp, sh, api, db
         self.series: dict[str, list[float]] = {}
         self.rss: dict[str, list[float]] = {}
         self.retried: dict[str, list[tuple[int, int]]] = {}  # raw writes: (503s retried, writes) per round
@@ -95,6 +95,7 @@ class Bench:
         self.snaps: dict[str, dict] = {}  # prefix -> the server's deployments of those flows after the last check
         self.races: list[RaceResult | str] = []  # a result, or the violated invariant's message
         self.big: BigBatchResult | None = None
+        self.p6: list[P6Result | str] = []  # per database: a result, or why it was not measured
 
     # --- checked operations ---
     def snapshot(self, repo: Repo) -> dict:
@@ -170,6 +171,12 @@ class Bench:
             f.write("prefect.yaml\n.prefect/\n")  # `prefect deploy --all` runs in this work tree
         self.push("setup: pre-commit, first push of main", self.r_pc, "main", self.r_pc.flow_names(),
                   PREFECT_PUSH_HOOK_NAME)
+        self.r_pc.git("checkout", "-q", "-b", "p5")  # P5: pushes of this branch, each changing one flow
+        self.r_pc.bump([0])
+        self.r_pc.commit("p5 starts")
+        self.push("setup: pre-commit, first push of p5", self.r_pc, "p5", {self.r_pc.flow_name(0)},
+                  PREFECT_PUSH_HOOK_NAME)
+        self.r_pc.git("checkout", "-q", "main")
 
         log(f"the {m}-flow repo: first push through pre-commit")
         self.r_many = make_repo(sh, tmp, "pcmany", "pcmany", m, {".pre-commit-config.yaml": pp_config})
@@ -241,6 +248,9 @@ class Bench:
             self.rss.setdefault("import", []).append(res.rss_mib)
             return res.seconds
 
+        def import_httpx(rnd: int) -> float:  # what a registering push must load, once it needs no prefect
+            return self.sh.measure([sys.executable, "-c", "import httpx, pydantic"], self.tmp).seconds
+
         def raw(key: str, count: int, writers: int) -> Callable[[int], float]:
             def go(rnd: int) -> float:
                 took, retried = self.api.raw_writes(self.raw_ids[:count], f"raw-{count}-w{writers}-r{rnd}",
@@ -273,14 +283,15 @@ class Bench:
                 [os.path.join(BIN, "prefect"), "--no-prompt", "deploy", "--all"], r.path), every(r), name, None, "main")
             return res.seconds  # type: ignore[attr-defined]
 
-        def one_flow(r: Repo, what: str) -> Callable[[int], float]:
+        def one_flow(r: Repo, what: str, branch: str = "p3", hook: str | None = None) -> Callable[[int], float]:
+            """A push of `branch` (pushed once in setup) changing one flow: exactly one deployment written."""
             def go(rnd: int) -> float:
                 self._pushes += 1
-                r.git("checkout", "-q", "p3")
+                r.git("checkout", "-q", branch)
                 i = 1 + (self._pushes * 37) % (r.n - 1)
                 r.bump([i])
                 r.commit(f"change {r.flow_name(i)}")
-                return self.push(what, r, "p3", {r.flow_name(i)})
+                return self.push(what, r, branch, {r.flow_name(i)}, hook)
             return go
 
         def p4(rnd: int) -> float:
@@ -305,6 +316,7 @@ class Bench:
             ("p1_pc", f"push, pre-commit prefect-push hook ({HOOK_KIND[a.pre_commit_hook]}), no flow changed", p1_pc),
             ("p1_plain", "push, plain prefect-push hook, no flow changed", p1_plain),
             ("import", 'python -c "import prefect"', import_prefect),
+            ("import_httpx", 'python -c "import httpx, pydantic"', import_httpx),
             ("raw_n", f"{n} raw deployment writes, sequential", raw("raw_n", n, 1)),
             ("raw_n_4", f"{n} raw deployment writes, 4 writers", raw("raw_n_4", n, 4)),
             ("raw_m", f"{m} raw deployment writes, sequential", raw("raw_m", m, 1)),
@@ -320,6 +332,8 @@ class Bench:
             ("p3_small", f"push changing 1 flow, plain hook, {n}-flow repo",
              one_flow(self.r_plain, "P3 small repo 1-flow push")),
             ("p4", f"prefect-push register of {m} flows (new ref, --from/--to)", p4),
+            ("p5", f"push of a branch changing 1 flow, pre-commit hook ({HOOK_KIND[a.pre_commit_hook]})",
+             one_flow(self.r_pc, "P5 pre-commit 1-flow push", "p5", PREFECT_PUSH_HOOK_NAME)),
         ]
 
     def paired(self) -> dict[str, str]:
@@ -327,8 +341,8 @@ class Bench:
         ~0.1 s) between runs that vary by far more (P3's ~1.7 s pushes by 0.5 s), so each pair runs back to back,
         in alternating order, `pairs` times a round, and the goal is the median of the pairs' differences: what
         drifts (the server's database grows, the machine's load comes and goes) cancels out."""
-        return {"p1_pc": "noop" if self.a.pre_commit_hook == "repo" else "noop_system", "p1_plain": "nohook",
-                "p3_big": "p3_small"}
+        noop = "noop" if self.a.pre_commit_hook == "repo" else "noop_system"
+        return {"p1_pc": noop, "p1_plain": "nohook", "p3_big": "p3_small", "p5": noop}
 
     def run(self) -> None:
         items = self.items()
@@ -372,6 +386,24 @@ class Bench:
         if self.a.big_batch:
             log(f"big batch: register --ref main --all of {self.a.big_batch} flows")
             self.big = big_batch(self.sh, self.tmp, self.api, flows=self.a.big_batch, log=log)
+        if self.a.p6:
+            log(f"P6 on this server ({self.db}): register --ref main --all of {self.a.p6} flows, then as many raw "
+                "writes")
+            self.p6.append(p6(self.sh, self.tmp, self.api, self.db, flows=self.a.p6, name="p6", log=log))
+
+    def p6_other_database(self) -> None:
+        """P6 on the database the bench's server did not use, on a server of its own started now (after the bench's
+        is stopped, so the two never share the machine)."""
+        postgres = self.db == "SQLite"
+        tmp = os.path.join(self.tmp, "p6-other")
+        os.makedirs(tmp)
+        log(f"P6 on {'PostgreSQL' if postgres else 'SQLite'}: a server of its own")
+        try:
+            with local_server(tmp, postgres=postgres, log=log) as (server, db, api):
+                sh = Shell(base_env(tmp, server.env()))
+                self.p6.append(p6(sh, tmp, api, db, flows=self.a.p6, name="p6other", log=log))
+        except NoPostgres as exc:
+            self.p6.append(f"PostgreSQL: {exc}")
 
 
 # --- report ---
@@ -408,6 +440,12 @@ def goals(b: Bench) -> list[dict]:
          f"{med['raw_n']:.2f} {n} raw writes", ratio, 1.25, f"{ratio:.2f}x (goal <= 1.25x)",
          f"`prefect deploy --all` of the same {n} flows: {med['deploy']:.2f} s, the push takes "
          f"{med['p2'] / med['deploy']:.2f}x its time")
+    floor = med["floor"] + med["import_httpx"] + med["raw_n"]
+    ratio = med["p2"] / floor
+    goal("P2'", f"new branch changing {n} flows, one push, pre-commit hook, over a floor without prefect",
+         f"{med['p2']:.2f} s",
+         f"{floor:.2f} s = {med['floor']:.2f} {floor_what} + {med['import_httpx']:.2f} import httpx, pydantic + "
+         f"{med['raw_n']:.2f} {n} raw writes", ratio, 1.25, f"{ratio:.2f}x (goal <= 1.25x)")
     d, draw = med["p2b"] - med["p2"], med["raw_m"] - med["raw_n"]
     ratio = d / draw if draw > 0 else float("inf")
     goal("P2b", f"{m}-flow push minus {n}-flow push (pre-commit hook)",
@@ -423,6 +461,19 @@ def goals(b: Bench) -> list[dict]:
          f"{max(b.rss['import']):.0f} MiB python -c 'import prefect'", peak, 150.0,
          f"{peak:.0f} MiB (goal <= 150 MiB)", f"{statistics.median(b.rss['p4']):.0f} MiB median of "
          f"{len(b.rss['p4'])} runs")
+    d, how = paired("p5")
+    goal("P5", f"push of a branch changing 1 flow (1 deployment written), pre-commit hook "
+         f"({HOOK_KIND[b.a.pre_commit_hook]})", f"{med['p5']:.3f} s", f"{med['floor']:.3f} s {floor_what}", d, 0.35,
+         f"{d:+.3f} s (goal <= +0.350 s)", how)
+    for r in sorted(b.p6, key=lambda r: (r if isinstance(r, str) else r.db_kind) != "SQLite"):
+        if isinstance(r, str):  # not measured (no PostgreSQL installed)
+            out.append(dict(id=f"P6 {r.split(':')[0]}", what="register --all", measured="not measured",
+                            floor="-", value=None, limit=1.1, vs_goal=r, passed=False, note=""))
+            continue
+        goal(f"P6 {r.db_kind}", f"`prefect-push register --ref main --all` of {r.flows} flows, {r.db} server",
+             f"{r.seconds:.1f} s", f"{r.raw_seconds:.1f} s {r.flows} raw writes, {r.writers} "
+             f"writer{'s' if r.writers > 1 else ''} (as the register's write-concurrency = \"auto\" ended)",
+             r.ratio, 1.1, f"{r.ratio:.2f}x (goal <= 1.1x)", r.note())
     return out
 
 
@@ -455,8 +506,9 @@ def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
              "| goal | what | measured | floor | vs goal | result |", "|---|---|---|---|---|---|"]
     for g in rows:
         note = f"; {g['note']}" if g["note"] else ""
+        result = "NOT RUN" if g["value"] is None else "PASS" if g["passed"] else "**FAIL**"
         lines.append(f"| {g['id']} | {g['what']} | {g['measured']} | {g['floor']} | {g['vs_goal']}{note} | "
-                     f"{'PASS' if g['passed'] else '**FAIL**'} |")
+                     f"{result} |")
     lines += ["", "| run | median | min | max |", "|---|---|---|---|"]
     for key, values in b.series.items():
         label = b.labels[key]
@@ -466,10 +518,12 @@ def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
         lines.append(f"| {label} | {statistics.median(values):.3f} s | {min(values):.3f} s | "
                      f"{max(values):.3f} s |")
     lines.append("")
-    failed = [g["id"] for g in rows if not g["passed"]]
+    failed = [g["id"] for g in rows if not g["passed"] and g["value"] is not None]
+    not_run = [g["id"] for g in rows if g["value"] is None]
     lines.append(f"checks: {b.checks} pushes and writes verified on the server (exactly the changed flows, at the "
                  "pushed commit; nothing else touched)")
-    lines.append("FAIL: " + ", ".join(failed) if failed else "all goals PASS")
+    lines.append(("FAIL: " + ", ".join(failed) if failed else "all goals measured PASS")
+                 + (f"; not run: {', '.join(not_run)}" if not_run else ""))
     for k, got in enumerate(b.races, 1):
         lines.append(f"race {k}: " + (got.line() if isinstance(got, RaceResult) else f"INVARIANT VIOLATED: {got}"))
     if b.big is not None:
@@ -490,27 +544,34 @@ def main(argv: list[str] | None = None) -> int:
                          "--small: local")
     for key, value in FULL.items():
         ap.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, help=f"(full: {value}, "
-                        f"--small: {SMALL[key]})" + (" races after the rounds; 0: none" if key == "race" else ""))
+                        f"--small: {SMALL[key]})" + (" races after the rounds; 0: none" if key == "race" else "")
+                        + (" flows for goal P6 (register --all against raw writes), after the rounds; 0: P6 not "
+                           "run" if key == "p6" else ""))
+    ap.add_argument("--p6-db", choices=("own", "both"), default=None,
+                    help="P6 on the bench's server only (own), or also on the other database (SQLite and "
+                         "PostgreSQL), a server of its own after the bench's stops. Default: both; --small: own")
     ap.add_argument("--big-batch", type=int, default=0, metavar="N",
                     help="after the rounds, time `register --ref main --all` of N flows (default: 0, not run)")
     args = ap.parse_args(argv)
     if args.pre_commit_hook is None:
         args.pre_commit_hook = "local" if args.small else "repo"
+    if args.p6_db is None:
+        args.p6_db = "own" if args.small else "both"
     for key, value in (SMALL if args.small else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.flows < 2 or args.many <= args.flows or args.rounds < 1 or args.warmup < 0 or args.big_files < 2 \
             or args.big_commits < 1 or args.race < 0 or args.race_clones < 1 or args.race_rounds < 1 \
-            or args.big_batch < 0:
+            or args.big_batch < 0 or args.p6 < 0:
         ap.error("need --flows >= 2, --many > --flows, --rounds >= 1, --warmup >= 0, --big-files >= 2, "
-                 "--big-commits >= 1, --race >= 0, --race-clones >= 1, --race-rounds >= 1, --big-batch >= 0")
+                 "--big-commits >= 1, --race >= 0, --race-clones >= 1, --race-rounds >= 1, --big-batch >= 0, --p6 >= 0")
 
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="prefect-push-bench-")
     try:
         with local_server(tmp, postgres=args.postgres, log=log) as (server, db, api):
             sh = Shell(base_env(tmp, server.env()))
-            bench = Bench(args, tmp, sh, api)
+            bench = Bench(args, tmp, sh, api, db)
             try:
                 bench.setup()
                 bench.run()
@@ -522,6 +583,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bench: FAILED: {exc}")
                 return 1
             info = machine(db)
+        if args.p6 and args.p6_db == "both":
+            try:
+                bench.p6_other_database()
+            except CheckFailed as exc:
+                print(f"bench: CHECK FAILED, the measurements are void: {exc}")
+                return 2
+            except RuntimeError as exc:
+                print(f"bench: FAILED: {exc}")
+                return 1
         rows = goals(bench)
         print(report(bench, rows, info, time.perf_counter() - started))
         if args.json:
@@ -535,7 +605,10 @@ def main(argv: list[str] | None = None) -> int:
                            "checks": bench.checks,
                            "races": [vars(r) if isinstance(r, RaceResult) else {"violated": r}
                                      for r in bench.races],
-                           "big_batch": vars(bench.big) if bench.big else None}, f, indent=1)
+                           "big_batch": vars(bench.big) if bench.big else None,
+                           "p6": [dict(db=r.db, **vars(r.run), raw_seconds=r.raw_seconds, raw_retried=r.raw_retried)
+                                  if isinstance(r, P6Result) else {"not_measured": r} for r in bench.p6]},
+                          f, indent=1)
         # a broken race invariant: the timings above stand, the run does not pass
         return 2 if any(not isinstance(r, RaceResult) for r in bench.races) else 0
     except NoPostgres as exc:

@@ -165,6 +165,18 @@ class Api:
     def create_flows(self, names: list[str]) -> list[str]:
         return [self._post("/flows/", {"name": n})["id"] for n in names]  # type: ignore[index]
 
+    def flow_ids(self, prefix: str) -> list[str]:
+        """The ids of the flows named `<prefix>-...` (all pages)."""
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._post("/flows/filter", {"flows": {"name": {"like_": f"{prefix}-"}}, "limit": PAGE,
+                                                "offset": offset, "sort": "NAME_ASC"})
+            ids += [f["id"] for f in page if f["name"].startswith(prefix + "-")]  # type: ignore[union-attr,index]
+            if len(page) < PAGE:  # type: ignore[arg-type]
+                return ids
+            offset += PAGE
+
     def count_deployments(self, name: str) -> int:
         body = {"deployments": {"name": {"any_": [name]}}}
         return self._post("/deployments/count", body)  # type: ignore[return-value]

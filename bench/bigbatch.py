@@ -28,12 +28,22 @@ from bench_server import Api, CheckFailed, NoPostgres, expect, local_server  # n
 from race import ensure_pool  # noqa: E402
 
 
+# write-concurrency = "auto" (prefect-push's registrar.AUTO_WRITERS, not imported: it is the code under test) keeps
+# this many writes in flight until the server first answers busy, then one at a time, and records that answer in
+# the clone's .git/prefect-push/busy-servers.json
+AUTO_WRITERS = 4
+BUSY_RECORD = os.path.join(".git", "prefect-push", "busy-servers.json")
+
+
 @dataclass
 class BigBatchResult:
     flows: int
     seconds: float  # wall time of `prefect-push register --ref main --all`
     rss_mib: float  # its peak RSS
     per_write_ms: float
+    writers: int = AUTO_WRITERS  # writes in flight at the end of the run: 1 when the server answered busy
+    prefix: str = "bigbatch"  # its flows are named <prefix>-NNNN
+    url: str = ""  # the repo's file:// remote
 
     def line(self) -> str:
         return (f"register --ref main --all of {self.flows} flows (default config): {self.seconds:.1f} s "
@@ -53,7 +63,58 @@ def big_batch(sh: Shell, tmp: str, api: Api, *, flows: int = 2000, name: str = "
     res = sh.measure([os.path.join(BIN, "prefect-push"), "register", "--ref", "main", "--all"], repo.path)
     after = api.snapshot(repo.prefix)
     expect(f"register --all of {flows} flows", before, after, repo.flow_names(), "main", sha, "main")
-    return BigBatchResult(flows, res.seconds, res.rss_mib, 1000 * res.seconds / flows)
+    writers = 1 if os.path.exists(os.path.join(repo.path, BUSY_RECORD)) else AUTO_WRITERS
+    return BigBatchResult(flows, res.seconds, res.rss_mib, 1000 * res.seconds / flows, writers, repo.prefix,
+                          repo.url)
+
+
+@dataclass
+class P6Result:
+    """Goal P6: `register --ref main --all` of N flows against N raw deployment writes at the same concurrency."""
+    db: str  # as local_server names it: "SQLite", "PostgreSQL 15.14"
+    run: BigBatchResult
+    raw_seconds: float  # N raw POST /deployments/ (bench_server.Api.raw_writes) from run.writers clients
+    raw_retried: int  # of those, retries after a busy answer
+
+    @property
+    def db_kind(self) -> str:
+        return self.db.split()[0]
+
+    @property
+    def flows(self) -> int:
+        return self.run.flows
+
+    @property
+    def seconds(self) -> float:
+        return self.run.seconds
+
+    @property
+    def writers(self) -> int:
+        return self.run.writers
+
+    @property
+    def ratio(self) -> float:
+        return self.run.seconds / self.raw_seconds
+
+    def note(self) -> str:
+        return (f"{self.run.per_write_ms:.0f} ms a deployment, peak RSS {self.run.rss_mib:.0f} MiB, every "
+                f"deployment checked at the pushed commit; the raw writes: {self.raw_retried} retried after a busy "
+                "answer; one run of each (register first, then the raw writes)")
+
+
+def p6(sh: Shell, tmp: str, api: Api, db: str, *, flows: int = 2000, name: str = "p6",
+       log: Callable[[str], None] = lambda msg: None) -> P6Result:
+    """big_batch, then as many raw deployment writes (one per flow the register made, a new deployment each) with
+    as many writers as the register's "auto" write-concurrency ended with (4, or 1 once the server answered busy:
+    SQLite does)."""
+    run = big_batch(sh, tmp, api, flows=flows, name=name, log=log)
+    log(f"{name}: register --all {run.seconds:.1f} s ({run.writers} writer(s) at the end); now {flows} raw writes")
+    ids = api.flow_ids(run.prefix)
+    if len(ids) != flows:
+        raise CheckFailed(f"{name}: the server has {len(ids)} flows named {run.prefix}-*, not {flows}")
+    took, retried = api.raw_writes(ids, f"{name}-raw", run.url, run.writers)
+    log(f"{name}: {flows} raw writes {took:.1f} s")
+    return P6Result(db, run, took, retried)
 
 
 def main(argv: list[str] | None = None) -> int:

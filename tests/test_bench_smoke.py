@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 
-GOALS = ("P1 pre-commit", "P1 plain", "P2", "P2b", "P3", "P4")
+GOALS = ("P1 pre-commit", "P1 plain", "P2", "P2'", "P2b", "P3", "P4", "P5", "P6 SQLite")  # --small: P6 on SQLite only
 NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
@@ -42,7 +42,8 @@ def test_bench_small_measures_every_goal_and_checks_every_push(tmp_path):
     assert all(isinstance(g["value"], (int, float)) and isinstance(g["passed"], bool) for g in data["goals"])
     assert data["checks"] == int(checks.group(1))
     rounds, pairs = data["sizes"]["rounds"], data["sizes"]["pairs"]
-    paired = {"p1_pc": "noop_system", "p1_plain": "nohook", "p3_big": "p3_small"}  # --small: a system no-op hook
+    # --small: a system no-op hook, the floor of both P1 pre-commit and P5 (so it runs in the pairs of each)
+    paired = {"p1_pc": "noop_system", "p1_plain": "nohook", "p3_big": "p3_small", "p5": "noop_system"}
     assert set(data["paired_differences"]) == set(paired)
     for key, floor in paired.items():
         diffs = data["paired_differences"][key]
@@ -50,8 +51,14 @@ def test_bench_small_measures_every_goal_and_checks_every_push(tmp_path):
         # each difference is one pair's measured minus its floor, both of which are in the series
         assert all(any(abs(m - f - d) < 1e-9 for m in data["series"][key]["values"]
                        for f in data["series"][floor]["values"]) for d in diffs)
-    assert all(len(s["values"]) == (rounds * pairs if key in {*paired, *paired.values()} else rounds)
-               for key, s in data["series"].items())
+    floors = list(paired.values())
+    runs = {key: rounds * pairs if key in paired else rounds * pairs * floors.count(key) or rounds
+            for key in data["series"]}
+    assert {key: len(s["values"]) for key, s in data["series"].items()} == runs
+    # P6 at --small's size: the register and its raw writes, on the bench's own (SQLite) server
+    (p6,) = data["p6"]
+    assert p6["db"] == "SQLite" and p6["flows"] == data["sizes"]["p6"] and p6["writers"] in (1, 4)
+    assert p6["seconds"] > 0 and p6["raw_seconds"] > 0
 
 
 def test_writers_compares_one_and_four_writes_in_flight_with_checked_pushes():
