@@ -7,6 +7,7 @@
     .venv/bin/python bench/bench.py --json out.json
     .venv/bin/python bench/bench.py --race 0     # without the race check (bench/race.py) after the rounds
     .venv/bin/python bench/bench.py --big-batch 2000   # also time `register --ref main --all` of 2,000 flows
+    .venv/bin/python bench/bench.py --p6 200 --p6-db own   # P6 at 200 flows, on the bench's own database only
 
 Builds its own fixture repos (bare file:// remotes; a big one with `git fast-import`), starts a real Prefect
 server (temp PREFECT_HOME, SQLite unless --postgres, its own port), and runs every measurement once per round,
@@ -16,27 +17,37 @@ Floors, measured in the same run: `git push` with no hook; a push through a no-o
 language as the prefect-push hook measured (`language: python` for the default `--pre-commit-hook repo`: the
 `repo:` + `rev:` install the README shows, a snapshot of this checkout that pre-commit pip-installs;
 `language: system` for `--pre-commit-hook local`, the venv's own prefect-push, the --small default);
-`python -c "import prefect"`; N raw deployment writes (POST /deployments/ with httpx), sequential and with 4
-concurrent writers.
+`python -c "import prefect"`; `python -c "import httpx, pydantic"` (what a registering push needs once it does not
+import prefect); N raw deployment writes (POST /deployments/ with httpx), sequential and with 4 concurrent writers.
 
 Goals (PASS/FAIL; the exit code is 0 either way, this is a measurement):
   P1  a push that changes no flow: through pre-commit <= +0.05 s over the no-op pre-commit hook; through the
       plain hook (`prefect-push install`) <= +0.08 s over no hook
   P2  20 changed flows, one push of a new branch (pre-commit) <= 1.25 x (no-op pre-commit push + import prefect
       + 20 raw writes); `prefect deploy --all` of the same flows beside it
+  P2' the same 20-flow push <= 1.25 x (no-op pre-commit push + import httpx, pydantic + 20 raw writes): the
+      floor of a push that does not import prefect
   P2b 200 changed flows: (200-flow push - 20-flow push) <= 1.25 x (200 raw writes - 20 raw writes)
   P3  a one-flow push in a repo of 2,000 flow files and 10,000 commits <= +0.15 s over the same push in a
       20-flow repo (plain hook)
-P1 and P3 are differences: measured and floor run in back-to-back pairs (order alternating, --pairs a round), and
-the goal is the median of the pairs' differences.
   P4  peak RSS of `prefect-push register` of 200 flows <= 150 MiB
+  P5  a push of a branch changing one flow (exactly one deployment written), through pre-commit <= +0.35 s over
+      the no-op pre-commit hook
+P1, P3 and P5 are differences: measured and floor run in back-to-back pairs (order alternating, --pairs a round),
+and the goal is the median of the pairs' differences.
+  P6  `prefect-push register --ref main --all` of N flows (--p6, default 2,000; 0: not run) <= 1.1 x N raw
+      deployment writes from as many writers as the register's write-concurrency = "auto" ended with (4, or 1
+      once the server answered busy: SQLite does), one run of each after the rounds; on the bench's own
+      database and (--p6-db both, the default; --small: own) on the other one, SQLite or PostgreSQL, a server of
+      its own started once the bench's has stopped
 
 Every timed push is checked on the server: exactly the changed flows got a deployment for the pushed ref at the
 pushed commit, nothing else changed. If any check fails the bench stops with exit code 2.
 
 After the rounds (so they never disturb a timed run), on the same server: --race N races of clones pushing one
 new branch at once (bench/race.py; the invariant checked, exit code 2 after the report if it broke) and, with
---big-batch N, one timed and checked `prefect-push register --ref main --all` of N flows (bench/bigbatch.py).
+--big-batch N, one timed and checked `prefect-push register --ref main --all` of N flows (bench/bigbatch.py);
+then P6 (bigbatch.p6).
 """
 from __future__ import annotations
 
@@ -88,7 +99,7 @@ class Bench:
         self.rss: dict[str, list[float]] = {}
         self.retried: dict[str, list[tuple[int, int]]] = {}  # raw writes: (503s retried, writes) per round
         self.labels: dict[str, str] = {}
-        # goals that are a difference (P1, P3): measured minus floor, pair by pair (see run)
+        # goals that are a difference (P1, P3, P5): measured minus floor, pair by pair (see run)
         self.diffs: dict[str, list[float]] = {}
         self._pushes = 0
         self.checks = 0
@@ -496,12 +507,15 @@ def machine(db: str) -> dict:
 
 def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
     a = b.a
+    p6_where = ("P6 not run" if not a.p6 else f"P6 at {a.p6} flows, "
+                + ("SQLite and PostgreSQL" if a.p6_db == "both" else "this server only"))
     lines = [f"prefect-push bench ({info['prefect-push']}): {info['nproc']} cores, Python {info['python']}, "
              f"prefect {info['prefect']}, "
              f"pre-commit {info['pre-commit']}, git {info['git']}, {info['database']} server",
              f"pre-commit hook: {HOOK_KIND[a.pre_commit_hook]}; "
              f"{a.flows} / {a.many} flows, big repo {a.big_files} files / {a.big_commits} commits; medians of "
-             f"{a.rounds} interleaved rounds after {a.warmup} warm-up (P1, P3: {a.pairs} back-to-back pairs a round); "
+             f"{a.rounds} interleaved rounds after {a.warmup} warm-up (P1, P3, P5: {a.pairs} back-to-back pairs a "
+             f"round); {p6_where}; "
              f"{seconds:.0f} s in all", "",
              "| goal | what | measured | floor | vs goal | result |", "|---|---|---|---|---|---|"]
     for g in rows:
@@ -533,7 +547,8 @@ def report(b: Bench, rows: list[dict], info: dict, seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--small", action="store_true", help="CI smoke sizes: 3/10 flows, 2 rounds, a 50-file repo")
+    ap.add_argument("--small", action="store_true",
+                    help="CI smoke sizes: 3/10 flows, 2 rounds, a 50-file repo, P6 at 20 flows on this server only")
     ap.add_argument("--postgres", action="store_true", help="run the Prefect server on PostgreSQL (if installed)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (repos, server log)")
