@@ -1,0 +1,1 @@
+"""The write path's rooms: settings, HTTP client, request bodies; nothing of prefect imported."""
