@@ -286,21 +286,20 @@ def test_only_a_busy_answer_counts_as_busy(status, busy):
 
     import httpx
 
-    from prefect_push.server import _Retrying
+    from prefect_push.api.client import Api
 
     calls = []
 
-    class Client:
-        async def write(self):
-            calls.append(1)
-            if len(calls) == 1:
-                request = httpx.Request("POST", "http://127.0.0.1/api/deployments/")
-                if status is None:
-                    raise httpx.ConnectError("refused", request=request)
-                response = httpx.Response(status, request=request)
-                raise httpx.HTTPStatusError("fault", request=request, response=response)
-            return "ok"
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            if status is None:
+                raise httpx.ConnectError("refused", request=request)
+            return httpx.Response(status, request=request)
+        return httpx.Response(200, json={"id": "ok"}, request=request)
 
-    client = _Retrying(Client())
-    assert asyncio.run(client.write()) == "ok" and len(calls) == 2
+    client = Api(httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://127.0.0.1/api"),
+                 csrf=False)
+    response = asyncio.run(client.request("POST", "/deployments/", json={}))
+    assert response.json() == {"id": "ok"} and len(calls) == 2
     assert client.busy_answers == busy

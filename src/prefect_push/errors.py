@@ -35,16 +35,23 @@ def from_outside(exc: BaseException) -> bool:
     """What a server, a proxy or the network causes: an HTTP or socket error, a timeout, Prefect's own exceptions,
     an answer that is not the JSON expected. Anything else while talking to the server is a bug of ours."""
     import json
+    import sys
 
     import httpx
 
+    outside: tuple[type, ...] = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, TimeoutError,
+                                 ServerError, json.JSONDecodeError)
     try:
-        from prefect.exceptions import PrefectException
         from pydantic import ValidationError
+
+        outside += (ValidationError,)
+        if "prefect" in sys.modules:  # a push that never imported prefect met none of its exceptions
+            from prefect.exceptions import PrefectException
+
+            outside += (PrefectException,)
     except Exception:  # noqa: BLE001 - prefect cannot even be imported: nothing more to say about the exception
         return True
-    return isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, TimeoutError,
-                            PrefectException, ServerError, ValidationError, json.JSONDecodeError))
+    return isinstance(exc, outside)
 
 
 def _no_credentials(text: str) -> str:

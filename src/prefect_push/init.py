@@ -58,13 +58,11 @@ def server_pools(cwd: str) -> tuple[str, list[tuple[str, str]]]:
     from .housekeeping import start_prefect, with_server
 
     server = start_prefect("nothing changed")
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
+    if not server.settings()[0].url:
         raise Blocked(NO_SERVER)
 
     async def pools(s: Any) -> list[tuple[str, str]]:
-        return sorted((p.name, p.type) for p in await s._client.read_work_pools())
+        return sorted((p.name, p.type) for p in await s.work_pools())
 
     return server.api_url(), with_server(pools, cwd, lambda: "nothing changed")
 

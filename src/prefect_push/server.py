@@ -11,26 +11,17 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-# Prefect's own retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push 2 s. _Retrying below
-# retries from 10 ms instead. Set before prefect is imported, because Prefect reads its settings then (rebuilding
-# them later with temporary_settings costs ~50 ms); an explicit setting of the user's is kept.
+# Where Prefect's own client is used (settings only Prefect can settle, or PREFECT_PUSH_CLIENT=prefect), its
+# retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push 2 s. api.client.Api retries from
+# 10 ms instead. Set before prefect is imported, because Prefect reads its settings then; an explicit setting of
+# the user's is kept.
 os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
 from typing import Any, Callable
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import VariableCreate, VariableUpdate
-from prefect.client.schemas.filters import (
-    DeploymentFilter,
-    DeploymentFilterName,
-    DeploymentFilterTags,
-    FlowFilter,
-    FlowFilterName,
-)
-from prefect.client.schemas.objects import VersionInfo
-from prefect.exceptions import ObjectNotFound
-from prefect.settings import PREFECT_API_URL
-
 from . import compat, git
+from .api import bodies
+from .api.client import Api, build, is_cloud
+from .api.settings import ApiSettings, resolve
 from .errors import ServerError, describe, write_error
 from .read.config import Config
 from .engine import Blocked
@@ -41,12 +32,48 @@ from .read.schema import parameter_schema
 from .status import Registered
 
 PAGE = 200
+CLIENT_ENV = "PREFECT_PUSH_CLIENT"  # "prefect": talk through Prefect's own client (tests/test_api_paths.py)
+
+
+def _full_path_asked() -> bool:
+    return os.environ.get(CLIENT_ENV, "").strip().lower() == "prefect"
+
+
+_SETTINGS: dict[tuple, tuple[ApiSettings, bool]] = {}
+
+
+def settings() -> tuple[ApiSettings, bool]:
+    """The API settings and whether they were settled without Prefect (False: Prefect's own, read through its
+    settings: a source api.settings cannot settle, or PREFECT_PUSH_CLIENT=prefect). Read once per environment
+    and directory."""
+    key = (tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("PREFECT_", "SSL_CERT_FILE")))),
+           os.getcwd())
+    if key not in _SETTINGS:
+        fast = None if _full_path_asked() else resolve(os.environ, os.getcwd())
+        _SETTINGS[key] = (fast, True) if fast is not None else (_prefect_settings(), False)
+    return _SETTINGS[key]
+
+
+def _prefect_settings() -> ApiSettings:
+    """The same settings as Prefect's client reads them (imports prefect: ~0.9 s)."""
+    from prefect.settings import get_current_settings
+
+    s = get_current_settings()
+
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+    return ApiSettings(url=s.api.url, key=secret(s.api.key), auth_string=secret(s.api.auth_string),
+                       tls_insecure_skip_verify=s.api.tls_insecure_skip_verify, ssl_cert_file=s.api.ssl_cert_file,
+                       custom_headers=dict(s.client.custom_headers), csrf_support=s.client.csrf_support_enabled,
+                       request_timeout=s.api.request_timeout, enable_http2=s.api.enable_http2,
+                       cloud_api_url=s.cloud.api_url)
 
 
 def api_url(strict: bool = False) -> str:
     """The API URL as printed: never a user:password@ it may carry."""
     try:
-        url = PREFECT_API_URL.value()
+        url = settings()[0].url
         return git.strip_credentials(url) if url else "(no PREFECT_API_URL: Prefect's ephemeral local server)"
     except Exception:
         if strict:
@@ -56,10 +83,9 @@ def api_url(strict: bool = False) -> str:
 
 def auth_refused(status: int) -> str:
     """One line for a 401/403: which credential to set, and whether one was sent (never its value)."""
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY
-
-    sent = [name for name, setting in (("PREFECT_API_AUTH_STRING", PREFECT_API_AUTH_STRING),
-                                       ("PREFECT_API_KEY", PREFECT_API_KEY)) if setting.value()]
+    s = settings()[0]
+    sent = [name for name, value in (("PREFECT_API_AUTH_STRING", s.auth_string), ("PREFECT_API_KEY", s.key))
+            if value]
     what = f"it refused the {' and '.join(sent)} that is set" if sent else "no credentials are set"
     return (f"Prefect API at {api_url()} answered {status} {'Unauthorized' if status == 401 else 'Forbidden'} "
             f"({what}): set PREFECT_API_AUTH_STRING to the server's user:password (its "
@@ -67,7 +93,7 @@ def auth_refused(status: int) -> str:
 
 
 def check_configured() -> None:
-    if not PREFECT_API_URL.value():
+    if not settings()[0].url:
         # Prefect would fall back to a throwaway ephemeral server that no worker watches
         raise Blocked("no Prefect API configured: set PREFECT_API_URL (or `prefect config set PREFECT_API_URL=...` "
                       "in your profile) to the server your workers use")
@@ -89,16 +115,6 @@ def legacy_marker_name(repository: str, ref: str) -> str:
     return f"prefect-push-{_marker_digest(repository, ref)}"
 
 
-# Worth another try: the server was busy (SQLite answers concurrent writers 503) or failed in passing, or the
-# connection broke. Every call made here is safe to repeat: deployments are upserted by (flow, name), deletions
-# of what is gone count as done, and the marker is written last.
-RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-BUSY_STATUS = frozenset({429, 503})  # too many writers at once: not a dropped connection or a proxy's 502
-# A SQLite server's 503 is a momentary lock collision (with its own services, even for one writer: ~4 writes in
-# 100), over within milliseconds: a first wait of 50 ms cost a 200-flow push ~0.4 s more than it needed.
-RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all; the watchdog's timeout bounds it
-
-
 @dataclass
 class Activity:
     """What the server phase's watchdog reads (registrar.run): when the API last answered. `timeout` bounds a
@@ -115,71 +131,61 @@ class Activity:
 ACTIVITY: ContextVar[Activity | None] = ContextVar("prefect_push_activity", default=None)
 
 
-def retryable(exc: BaseException) -> bool:
-    import httpx
-
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code in RETRY_STATUS
-    return isinstance(exc, httpx.TransportError)  # refused, reset, timed out
-
-
-class _Retrying:
-    """The Prefect client, each call retried with a short exponential backoff on what `retryable` allows.
-
-    Prefect's own retries are switched off (PREFECT_CLIENT_MAX_RETRIES above); these start at 10 ms.
-    """
-
-    def __init__(self, client: Any, activity: Activity | None = None) -> None:
-        self._client = client
-        self._activity = activity
-        self.busy_answers = 0  # 503 (SQLite's "database is locked") or 429: the server asks for fewer writers
-
-    def _answered(self) -> None:
-        if self._activity is not None:
-            self._activity.answered()
+class Record(dict):
+    """An answer of the API (a deployment, a flow, a pool, a variable) read by attribute; a field an older
+    server does not send reads None."""
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
+        return self.get(name)
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            import asyncio
-            import random
 
-            import httpx
+def _records(answer: Any) -> list[Record]:
+    return [Record(a) for a in answer] if isinstance(answer, list) else []
 
-            for delay in (*RETRY_DELAYS, None):
-                try:
-                    result = await attr(*args, **kwargs)
-                    self._answered()
-                    return result
-                except Exception as exc:
-                    if not isinstance(exc, httpx.TransportError):
-                        self._answered()  # an error status (or Prefect's exception for one) is an answer too
-                    if delay is None or not retryable(exc):
-                        raise
-                    status = getattr(getattr(exc, "response", None), "status_code", None)
-                    self.busy_answers += status in BUSY_STATUS
-                    await asyncio.sleep(delay * (1 + random.random() / 2))
-        return call
+
+def _when(text: Any) -> Any:
+    """A timestamp of the API as a datetime (None: none, or unreadable)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
 
 
 async def _fail_fast(response: Any) -> None:
+    from .api.client import RETRY_STATUS
+
     if response.status_code in RETRY_STATUS:
         await response.aread()
         response.raise_for_status()
 
 
+def _status(exc: BaseException) -> int | None:
+    import httpx
+
+    return exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+
+
 class Server:
-    """One Prefect client for the whole push."""
+    """One API client for the whole push: httpx set up from the settings, or Prefect's own (see settings)."""
 
     def __init__(self, writers: int = 1, *, adaptive: bool = False) -> None:
         self.writers = writers  # deployment writes in flight at once
         self.adaptive = adaptive  # one at a time from the first busy answer on (see registrar.writers_for)
-        self._raw = get_client()
         self._activity = ACTIVITY.get()
-        self._client = _Retrying(self._raw, self._activity)
+        self._settings, self.fast = settings()
+        self._prefect: Any = None  # Prefect's client: the full path's transport, or for what only Prefect does
+        self._stack: Any = None
+        answered = self._activity.answered if self._activity is not None else None
+        if self.fast:
+            self._client = Api(build(self._settings), csrf=self._settings.csrf_support
+                               and not is_cloud(self._settings), answered=answered)
+        else:
+            from prefect.client.orchestration import get_client
+
+            self._prefect = get_client()
+            self._client = Api(self._prefect._client, csrf=False, answered=answered)  # it does CSRF itself
         self._flow_ids: dict[str, Any] = {}
         self._pools: dict[str, Any] = {}
         self._pool_names: list[str] | None = None  # every pool's name, read once a push when one is missing
@@ -194,20 +200,38 @@ class Server:
         return self._client.busy_answers > 0
 
     async def __aenter__(self) -> "Server":
-        await self._raw.__aenter__()
-        # Prefect's client sleeps 2**n s after a retryable status even with retries off, before it returns the
-        # response: raise at once instead, so _Retrying's short backoff decides
-        self._raw._client.event_hooks["response"].append(_fail_fast)
+        from contextlib import AsyncExitStack
+
+        self._stack = AsyncExitStack()
+        await self._stack.__aenter__()
+        if self._prefect is not None:
+            await self._stack.enter_async_context(self._prefect)
+            # Prefect's client sleeps 2**n s after a retryable status even with retries off, before it returns
+            # the response: raise at once instead, so Api's short backoff decides
+            self._prefect._client.event_hooks["response"].append(_fail_fast)
+        else:
+            await self._stack.enter_async_context(self._client.http)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self._raw.__aexit__(*exc)
+        await self._stack.__aexit__(*exc)
+
+    async def prefect_client(self) -> Any:
+        """Prefect's own client, for what only Prefect does (a prefect.yaml entry's blocks and variables):
+        started on first use, closed with the server."""
+        if self._prefect is None:
+            from prefect.client.orchestration import get_client
+
+            self._prefect = await self._stack.enter_async_context(get_client())
+        return self._prefect
 
     async def check_reachable(self) -> None:
-        # through _Retrying for its answer to count as progress; api_healthcheck returns errors, so no retry
-        error = await self._client.api_healthcheck()
-        if error is not None:
-            raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})")
+        try:  # no retry: an unreachable server is said at once
+            await self._client.send("GET", "/health")
+        except Exception as error:  # noqa: BLE001 - any failure is the line below
+            raise ServerError(f"Prefect API at {api_url()} is unreachable ({describe(error)})") from None
+        if self._activity is not None:
+            self._activity.answered()
         await self._read_version()
 
     async def _read_version(self) -> None:
@@ -238,35 +262,33 @@ class Server:
 
     async def marker_and_time(self, target: Target) -> tuple[str | None, Any]:
         """The marker's commit and when it was last written (None, None: no marker)."""
-        from prefect.client.schemas.objects import Variable
-
         name, legacy = marker_name(target.repository, target.ref), legacy_marker_name(target.repository, target.ref)
-        response = await self._client.request(
-            "POST", "/variables/filter", json={"variables": {"name": {"any_": [name, legacy]}}, "limit": 2})
-        found = {v.name: v for v in Variable.model_validate_list(response.json())}
+        response = await self._client.request("POST", "/variables/filter",
+                                              json=bodies.read_variables([name, legacy], 2))
+        found = {v.name: v for v in _records(response.json())}
         if legacy in found:
             self._legacy_markers.add(legacy)
         var = found.get(name) or found.get(legacy)
         if var is None or not isinstance(var.value, dict):
             return None, None
-        return var.value.get("commit"), var.updated
+        return var.value.get("commit"), _when(var.updated)
 
     async def set_marker(self, target: Target) -> None:
         name = marker_name(target.repository, target.ref)
         value = {"repository": target.repository, "ref": target.ref, "commit": target.commit}
-        from prefect.exceptions import ObjectAlreadyExists
-
-        import httpx
-
+        update = ("PATCH", f"/variables/name/{name}")
         try:  # one call when the ref was registered before
-            await self._client.update_variable(VariableUpdate(name=name, value=value))
-        except httpx.HTTPStatusError as exc:  # Prefect's update_variable does not turn a 404 into ObjectNotFound
-            if exc.response.status_code != 404:
+            await self._client.request(*update, json=bodies.update_variable(name, value))
+        except Exception as exc:
+            if _status(exc) != 404:
                 raise
             try:
-                await self._client.create_variable(VariableCreate(name=name, value=value, tags=["prefect-push"]))
-            except ObjectAlreadyExists:  # a push of the same ref from another clone created it meanwhile
-                await self._client.update_variable(VariableUpdate(name=name, value=value))
+                await self._client.request("POST", "/variables/",
+                                           json=bodies.create_variable(name, value, ["prefect-push"]))
+            except Exception as exc2:
+                if _status(exc2) != 409:
+                    raise  # 409: a push of the same ref from another clone created it meanwhile
+                await self._client.request(*update, json=bodies.update_variable(name, value))
         legacy = legacy_marker_name(target.repository, target.ref)
         if legacy in self._legacy_markers:  # migrated: the new name holds it now
             await self._delete_variable(legacy)
@@ -277,14 +299,10 @@ class Server:
         await self._delete_variable(legacy_marker_name(target.repository, target.ref))
 
     async def _delete_variable(self, name: str) -> None:
-        import httpx
-
         try:
-            await self._client.delete_variable_by_name(name)
-        except ObjectNotFound:
-            pass
-        except httpx.HTTPStatusError as exc:  # a server that refuses the name itself has no such variable
-            if exc.response.status_code != 422:
+            await self._client.request("DELETE", f"/variables/name/{name}")
+        except Exception as exc:  # 404: none; 422: a server that refuses the name itself has no such variable
+            if _status(exc) not in (404, 422):
                 raise
 
     # --- reads ---
@@ -292,12 +310,11 @@ class Server:
         """Every deployment the filters match. Paged newest first: the default order (by name) has no tiebreak,
         and every flow's deployment of one ref has the same name; a deployment created meanwhile only shifts
         pages down, and the repeat is dropped by id."""
-        from prefect.client.schemas.sorting import DeploymentSort
-
         out, seen, offset = [], set(), 0
         while True:
-            page = await self._client.read_deployments(limit=PAGE, offset=offset, sort=DeploymentSort.CREATED_DESC,
-                                                       **filters)
+            response = await self._client.request("POST", "/deployments/filter", json=bodies.read_deployments(
+                limit=PAGE, offset=offset, sort="CREATED_DESC", **filters))
+            page = _records(response.json())
             out.extend(d for d in page if d.id not in seen)
             seen.update(d.id for d in page)
             if len(page) < PAGE:
@@ -307,14 +324,16 @@ class Server:
     async def _flow_names(self, flow_ids: set[Any]) -> dict[Any, str]:
         if not flow_ids:
             return {}
-        from prefect.client.schemas.filters import FlowFilterId
-
         ids, names = sorted(flow_ids, key=str), {}
         for i in range(0, len(ids), PAGE):  # the server answers at most PAGE flows a read
-            chunk = ids[i:i + PAGE]
-            flows = await self._client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=chunk)), limit=PAGE)
+            flows = await self._read_flows(bodies.flow_filter(ids=ids[i:i + PAGE]))
             names.update({f.id: f.name for f in flows})
         return names
+
+    async def _read_flows(self, flows: dict[str, Any]) -> list[Record]:
+        response = await self._client.request("POST", "/flows/filter",
+                                              json=bodies.read_flows(flows=flows, limit=PAGE))
+        return _records(response.json())
 
     async def _as_existing(self, deployments: list[Any]) -> list[Existing]:
         names = await self._flow_names({d.flow_id for d in deployments})
@@ -325,15 +344,13 @@ class Server:
     async def existing(self, flow_names: set[str], deployment_names: set[str]) -> list[Existing]:
         if not flow_names:
             return []
-        deployments = await self._deployments(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))),
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=sorted(deployment_names))),
-        )
+        deployments = await self._deployments(flows=bodies.flow_filter(names=sorted(flow_names)),
+                                               deployments=bodies.deployment_filter(names=sorted(deployment_names)))
         return await self._as_existing(deployments)
 
     async def ref_deployments(self, target: Target) -> list[Existing]:
-        deployments = await self._deployments(deployment_filter=DeploymentFilter(
-            tags=DeploymentFilterTags(all_=[REF_TAG + target.ref, REPO_TAG + target.repository])))
+        deployments = await self._deployments(deployments=bodies.deployment_filter(
+            all_tags=[REF_TAG + target.ref, REPO_TAG + target.repository]))
         return await self._as_existing(deployments)
 
     async def check_settings(self, config: Config, where: str, writes: list[Action]) -> None:
@@ -381,8 +398,12 @@ class Server:
                                 f"`prefect work-pool inspect {pool.name}`)")
         if config.credentials:
             try:
-                await self._client.read_block_document_by_name(config.credentials, "secret")
-            except ObjectNotFound:
+                await self._client.request(
+                    "GET", f"/block_types/slug/secret/block_documents/name/{config.credentials}",
+                    params={"include_secrets": True})  # as client.read_block_document_by_name asks
+            except Exception as exc:
+                if _status(exc) != 404:
+                    raise
                 problems.append(
                     f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
                     "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)")
@@ -407,14 +428,15 @@ class Server:
         if not entries:
             return []
         from .read.prefectyaml import PrefectYamlError
-        from .read.prefectyaml_resolve import client_resolver, resolve
+        from .read.prefectyaml_resolve import client_resolver, resolve as resolve_entry
 
         problems = []
         for key, entry in entries.items():
             if key in self._resolved:
                 continue
             try:
-                resolved = self._resolved[key] = await resolve(entry, client_resolver(self._raw))
+                resolved = self._resolved[key] = await resolve_entry(entry,
+                                                                     client_resolver(await self.prefect_client()))
             except PrefectYamlError as exc:
                 problems.append(str(exc))
                 continue
@@ -436,11 +458,15 @@ class Server:
 
         if self._pool_names is None:
             try:
-                self._pool_names = [p.name for p in await self._client.read_work_pools()]
+                self._pool_names = [p.name for p in await self.work_pools()]
             except Exception:  # noqa: BLE001 - the suggestion is a help: the line says the pool is missing anyway
                 self._pool_names = []
         return (f"work-pool {name!r} does not exist on {api_url()}{did_you_mean(name, self._pool_names)}; create "
                 f"it with `prefect work-pool create {name} --type process`")
+
+    async def work_pools(self) -> list[Record]:
+        response = await self._client.request("POST", "/work_pools/filter", json=bodies.read_work_pools())
+        return _records(response.json())
 
     async def _pool_problem(self, name: str, job_variables: dict[str, Any]) -> tuple[Any, str | None]:
         """The work pool (read once a push; None: the server has none of that name) and what is wrong with job
@@ -448,8 +474,10 @@ class Server:
         pool = self._pools.get(name)
         if pool is None:
             try:
-                pool = self._pools[name] = await self._client.read_work_pool(name)
-            except ObjectNotFound:
+                pool = self._pools[name] = Record((await self._client.request("GET", f"/work_pools/{name}")).json())
+            except Exception as exc:
+                if _status(exc) != 404:
+                    raise
                 return None, None
         return pool, job_variables_problem(job_variables, pool.base_job_template or {})
 
@@ -458,8 +486,7 @@ class Server:
         missing = sorted(n for n in names if n not in self._flow_ids)
         if missing:
             for i in range(0, len(missing), PAGE):
-                flows = await self._client.read_flows(
-                    flow_filter=FlowFilter(name=FlowFilterName(any_=missing[i:i + PAGE])), limit=PAGE)
+                flows = await self._read_flows(bodies.flow_filter(names=missing[i:i + PAGE]))
                 self._flow_ids.update({f.name: f.id for f in flows})
 
     # --- writes ---
@@ -546,27 +573,21 @@ class Server:
         Prefect's own DeploymentCreate): create_deployment always sends `concurrency_limit: null`, which makes the
         server load and clear the deployment's limit on every write, 3.4 ms of a 36.5 ms write (measured,
         SQLite). Here the limit is sent only when there is one to set or to take away. Built apart from the
-        write so that it is built while the previous write is in flight."""
-        from prefect.client.schemas.actions import DeploymentCreate
-
-        deployment = DeploymentCreate(**fields)
-        payload = deployment.model_dump(mode="json", exclude_unset=True)
-        if deployment.version_info is not None:  # as create_deployment sends it: every field, defaults too
-            payload["version_info"] = deployment.version_info.model_dump(mode="json")
-        return payload
+        write so that it is built while the previous write is in flight. api.bodies builds it as plain data; a
+        value it cannot vouch for (Unsettled) has it built through Prefect's DeploymentCreate."""
+        try:
+            return bodies.create_deployment(fields)
+        except bodies.Unsettled:
+            return prefect_deployment_payload(fields)
 
     async def _create_flow(self, name: str) -> Any:
         """client.create_flow_from_name, without what this server does not accept (3.0 rejects `labels`)."""
-        from uuid import UUID
-
-        from prefect.client.schemas.actions import FlowCreate
-
-        payload = compat.drop_unsupported(FlowCreate(name=name).model_dump(mode="json"), "/flows/", self.version)
+        payload = compat.drop_unsupported(bodies.create_flow(name), "/flows/", self.version)
         response = await self._client.request("POST", "/flows/", json=payload)
         flow_id = response.json().get("id")
         if not flow_id:
             raise ServerError(f"Prefect API at {api_url()} answered a flow write without an id")
-        return UUID(flow_id)
+        return str(flow_id)
 
     async def _create_deployment(self, payload: dict[str, Any], resolved: Any = None) -> Any:
         payload = compat.drop_unsupported(payload, "/deployments/", self.version)
@@ -583,11 +604,12 @@ class Server:
         replaced by one per trigger, each tied to (owned by) this deployment."""
         from uuid import UUID
 
-        await self._client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+        await self._client.request("DELETE", f"/automations/owned-by/prefect.deployment.{deployment_id}")
         for trigger in triggers:
             trigger = trigger.model_copy(deep=True)  # one entry's triggers serve several refs' deployments
             trigger.set_deployment_id(UUID(str(deployment_id)))
-            await self._client.create_automation(trigger.as_automation())
+            # as client.create_automation sends it (the triggers are Prefect's models: prefect.yaml read them)
+            await self._client.request("POST", "/automations/", json=trigger.as_automation().model_dump(mode="json"))
 
     async def _deployment(self, action: Action, target: Target, config: Config) -> dict[str, Any]:
         """The deployment's fields for a REGISTER/UPDATE action (creating the flow when it is new)."""
@@ -600,9 +622,9 @@ class Server:
             flow_id=flow_id,
             name=action.deployment,
             version=target.commit,
-            version_info=VersionInfo(type="vcs:git", version=target.commit, commit_sha=target.commit,
-                                     message=target.message, branch=target.short,
-                                     repository=target.repository, url=target.clone_url),
+            version_info=dict(type="vcs:git", version=target.commit, commit_sha=target.commit,
+                              message=target.message, branch=target.short,
+                              repository=target.repository, url=target.clone_url),
             entrypoint=spec.entrypoint,
             pull_steps=pull_steps(target, config, runtime.pull),
             parameter_openapi_schema=parameter_schema(spec),
@@ -628,14 +650,13 @@ class Server:
     # --- schedules: one live schedule per flow where it can be ---
     async def live_schedules(self, repository: str, flow_names: set[str]) -> list[tuple[Any, str, str]]:
         """(deployment, flow name, ref) of this repository's deployments of these flows with an active schedule."""
-        deployments = await self._deployments(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))),
-            deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[REPO_TAG + repository])))
+        deployments = await self._deployments(flows=bodies.flow_filter(names=sorted(flow_names)),
+                                              deployments=bodies.deployment_filter(all_tags=[REPO_TAG + repository]))
         names = await self._flow_names({d.flow_id for d in deployments})
         out = []
         for d in deployments:
             ref = next((t[len(REF_TAG):] for t in d.tags or () if t.startswith(REF_TAG)), None)
-            if ref and any(s.active for s in d.schedules or ()):
+            if ref and any(s.get("active") for s in d.schedules or ()):
                 out.append((d, names.get(d.flow_id, "?"), ref))
         return out
 
@@ -644,44 +665,56 @@ class Server:
         that is active: they fire beside what prefect-push schedules (registrar._pause_beside)."""
         from .plan import TOOL_TAG
 
-        deployments = await self._deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flow_names))))
+        deployments = await self._deployments(flows=bodies.flow_filter(names=sorted(flow_names)))
         firing = [d for d in deployments if TOOL_TAG not in (d.tags or ()) and not getattr(d, "paused", False)
-                  and any(s.active for s in d.schedules or ())]
+                  and any(s.get("active") for s in d.schedules or ())]
         return await self._as_existing(firing)
 
     async def pause(self, deployment_id: str) -> None:
         """Pause a deployment (its schedules stop creating runs; unpausing brings them back as they were)."""
-        from prefect.client.schemas.actions import DeploymentUpdate
-
-        await self._client.update_deployment(deployment_id, DeploymentUpdate(paused=True))
+        await self._client.request("PATCH", f"/deployments/{deployment_id}", json=bodies.pause_deployment())
 
     async def switch_off_schedules(self, deployment: Any) -> None:
         for s in deployment.schedules or ():
-            if s.active:
-                await self._client.update_deployment_schedule(deployment.id, s.id, active=False)
+            if s.get("active"):
+                await self._client.request("PATCH", f"/deployments/{deployment.id}/schedules/{s['id']}",
+                                           json=bodies.schedule_active(False))
 
     # --- status and prune: everything prefect-push registered for one repository ---
     async def repo_deployments(self, repository: str) -> list[Registered]:
         from .plan import TOOL_TAG
 
         # both tags: a deployment someone tagged git-repo:... by hand is not ours to list or prune
-        deployments = await self._deployments(deployment_filter=DeploymentFilter(
-            tags=DeploymentFilterTags(all_=[TOOL_TAG, REPO_TAG + repository])))
+        deployments = await self._deployments(deployments=bodies.deployment_filter(
+            all_tags=[TOOL_TAG, REPO_TAG + repository]))
         names = await self._flow_names({d.flow_id for d in deployments})
         return [Registered(str(d.id), names.get(d.flow_id, "?"), d.name,
                            next((t[len(REF_TAG):] for t in d.tags or () if t.startswith(REF_TAG)), None),
-                           d.version, d.updated, d.work_pool_name, tuple(d.tags or ()))
+                           d.version, _when(d.updated), d.work_pool_name, tuple(d.tags or ()))
                 for d in deployments]
 
     async def delete_deployment(self, deployment_id: str) -> None:
         try:
-            await self._client.delete_deployment(deployment_id)
-        except ObjectNotFound:
-            pass  # already gone: what a plan or prune wanted
+            await self._client.request("DELETE", f"/deployments/{deployment_id}")
+        except Exception as exc:
+            if _status(exc) != 404:  # already gone: what a plan or prune wanted
+                raise
         try:  # the automations of its prefect.yaml triggers go with it (the server keeps them otherwise)
-            await self._client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+            await self._client.request("DELETE", f"/automations/owned-by/prefect.deployment.{deployment_id}")
         except Exception:  # noqa: BLE001 - a server without automations has none to leave behind
             pass
+
+
+def prefect_deployment_payload(fields: dict[str, Any]) -> dict[str, Any]:
+    """client.create_deployment's body through Prefect's own DeploymentCreate, with only the fields given (see
+    Server._deployment_payload): the reference api.bodies is held to, and its fallback."""
+    from prefect.client.schemas.actions import DeploymentCreate
+
+    deployment = DeploymentCreate(**fields)
+    payload = deployment.model_dump(mode="json", exclude_unset=True)
+    if deployment.version_info is not None:  # as create_deployment sends it: every field, defaults too
+        payload["version_info"] = deployment.version_info.model_dump(mode="json")
+    return payload
 
 
 def job_variables_problem(job_variables: dict[str, Any], base_job_template: dict[str, Any]) -> str | None:

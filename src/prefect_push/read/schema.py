@@ -4,8 +4,8 @@ Prefect's parameter_schema_from_entrypoint executes the file's top-level imports
 runs, heavy dependencies must be installed), and `prefect deploy` imports the whole file. Here the signature is
 rebuilt from what flows.py read (models.Namespace: a short list of standard-library modules the file imports,
 and the module-level constants, aliases and classes the signature names, built from their declared data only),
-and Prefect's own generate_parameter_schema does the rest, so the schema is Prefect's by construction. What
-can't be known falls back to "no annotation" / a None default, as Prefect's own reader does.
+and Prefect's generate_parameter_schema procedure does the rest (paramschema.py: the same steps over pydantic,
+without importing prefect; held equal to Prefect's by tests/test_paramschema.py). What can't be known falls back to "no annotation" / a None default, as Prefect's own reader does.
 
 Where a piece cannot be rebuilt (an annotation naming what is not known, a default computed by a call, a flow
 FlowSpec.fallbacks says was read untyped, or an internal error here), the schema is Prefect's AST fallback's for
@@ -123,7 +123,7 @@ def fallback_line(spec: FlowSpec, notes: tuple[str, ...], log: str | None = None
 
 def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
     """Prefect's AST fallback's schema, with no model machinery of ours: no annotation, literal defaults."""
-    from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
+    from .paramschema import docstrings, generate
 
     def default(source: str | None) -> Any:
         if source is None:
@@ -137,30 +137,28 @@ def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
     # (a decorator below @flow, said), so it is left out rather than crash the fallback itself
     sig = inspect.Signature([inspect.Parameter(p.name, getattr(inspect.Parameter, p.kind), default=default(p.default))
                              for p in spec.params if not p.name.startswith("_")])
-    return generate_parameter_schema(sig, parameter_docstrings(spec.docstring)).model_dump(mode="json",
-                                                                                           exclude_unset=True)
+    return generate(sig, docstrings(spec.docstring))
 
 
 @lru_cache(maxsize=1024)
 def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple[str, ...]
             ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    from prefect.utilities.callables import generate_parameter_schema, parameter_docstrings
+    from .paramschema import docstrings, generate
 
     spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context)
     sig, notes = _signature(spec)
-    docs = parameter_docstrings(docstring)
+    docs = docstrings(docstring)
     try:
-        schema = generate_parameter_schema(sig, docs)
+        dumped = generate(sig, docs)
     except Exception:  # noqa: BLE001 - Prefect's own check passes some refusals on (pydantic-core's SchemaError)
         sig, refused = _untyped_where_refused(sig, docs)
         notes += [f"{name}: Prefect makes no schema of its type, and its @flow refuses it (untyped)" for name in refused]
-        schema = generate_parameter_schema(sig, docs)
-    dumped = schema.model_dump(mode="json", exclude_unset=True)
+        dumped = generate(sig, docs)
     if any(_MODULE in key for key in dumped.get("definitions", {})):
         sig, clashing = _untyped_where_names_clash(sig, docs, dumped)
         notes += [f"{name}: two classes of one name ({what}), which Prefect tells apart by the names of the modules "
                   "it imports them from (untyped)" for name, what in clashing]
-        dumped = generate_parameter_schema(sig, docs).model_dump(mode="json", exclude_unset=True)
+        dumped = generate(sig, docs)
     # as RunnerDeployment sends it (prefect/deployments/runner.py): only the fields the schema set, so
     # "definitions" only when there are some; model_dump_for_openapi() would send "definitions": {} always
     return dumped, tuple(notes)
@@ -175,7 +173,7 @@ def _untyped_where_names_clash(sig: inspect.Signature, docs: dict[str, str], joi
     pydantic then names their definitions by module and name (`lib__a__Item`), and Prefect's modules are the ones
     it imports (the flow file's depends on what its process has loaded), while every class built here has one
     module. The parameters that name such a class are left untyped, and said."""
-    from prefect.utilities.callables import generate_parameter_schema
+    from .paramschema import generate
 
     clashing = {key.split(_MODULE)[-1].strip("_").split("__")[0] for key in joint.get("definitions", {})
                 if _MODULE in key}
@@ -183,7 +181,7 @@ def _untyped_where_names_clash(sig: inspect.Signature, docs: dict[str, str], joi
     for p in sig.parameters.values():
         if p.annotation is inspect.Parameter.empty:
             continue
-        alone = generate_parameter_schema(inspect.Signature([p]), docs).model_dump(mode="json", exclude_unset=True)
+        alone = generate(inspect.Signature([p]), docs)
         names = set(alone.get("definitions", {}))
         hit = sorted(n for n in names if n in clashing or _MODULE in n)
         if hit:
@@ -191,7 +189,7 @@ def _untyped_where_names_clash(sig: inspect.Signature, docs: dict[str, str], joi
     if not out:  # not told apart: every parameter of a class left untyped
         out = [(p.name, ", ".join(sorted(clashing))) for p in sig.parameters.values()
                if p.annotation is not inspect.Parameter.empty and "$ref" in str(
-                   generate_parameter_schema(inspect.Signature([p]), docs).model_dump(mode="json"))]
+                   generate(inspect.Signature([p]), docs))]
     names = {n for n, _ in out}
     return sig.replace(parameters=[p.replace(annotation=inspect.Parameter.empty) if p.name in names else p
                                    for p in sig.parameters.values()]), out
@@ -201,11 +199,11 @@ def _untyped_where_refused(sig: inspect.Signature, docs: dict[str, str]) -> tupl
     """The parameters whose type Prefect cannot make a schema of (a Protocol, a typing.TypedDict before Python
     3.12, defaultdict[..., object]: `@flow` itself raises on them) left untyped, as for an annotation that cannot
     be read, and their names: never a schema Prefect would not make."""
-    from prefect.utilities.callables import generate_parameter_schema
+    from .paramschema import generate
 
     def builds(param: inspect.Parameter) -> bool:
         try:
-            generate_parameter_schema(inspect.Signature([param]), docs)
+            generate(inspect.Signature([param]), docs)
             return True
         except Exception:  # noqa: BLE001 - whatever it is, this parameter is the one refused
             return False

@@ -1,0 +1,186 @@
+"""The HTTP client of the write path: httpx, set up as Prefect's own client sets itself up, without prefect.
+
+`import prefect` is ~0.9 s of a push that registers one flow in ~1 s; httpx is ~0.1 s. So the push talks to the
+API through `Api` below over an httpx client `build` makes from settings.ApiSettings exactly as
+PrefectClient.__init__ and PrefectHttpxAsyncClient make theirs (headers, auth, TLS, timeouts, limits, CSRF).
+Where the settings cannot be settled without Prefect, the caller hands `Api` Prefect's own httpx client instead
+(`Api(prefect_client._client, csrf=False)`: it fetches its CSRF token itself); everything above is the same.
+
+Every request is retried here with a short backoff on what `retryable` allows; nothing of the package above.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import time
+import uuid
+from typing import Any, Callable
+
+import httpx
+
+from .settings import ApiSettings
+
+# prefect.client.constants.SERVER_API_VERSION of the Prefect this was written against; tests/test_api_client.py
+# holds it equal to the installed Prefect's
+SERVER_API_VERSION = "0.8.4"
+PROTECTED_HEADERS = frozenset({"user-agent", "prefect-csrf-token", "prefect-csrf-client"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Worth another try: the server was busy (SQLite answers concurrent writers 503) or failed in passing, or the
+# connection broke. Every call made is safe to repeat: deployments are upserted by (flow, name), deletions of
+# what is gone count as done, and the marker is written last.
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+BUSY_STATUS = frozenset({429, 503})  # too many writers at once: not a dropped connection or a proxy's 502
+# A SQLite server's 503 is a momentary lock collision (with its own services, even for one writer: ~4 writes in
+# 100), over within milliseconds: a first wait of 50 ms cost a 200-flow push ~0.4 s more than it needed.
+RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all; the watchdog's timeout bounds it
+
+
+def prefect_version() -> str:
+    """The installed Prefect's version, for the User-Agent Prefect's client sends, read without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prefect")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def headers(settings: ApiSettings, prefect: str | None = None) -> dict[str, str]:
+    """The headers Prefect's client sends with every request (PrefectClient.__init__, PrefectHttpxAsyncClient)."""
+    out = {"X-PREFECT-API-VERSION": SERVER_API_VERSION}
+    if settings.auth_string:  # Prefect's order: the auth string wins over an API key
+        out["Authorization"] = "Basic " + base64.b64encode(settings.auth_string.encode()).decode()
+    elif settings.key:
+        out["Authorization"] = f"Bearer {settings.key}"
+    out["User-Agent"] = f"prefect/{prefect or prefect_version()} (API {SERVER_API_VERSION})"
+    for name, value in settings.custom_headers.items():
+        if name.lower() not in PROTECTED_HEADERS:  # Prefect ignores these (with a warning)
+            out[name] = value
+    return out
+
+
+def is_cloud(settings: ApiSettings) -> bool:
+    return bool(settings.url) and settings.url.startswith(settings.cloud_api_url)
+
+
+def _verify(settings: ApiSettings) -> Any:
+    import ssl
+
+    if settings.tls_insecure_skip_verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    cafile = settings.ssl_cert_file
+    if not cafile:
+        import certifi
+
+        cafile = certifi.where()
+    return ssl.create_default_context(cafile=cafile)
+
+
+def build(settings: ApiSettings) -> httpx.AsyncClient:
+    """An httpx client as PrefectClient builds its own for a URL: base URL, headers, TLS, timeouts, pool limits,
+    redirects, HTTP/2 and transport retries of a refused connection (3)."""
+    assert settings.url, "no PREFECT_API_URL: the caller says so before a client is built"
+    timeout = settings.request_timeout
+    client = httpx.AsyncClient(
+        base_url=settings.url, headers=headers(settings), verify=_verify(settings),
+        limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=25),
+        http2=settings.enable_http2, timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout,
+                                                           pool=timeout),
+        follow_redirects=True)
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    if pool is not None and hasattr(pool, "_retries"):
+        pool._retries = 3  # as PrefectClient sets it, after the client is made (so that proxies keep working)
+    return client
+
+
+def retryable(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code in RETRY_STATUS
+    return isinstance(exc, httpx.TransportError)  # refused, reset, timed out
+
+
+class Api:
+    """One httpx client for the whole push: requests with a short retry, an error status raised
+    (httpx.HTTPStatusError, as Prefect's client raises it), every answer reported to `answered`."""
+
+    def __init__(self, http: httpx.AsyncClient, *, csrf: bool, answered: Callable[[], None] | None = None) -> None:
+        self.http = http
+        self._csrf = csrf  # fetch a CSRF token before a write (Prefect's client does it itself: False for it)
+        self._csrf_token: str | None = None
+        self._csrf_expires: float = 0.0
+        self._csrf_client = str(uuid.uuid4())
+        self._answered = answered
+        self.busy_answers = 0  # 503 (SQLite's "database is locked") or 429: the server asks for fewer writers
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def _answer(self) -> None:
+        if self._answered is not None:
+            self._answered()
+
+    async def send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+                   ) -> httpx.Response:
+        """One request, no retry: an error status raised."""
+        extra: dict[str, str] = {}
+        if self._csrf and method in WRITE_METHODS:
+            extra = await self._csrf_headers()
+        kwargs: dict[str, Any] = {"params": params}
+        if json is not None:
+            kwargs["json"] = json
+        if extra:
+            kwargs["headers"] = extra
+        response = await self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            await response.aread()
+            response.raise_for_status()
+        return response
+
+    async def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+                      ) -> httpx.Response:
+        """A request, retried from 10 ms on what `retryable` allows (every request made is safe to repeat)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                response = await self.send(method, path, json=json, params=params)
+                self._answer()
+                return response
+            except Exception as exc:
+                if not isinstance(exc, httpx.TransportError):
+                    self._answer()  # an error status is an answer too
+                if delay is None or not retryable(exc):
+                    raise
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                self.busy_answers += status in BUSY_STATUS
+                await asyncio.sleep(delay * (1 + random.random() / 2))
+        raise AssertionError("unreachable")
+
+    async def _csrf_headers(self) -> dict[str, str]:
+        """As PrefectHttpxAsyncClient._add_csrf_headers: a token per client id, fetched before the first write
+        and when it expires; a server without CSRF protection (404, or 422 saying so) turns it off."""
+        if self._csrf_token is None or time.time() > self._csrf_expires:
+            response = await self.http.request("GET", f"/csrf-token?client={self._csrf_client}")
+            if response.status_code == 404 or (response.status_code == 422
+                                               and "CSRF protection is disabled." in response.text):
+                self._csrf = False
+                return {}
+            if response.status_code >= 400:
+                await response.aread()
+                response.raise_for_status()
+            token = response.json()
+            self._csrf_token = token["token"]
+            self._csrf_expires = _timestamp(token.get("expiration"))
+        return {"Prefect-Csrf-Token": self._csrf_token or "", "Prefect-Csrf-Client": self._csrf_client}
+
+
+def _timestamp(text: Any) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0  # unreadable: fetch a new token before the next write
