@@ -15,11 +15,13 @@ leaves to the full path) may be None. Negative controls show the comparison can 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import random
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,9 @@ from prefect_push.api.settings import ApiSettings, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261207
-N_CASES = 240
-SSL_VALUES = (None, "/etc/ssl/from-env.pem")  # SSL_CERT_FILE at prefect's import: one loop process each
+N_CASES = 200
+SSL_VALUES = (None, "/etc/ssl/from-env.pem")
+AT_IMPORT = ("HOME", "SSL_CERT_FILE")  # read when prefect is imported: one loop process per value
 
 # What Prefect gives, as JSON: the fields ApiSettings mirrors.
 ORACLE_FIELDS = r'''
@@ -218,6 +221,8 @@ def profiles_text(g: Gen, active: str | None, label: str = "profile") -> str:
             if attr == "custom_headers" and isinstance(value, dict):
                 value = json.dumps(value)  # a profile holds the headers as JSON text
             lines.append(f"{FIELD_ENV[attr]} = {toml_str(value)}")
+        if g.chance(0.1):  # a trap: profile keys are read in upper case only
+            lines.append(f'prefect_api_url = "http://lower-{name}.example/api"')
         lines.append("")
     return "\n".join(lines)
 
@@ -227,7 +232,7 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
     single = g.chance(0.25)  # a common case: one source only, plain forms
     sources = ["env", "dotenv", "prefect.toml", "pyproject", "profile"]
     present = {rng.choice(sources)} if single else {s for s in sources if g.chance(0.55)}
-    odd_p = 0.0 if single else 0.07  # odd whole-case twists (below), besides odd values
+    odd_p = 0.0 if single else 0.06  # odd whole-case twists (below), besides odd values
     if single:
         g.odd_value = lambda p: False  # type: ignore[method-assign]
 
@@ -245,6 +250,14 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
         g.odd.append("test mode")
         g.env["PREFECT_TEST_MODE"] = "1"
 
+    if g.chance(0.12):  # no PREFECT_HOME: ~/.prefect (none there, HOME is fixed) -> Prefect's built-in profiles
+        del g.env["PREFECT_HOME"]
+    elif g.chance(0.1):
+        g.env["PREFECT_HOME"] = "../home"  # relative: to the cwd
+    elif g.chance(odd_p / 4):
+        g.odd.append("empty PREFECT_HOME")  # unset for the profile, "." for load_profiles
+        g.env["PREFECT_HOME"] = ""
+
     # where the profiles file is, and which profile is active
     where = "home"
     if "profile" in present and not single:
@@ -261,7 +274,7 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
         if where != "home" and g.chance(0.5):  # a decoy where the default would be
             g.files["home/profiles.toml"] = profiles_text(g, rng.choice(PROFILE_NAMES), "decoy")
         if g.chance(0.5):
-            g.env["PREFECT_PROFILE"] = rng.choice([*PROFILE_NAMES, "nope", ""])
+            g.env["PREFECT_PROFILE"] = rng.choice([*PROFILE_NAMES, "nope", "", "local"])
         if g.chance(odd_p / 3):
             g.odd.append("an invalid profiles file")
             g.files[profiles_rel] += "\n[profiles.broken\n"
@@ -269,7 +282,15 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
         g.odd.append("a profiles path under ~")
         g.env["PREFECT_PROFILES_PATH"] = "~/nowhere/profiles.toml"
 
+    if "PREFECT_HOME" not in g.env and g.chance(0.5):
+        g.env["PREFECT_PROFILE"] = rng.choice(["local", "ephemeral", "nope"])  # Prefect's built-in file's
+    if g.chance(odd_p / 4):
+        g.odd.append("empty PREFECT_PROFILES_PATH")  # the next source for the profile, "." for load_profiles
+        g.env["PREFECT_PROFILES_PATH"] = ""
+
     dotenv_extra = {"PREFECT_PROFILES_PATH": profiles_path} if where == "dotenv" else {}
+    if g.chance(0.15):
+        dotenv_extra["PREFECT_PROFILE"] = rng.choice(PROFILE_NAMES)  # a trap: the profile is read from env only
     if "dotenv" in present or dotenv_extra:
         values = g.settings_for("dotenv", toml=False, p=0.45) if "dotenv" in present else {}
         g.files["work/.env"] = dotenv_text(values, dotenv_extra, rng)
@@ -277,7 +298,9 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
             g.odd.append(".env with an inline comment")
             g.files["work/.env"] += "PREFECT_API_ENABLE_HTTP2=true # on\n"
 
-    toml_root = {"profiles_path": profiles_path} if where == "prefect.toml" else {}
+    toml_root: dict[str, Any] = {"profiles_path": profiles_path} if where == "prefect.toml" else {}
+    if g.chance(0.15):  # traps: names these files do not read
+        toml_root.update({"PREFECT_API_URL": "http://root-key.example/api", "api_url": "http://flat.example/api"})
     if "prefect.toml" in present or toml_root:
         values = g.settings_for("prefect-toml", toml=True, p=0.45) if "prefect.toml" in present else {}
         g.files["work/prefect.toml"] = settings_toml(values, "", toml_root, rng)
@@ -285,7 +308,9 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
             g.odd.append("an invalid prefect.toml")
             g.files["work/prefect.toml"] += "[api\n"
 
-    pyproject_root = {"profiles_path": profiles_path} if where == "pyproject" else {}
+    pyproject_root: dict[str, Any] = {"profiles_path": profiles_path} if where == "pyproject" else {}
+    if g.chance(0.15):
+        pyproject_root["api_url"] = "http://flat.example/api"
     if "pyproject" in present or pyproject_root or g.chance(0.2):
         values = g.settings_for("pyproject", toml=True, p=0.45) if "pyproject" in present else {}
         g.files["work/pyproject.toml"] = settings_toml(values, "tool.prefect", pyproject_root, rng)
@@ -311,14 +336,17 @@ def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def oracle_loop(cases: list[dict[str, Any]], work: Path) -> dict[str, dict[str, Any]]:
-    """Prefect's answers: one loop process per SSL_CERT_FILE value, run side by side."""
+    """Prefect's answers: one loop process per value of what Prefect reads at import (HOME for ~/.prefect,
+    SSL_CERT_FILE for ssl_cert_file's default), run side by side."""
+    groups: dict[tuple[str | None, ...], list[dict[str, Any]]] = {}
+    for case in cases:
+        groups.setdefault(tuple(case["env"].get(k) for k in AT_IMPORT), []).append(case)
     procs = []
-    for n, ssl in enumerate(SSL_VALUES):
-        group = [c for c in cases if c["ssl"] == ssl]
+    for n, (key, group) in enumerate(groups.items()):
         cases_file, out_file = work / f"loop{n}.json", work / f"loop{n}.out.json"
         cases_file.write_text(json.dumps([{k: c[k] for k in ("id", "env", "cwd")} for c in group]))
-        start = dict(group[0]["env"]) if group else {}
-        env = subprocess_env({k: v for k, v in start.items() if k in ("HOME", "PREFECT_HOME", "SSL_CERT_FILE")})
+        at_import = {k: v for k, v in zip(AT_IMPORT, key) if v is not None}
+        env = subprocess_env({**at_import, "PREFECT_HOME": str(work / f"import-home{n}")})
         procs.append((subprocess.Popen([sys.executable, "-c", LOOP, str(cases_file), str(out_file)], env=env,
                                        cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out_file))
     answers: dict[str, dict[str, Any]] = {}
@@ -391,7 +419,7 @@ def test_resolve_answers_every_plain_case(matrix: dict[str, Any]) -> None:
     plain = [c for c in cases if c["plain"]]
     assert len(cases) == N_CASES and len(plain) >= 0.8 * N_CASES  # the matrix is mostly common cases
     assert sum(c["single"] for c in cases) >= 40  # env only, .env only, prefect.toml only, ... each seen
-    assert len(unresolved) <= 0.15 * N_CASES  # measured: 28 of 240, every one odd
+    assert len(unresolved) <= 0.15 * N_CASES  # measured: 27 of 200, every one odd
     errors = [c for c in cases if "error" in matrix["prefect"][c["id"]]]
     assert errors and all(mine(c) is None for c in errors)  # Prefect's own refusals are never answered
 
@@ -421,22 +449,39 @@ def test_loop_equals_fresh_processes(matrix: dict[str, Any]) -> None:
 
 
 def test_default_home_branch(tmp_path: Path) -> None:
-    """No PREFECT_HOME: ~/.prefect/profiles.toml if it exists, else Prefect's built-in profiles (fresh
-    processes, HOME a tmp dir: the loop's HOME is fixed at its import)."""
+    """No PREFECT_HOME: ~/.prefect/profiles.toml if it exists, else Prefect's built-in profiles (HOME a tmp
+    dir, one loop process per HOME: it is read at import)."""
     with_file, without = tmp_path / "h1", tmp_path / "h2"
     (with_file / ".prefect").mkdir(parents=True)
     (with_file / ".prefect" / "profiles.toml").write_text(
         'active = "a"\n[profiles.a]\nPREFECT_API_URL = "http://home-profile/api"\nPREFECT_API_ENABLE_HTTP2 = "yes"\n')
     without.mkdir()
     (tmp_path / "cwd").mkdir()
-    runs = [("with", {"HOME": str(with_file)}, str(tmp_path / "cwd")),
-            ("without", {"HOME": str(without)}, str(tmp_path / "cwd")),
-            ("profile-env", {"HOME": str(with_file), "PREFECT_PROFILE": "local"}, str(tmp_path / "cwd"))]
-    fresh = oracle_fresh(runs, tmp_path)
-    assert fresh["with"]["settings"]["url"] == "http://home-profile/api"
+    cwd = str(tmp_path / "cwd")
+    runs = [("with", {"HOME": str(with_file)}, cwd),
+            ("without", {"HOME": str(without)}, cwd),
+            ("profile-env", {"HOME": str(with_file), "PREFECT_PROFILE": "local"}, cwd),
+            ("builtin-local", {"HOME": str(without), "PREFECT_PROFILE": "local"}, cwd),
+            ("builtin-nope", {"HOME": str(without), "PREFECT_PROFILE": "nope"}, cwd)]
+    theirs = oracle_loop([{"id": ident, "env": env, "cwd": cwd} for ident, env, cwd in runs], tmp_path)
+    assert theirs["with"]["settings"]["url"] == "http://home-profile/api"
+    assert theirs["builtin-local"]["settings"]["url"] == "http://127.0.0.1:4200/api"  # the built-in `local`
+    assert theirs["profile-env"]["settings"]["url"] is None  # not in the user's file: the built-in default
     for ident, env, cwd in runs:
         got = resolve(env, cwd)
-        assert got is not None and got._asdict() == fresh[ident]["settings"], ident
+        assert got is not None and got._asdict() == theirs[ident]["settings"], ident
+
+
+def test_builtin_profiles_are_prefects() -> None:
+    """BUILTIN_PROFILES holds what Prefect's own profiles.toml sets of these settings."""
+    spec = importlib.util.find_spec("prefect")
+    assert spec is not None and spec.submodule_search_locations
+    path = Path(list(spec.submodule_search_locations)[0]) / "settings" / "profiles.toml"
+    data = tomllib.loads(path.read_text())
+    assert data["active"] == api_settings.BUILTIN_ACTIVE
+    names = set(FIELD_ENV.values()) | set(api_settings.WHOLE_TABLES)
+    ours = {name: {k: v for k, v in p.items() if k in names} for name, p in data["profiles"].items()}
+    assert ours == api_settings.BUILTIN_PROFILES
 
 
 # ---- negative controls: the comparison can fail -------------------------------------------------------------

@@ -12,7 +12,8 @@ pydantic-settings from these sources, first found wins (prefect/settings/base.py
 5. the active profile: the file `_get_profiles_path` picks (env `PREFECT_PROFILES_PATH`, `.env`,
    prefect.toml's `profiles_path`, pyproject's `tool.prefect.profiles_path`, env `PREFECT_HOME`,
    `~/.prefect/profiles.toml` if it exists, else Prefect's built-in profiles), the profile named by env
-   `PREFECT_PROFILE` or else the file's `active`, Prefect's built-in default profile when that is missing;
+   `PREFECT_PROFILE` or else the file's `active`, Prefect's built-in default profile ("ephemeral") when that
+   is not in the file (`prefect --profile NAME` is the CLI's own, not this process's);
 6. the defaults (`ssl_cert_file`'s is env `SSL_CERT_FILE`).
 
 Values are parsed as pydantic parses them (bools from true/1/yes/on/t/y..., floats, JSON for the headers,
@@ -100,6 +101,17 @@ TEST_MODE = (  # prefect/settings/sources.py _is_test_mode: profiles ignored, bu
     "PREFECT_TESTING_TEST_MODE",
 )
 PREFECT_KEYS = frozenset(f.env_name for f in FIELDS) | set(WHOLE_TABLES) | set(CONTROL) | set(TEST_MODE)
+
+# Prefect's built-in profiles (prefect/settings/profiles.toml, 3.9.1), what of them these settings read: used
+# when no profiles file is found, and its active one ("ephemeral", none of these) when the profile named is
+# not in the user's file.
+BUILTIN_ACTIVE = "ephemeral"
+BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
+    "ephemeral": {},
+    "local": {"PREFECT_API_URL": "http://127.0.0.1:4200/api"},
+    "test": {},
+    "cloud": {},
+}
 
 # pydantic's str -> bool (case-insensitive, no surrounding space)
 TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
@@ -272,9 +284,9 @@ def _profiles_path(
         tool_prefect.get("profiles_path"),
     )
     for candidate in candidates:
-        if candidate:  # Prefect takes the first truthy one
-            return os.path.join(cwd, _plain_path(candidate))
-    if home := environ.get("PREFECT_HOME"):
+        if candidate is not None:  # Prefect takes the first truthy one here, but the first set one for
+            return os.path.join(cwd, _plain_path(candidate))  # load_profiles: "" is not modelled
+    if (home := environ.get("PREFECT_HOME")) is not None:
         return os.path.join(cwd, _plain_path(home), "profiles.toml")
     user_home = environ.get("HOME")
     if not user_home:
@@ -284,9 +296,10 @@ def _profiles_path(
 
 
 def _plain_path(value: object) -> str:
-    """A path Prefect's two readers of it agree on: a string, no ~ (not expanded), no $PREFECT_HOME (templated
-    by one reader only)."""
-    if not isinstance(value, str) or value.startswith("~") or "$" in value:
+    """A path Prefect's two readers of it agree on (the profile's loader, sources.py, and load_profiles at
+    import, which fails on a file it cannot read): a non-empty string, no ~ (expanded by one reader only), no
+    $PREFECT_HOME (templated by one reader only)."""
+    if not isinstance(value, str) or not value or value.startswith("~") or "$" in value:
         raise Unsettled(f"a profiles path not modelled: {value!r}")
     return value
 
@@ -295,20 +308,22 @@ def _profile(
     environ: Mapping[str, str], cwd: str, dotenv: dict[str, str], prefect_toml: dict[str, Any],
     tool_prefect: dict[str, Any],
 ) -> dict[str, Any]:
-    """The active profile's settings (ProfileSettingsTomlLoader); {} for Prefect's built-in default profile,
-    which sets none of these settings."""
+    """The active profile's settings, as ProfileSettingsTomlLoader picks them."""
     path = _profiles_path(environ, cwd, dotenv, prefect_toml, tool_prefect)
-    if path is None or not os.path.exists(path):
-        return {}
-    data = _read_toml(path)  # an invalid file: Prefect warns here and fails in load_profiles, Unsettled
+    if path is None:  # Prefect reads its built-in file as it would a user's: PREFECT_PROFILE=local counts
+        data: dict[str, Any] = {"active": BUILTIN_ACTIVE, "profiles": BUILTIN_PROFILES}
+    elif not os.path.exists(path):
+        return BUILTIN_PROFILES[BUILTIN_ACTIVE]
+    else:
+        data = _read_toml(path)  # an invalid file: Prefect warns here and fails in load_profiles, Unsettled
     active = environ.get("PREFECT_PROFILE") or data.get("active")
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict) or not (active is None or isinstance(active, str)):
         raise Unsettled("profiles file of an unexpected shape")
+    if not all(isinstance(settings, dict) for settings in profiles.values()):
+        raise Unsettled("a profile that is not a table")  # load_profiles fails on it
     if not active or active not in profiles:
-        return {}  # Prefect uses its built-in default profile, "ephemeral"
-    if not isinstance(profiles[active], dict):
-        raise Unsettled(f"profile {active!r} is not a table")
+        return BUILTIN_PROFILES[BUILTIN_ACTIVE]  # Prefect's built-in default profile
     return profiles[active]
 
 
