@@ -49,6 +49,9 @@ class FaultProxy:
     upstream: str  # http://127.0.0.1:PORT/api
     rules: list[Rule] = field(default_factory=list)
     log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status answered)
+    # every request as it reached the proxy: (method, path with query, body, headers): what a client sent
+    requests: list[tuple[str, str, bytes, dict[str, str]]] = field(default_factory=list)
+    prefix: str = ""  # a path prefix taken off before the request goes upstream (a Cloud-shaped URL, say)
     writes_in_flight: int = 0  # deployment writes received and not yet answered
     most_writes_in_flight: int = 0  # the most at once (reset it between pushes to measure each)
 
@@ -79,6 +82,7 @@ class FaultProxy:
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with lock:
+                    proxy.requests.append((self.command, self.path, body, dict(self.headers.items())))
                     rule = next((r for r in proxy.rules if r.applies(self.command, self.path, body)), None)
                 if rule is not None and rule.delay:
                     time.sleep(rule.delay)
@@ -87,7 +91,10 @@ class FaultProxy:
                     return
                 conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request(self.command, self.path, body=body or None, headers=headers)
+                path = self.path
+                if proxy.prefix and path.startswith(proxy.prefix):
+                    path = up.path.rstrip("/") + path[len(proxy.prefix):]
+                conn.request(self.command, path, body=body or None, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
                 out = {k: v for k, v in resp.getheaders()
@@ -117,7 +124,7 @@ class FaultProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix or '/api'}"
 
     def stop(self) -> None:
         self._server.shutdown()
