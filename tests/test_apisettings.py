@@ -209,7 +209,10 @@ def dotenv_text(values: dict[str, str], extra: dict[str, str], rng: random.Rando
         if "$" in value:
             form = "plain"
         quoted = {"plain": value, "export": value, "single": f"'{value}'", "double": f'"{value}"'}[form]
-        lines.append(f"{'export ' if form == 'export' else ''}{name}={quoted}")
+        equals = rng.choice(["=", "=", " = "])
+        if rng.random() < 0.1:  # the same name twice: the last one counts
+            lines.append(f"{name}{equals}'an earlier value'")
+        lines.append(f"{'export ' if form == 'export' else ''}{name}{equals}{quoted}")
     return "\n".join(lines) + "\n"
 
 
@@ -266,6 +269,8 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
                     "dotenv": "alt/from-dotenv.toml", "prefect.toml": "alt/from-prefect-toml.toml",
                     "pyproject": "alt/from-pyproject.toml", "missing": "home/profiles.toml"}[where]
     profiles_path = str(g.dir / profiles_rel) if where != "env-rel" else "rel/p.toml"
+    if where in ("dotenv", "prefect.toml", "pyproject") and g.chance(0.3):
+        profiles_path = f"../{profiles_rel}"  # relative to the cwd, as Prefect opens it
     if where in ("env-abs", "env-rel"):
         g.env["PREFECT_PROFILES_PATH"] = profiles_path
     if "profile" in present and where != "missing":
@@ -419,7 +424,7 @@ def test_resolve_answers_every_plain_case(matrix: dict[str, Any]) -> None:
     plain = [c for c in cases if c["plain"]]
     assert len(cases) == N_CASES and len(plain) >= 0.8 * N_CASES  # the matrix is mostly common cases
     assert sum(c["single"] for c in cases) >= 40  # env only, .env only, prefect.toml only, ... each seen
-    assert len(unresolved) <= 0.15 * N_CASES  # measured: 27 of 200, every one odd
+    assert len(unresolved) <= 0.15 * N_CASES  # measured: 20 of 200, every one odd
     errors = [c for c in cases if "error" in matrix["prefect"][c["id"]]]
     assert errors and all(mine(c) is None for c in errors)  # Prefect's own refusals are never answered
 
@@ -491,13 +496,13 @@ def test_control_swapped_precedence_is_caught(matrix: dict[str, Any], monkeypatc
     """prefect.toml and pyproject's [tool.prefect] swapped (pyproject first): mismatches are found."""
     real = api_settings._read_toml
 
-    def swapped(path: str) -> dict[str, Any]:
+    def swapped(path: str, **kwargs: Any) -> dict[str, Any]:
         directory, name = os.path.split(path)
         if name == "prefect.toml":
             return api_settings._table(real(os.path.join(directory, "pyproject.toml")), ("tool", "prefect"))
         if name == "pyproject.toml":
             return {"tool": {"prefect": real(os.path.join(directory, "prefect.toml"))}}
-        return real(path)
+        return real(path, **kwargs)
 
     monkeypatch.setattr(api_settings, "_read_toml", swapped)
     assert len(mismatches(matrix)) >= 3

@@ -197,16 +197,30 @@ def _prefect_environ(environ: Mapping[str, str]) -> dict[str, str]:
 # ---- files --------------------------------------------------------------------------------------------------
 
 
-def _read_toml(path: str) -> dict[str, Any]:
-    """A TOML file as Prefect reads it ({} when missing); anything but a readable valid file -> Unsettled."""
+def _read_text(path: str) -> str | None:
+    """A file's text as Prefect reads it (Path.read_text: UTF-8, universal newlines); None when missing;
+    anything but a readable regular file -> Unsettled."""
     if not os.path.lexists(path):
-        return {}
+        return None
     if not os.path.isfile(path):
         raise Unsettled(f"{path}: not a regular file")
     try:
-        with open(path, "rb") as handle:
-            return tomllib.loads(handle.read().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unsettled(f"{path}: {exc}") from exc
+
+
+def _read_toml(path: str, ascii_only: bool = False) -> dict[str, Any]:
+    """A TOML file as Prefect reads it ({} when missing); anything but a valid file -> Unsettled."""
+    text = _read_text(path)
+    if text is None:
+        return {}
+    if ascii_only and not text.isascii():
+        raise Unsettled(f"{path}: not ASCII, and read in the locale's encoding too")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise Unsettled(f"{path}: {exc}") from exc
 
 
@@ -219,6 +233,9 @@ def _table(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
+# Where python-dotenv's reading and this one's could part: a BOM, control characters (tab aside), Unicode's
+# line separators and spaces (str.strip's whitespace that python-dotenv's [^\S\r\n] may treat otherwise).
+_UNUSUAL_CHARS = re.compile("[\ufeff\x00-\x08\x0b-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _DOTENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)")
 
 
@@ -227,19 +244,13 @@ def _read_dotenv(path: str) -> dict[str, str]:
 
     KEY=value, export KEY=value, KEY='value', KEY="value", comments and blank lines; anything else (escapes,
     ${VAR} interpolation, multi-line quotes, inline comments, a name without '=') -> Unsettled."""
-    if not os.path.lexists(path):
+    text = _read_text(path)
+    if text is None:
         return {}
-    if not os.path.isfile(path):
-        raise Unsettled(".env is not a regular file")
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Unsettled(f".env: {exc}") from exc
-    if text.startswith("\ufeff"):
-        raise Unsettled(".env starts with a BOM")
+    if _UNUSUAL_CHARS.search(text):
+        raise Unsettled(".env: a BOM, a control character or an unusual space")
     exact: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -315,7 +326,9 @@ def _profile(
     elif not os.path.exists(path):
         return BUILTIN_PROFILES[BUILTIN_ACTIVE]
     else:
-        data = _read_toml(path)  # an invalid file: Prefect warns here and fails in load_profiles, Unsettled
+        # an invalid file: Prefect warns here and fails in load_profiles (which reads it in the locale's
+        # encoding, hence ASCII only)
+        data = _read_toml(path, ascii_only=True)
     active = environ.get("PREFECT_PROFILE") or data.get("active")
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict) or not (active is None or isinstance(active, str)):
