@@ -5,8 +5,9 @@ somewhere and an environment, with overlapping values so that precedence shows. 
 one subprocess that imports prefect once and, for each case, sets the environment and working directory and
 rebuilds the root settings context as prefect/context.py does at import (no global context, then
 root_settings_context(); then get_current_settings()); a few cases are also run in a fresh process each, which must agree, so the loop
-is a faithful stand-in. Prefect's `ssl_cert_file` default is env SSL_CERT_FILE read at import, so the cases
-are split by that value, one loop process per value.
+is a faithful stand-in. Prefect reads two things at import (env SSL_CERT_FILE, `ssl_cert_file`'s default, and
+HOME, for ~/.prefect), so the cases are split by them, one loop process per pair: no SSL_CERT_FILE with a
+~/.prefect/profiles.toml, and an SSL_CERT_FILE with an empty home.
 
 resolve() must equal Prefect field by field wherever it answers, answer None where Prefect fails, and answer
 in every case built only of the forms it models ("plain"); the "odd" cases (a value form, file or variable it
@@ -36,6 +37,9 @@ SEED = 20261207
 N_CASES = 200
 SSL_VALUES = (None, "/etc/ssl/from-env.pem")
 AT_IMPORT = ("HOME", "SSL_CERT_FILE")  # read when prefect is imported: one loop process per value
+# HOME goes with SSL_CERT_FILE, so two loop processes cover both: a ~/.prefect/profiles.toml, and none
+USER_HOMES = {None: "user-home-with-profiles", "/etc/ssl/from-env.pem": "user-home-empty"}
+USER_PROFILES = 'active = "a"\n[profiles.a]\nPREFECT_API_URL = "http://home-profile/api"\nPREFECT_API_ENABLE_HTTP2 = "yes"\n'
 
 # What Prefect gives, as JSON: the fields ApiSettings mirrors.
 ORACLE_FIELDS = r'''
@@ -103,7 +107,7 @@ class Gen:
         self.dir = root / f"c{index:03d}"
         self.cwd = self.dir / "work"
         self.odd: list[str] = []  # what in this case resolve() may leave to the full path
-        self.env: dict[str, str] = {"HOME": str(root / "fakehome"), "PREFECT_HOME": str(self.dir / "home")}
+        self.env: dict[str, str] = {"HOME": "", "PREFECT_HOME": str(self.dir / "home")}  # HOME: by SSL
         self.files: dict[str, str] = {}
 
     def chance(self, p: float) -> bool:
@@ -249,6 +253,9 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
     if g.chance(odd_p / 4):
         g.odd.append("a whole table in one variable")
         g.env["PREFECT_API"] = json.dumps({"url": "http://whole.example/api"})
+    if g.chance(odd_p / 6):
+        g.odd.append("the plugin system")
+        g.env[rng.choice(api_settings.PLUGINS[1::3])] = "false"  # even off: where it is set is not modelled
     if g.chance(odd_p / 4):
         g.odd.append("test mode")
         g.env["PREFECT_TEST_MODE"] = "1"
@@ -320,8 +327,10 @@ def make_case(rng: random.Random, index: int, root: Path) -> dict[str, Any]:
         values = g.settings_for("pyproject", toml=True, p=0.45) if "pyproject" in present else {}
         g.files["work/pyproject.toml"] = settings_toml(values, "tool.prefect", pyproject_root, rng)
 
+    ssl = rng.choice(SSL_VALUES)
+    g.env["HOME"] = str(root / USER_HOMES[ssl])
     return {"id": f"c{index:03d}", "cwd": str(g.cwd), "env": g.env, "files": g.files, "odd": g.odd,
-            "plain": not g.odd, "single": single, "ssl": rng.choice(SSL_VALUES)}
+            "plain": not g.odd, "single": single, "ssl": ssl}
 
 
 def materialize(case: dict[str, Any]) -> None:
@@ -381,12 +390,27 @@ def oracle_fresh(runs: list[tuple[str, dict[str, str], str]], work: Path) -> dic
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("apisettings")
-    (root / "fakehome").mkdir()
+    (root / USER_HOMES[None] / ".prefect").mkdir(parents=True)
+    (root / USER_HOMES[None] / ".prefect" / "profiles.toml").write_text(USER_PROFILES)
+    (root / USER_HOMES[SSL_VALUES[1]]).mkdir()
     rng = random.Random(SEED)
     cases = [make_case(rng, i, root) for i in range(N_CASES)]
     for case in cases:
         materialize(case)
-    return {"root": root, "cases": cases, "prefect": oracle_loop(cases, root)}
+    extra = home_cases(root)
+    return {"root": root, "cases": cases, "extra": extra, "prefect": oracle_loop([*cases, *extra], root)}
+
+
+def home_cases(root: Path) -> list[dict[str, Any]]:
+    """No PREFECT_HOME: ~/.prefect/profiles.toml if it exists, else Prefect's built-in profiles."""
+    (root / "plain-cwd").mkdir()
+    with_file = {"HOME": str(root / USER_HOMES[None])}
+    without = {"HOME": str(root / USER_HOMES[SSL_VALUES[1]]), "SSL_CERT_FILE": str(SSL_VALUES[1])}
+    runs = {"with": with_file, "without": without,
+            "profile-env": {**with_file, "PREFECT_PROFILE": "local"},
+            "builtin-local": {**without, "PREFECT_PROFILE": "local"},
+            "builtin-nope": {**without, "PREFECT_PROFILE": "nope"}}
+    return [{"id": f"home-{ident}", "env": env, "cwd": str(root / "plain-cwd")} for ident, env in runs.items()]
 
 
 def mine(case: dict[str, Any], fn: Callable[..., ApiSettings | None] = resolve) -> dict[str, Any] | None:
@@ -424,7 +448,7 @@ def test_resolve_answers_every_plain_case(matrix: dict[str, Any]) -> None:
     plain = [c for c in cases if c["plain"]]
     assert len(cases) == N_CASES and len(plain) >= 0.8 * N_CASES  # the matrix is mostly common cases
     assert sum(c["single"] for c in cases) >= 40  # env only, .env only, prefect.toml only, ... each seen
-    assert len(unresolved) <= 0.15 * N_CASES  # measured: 20 of 200, every one odd
+    assert len(unresolved) <= 0.15 * N_CASES  # measured: 21 of 200, every one odd
     errors = [c for c in cases if "error" in matrix["prefect"][c["id"]]]
     assert errors and all(mine(c) is None for c in errors)  # Prefect's own refusals are never answered
 
@@ -453,28 +477,16 @@ def test_loop_equals_fresh_processes(matrix: dict[str, Any]) -> None:
             assert fresh[case["id"]] == matrix["prefect"][case["id"]], case["id"]
 
 
-def test_default_home_branch(tmp_path: Path) -> None:
-    """No PREFECT_HOME: ~/.prefect/profiles.toml if it exists, else Prefect's built-in profiles (HOME a tmp
-    dir, one loop process per HOME: it is read at import)."""
-    with_file, without = tmp_path / "h1", tmp_path / "h2"
-    (with_file / ".prefect").mkdir(parents=True)
-    (with_file / ".prefect" / "profiles.toml").write_text(
-        'active = "a"\n[profiles.a]\nPREFECT_API_URL = "http://home-profile/api"\nPREFECT_API_ENABLE_HTTP2 = "yes"\n')
-    without.mkdir()
-    (tmp_path / "cwd").mkdir()
-    cwd = str(tmp_path / "cwd")
-    runs = [("with", {"HOME": str(with_file)}, cwd),
-            ("without", {"HOME": str(without)}, cwd),
-            ("profile-env", {"HOME": str(with_file), "PREFECT_PROFILE": "local"}, cwd),
-            ("builtin-local", {"HOME": str(without), "PREFECT_PROFILE": "local"}, cwd),
-            ("builtin-nope", {"HOME": str(without), "PREFECT_PROFILE": "nope"}, cwd)]
-    theirs = oracle_loop([{"id": ident, "env": env, "cwd": cwd} for ident, env, cwd in runs], tmp_path)
-    assert theirs["with"]["settings"]["url"] == "http://home-profile/api"
-    assert theirs["builtin-local"]["settings"]["url"] == "http://127.0.0.1:4200/api"  # the built-in `local`
-    assert theirs["profile-env"]["settings"]["url"] is None  # not in the user's file: the built-in default
-    for ident, env, cwd in runs:
-        got = resolve(env, cwd)
-        assert got is not None and got._asdict() == theirs[ident]["settings"], ident
+def test_default_home_branch(matrix: dict[str, Any]) -> None:
+    """No PREFECT_HOME: ~/.prefect/profiles.toml if it exists, else Prefect's built-in file, where
+    PREFECT_PROFILE=local sets the URL (HOME is read at import: these ride on the matrix's two loops)."""
+    theirs = {c["id"].removeprefix("home-"): matrix["prefect"][c["id"]]["settings"] for c in matrix["extra"]}
+    assert theirs["with"]["url"] == "http://home-profile/api" and theirs["with"]["enable_http2"] is True
+    assert theirs["builtin-local"]["url"] == "http://127.0.0.1:4200/api"  # the built-in `local`
+    assert theirs["profile-env"]["url"] is None  # not in the user's file: the built-in default
+    assert theirs["without"]["url"] is None and theirs["builtin-nope"]["url"] is None
+    for case in matrix["extra"]:
+        assert mine(case) == matrix["prefect"][case["id"]]["settings"], case["id"]
 
 
 def test_builtin_profiles_are_prefects() -> None:
@@ -549,6 +561,35 @@ def test_imports_nothing_of_prefect() -> None:
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert all(n.level == 0 for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))  # nothing of the package
     assert imported <= {"__future__", "json", "math", "os", "re", "tomllib", "collections", "typing"}
+
+
+@pytest.mark.parametrize(("env", "files"), [
+    ({"PREFECT_API": '{"url": "http://x/api"}'}, {}),  # a whole table through one variable
+    ({"PREFECT_PLUGINS_ENABLED": "true"}, {}),  # startup hooks may set anything
+    ({}, {".env": "PREFECT_EXPERIMENTS_PLUGINS_ENABLED=1\n"}),
+    ({}, {"prefect.toml": "[plugins]\nenabled = true\n"}),
+    ({}, {"pyproject.toml": "[tool.prefect.experiments.plugins]\nenabled = true\n"}),
+    ({}, {".env": "PREFECT_HOME=/elsewhere\n"}),  # home read two ways
+    ({}, {"prefect.toml": 'home = "/elsewhere"\n'}),
+    ({}, {"home/profiles.toml": 'active = "a"\n[profiles.a]\nPREFECT_PROFILES_PATH = "/x.toml"\n'}),
+    ({"PREFECT_TESTING_UNIT_TEST_MODE": "1"}, {}),
+    ({"prefect_profile": "a"}, {}),  # read by exact name only
+    ({"PREFECT_API_URL": "http://a/api", "Prefect_Api_Url": "http://b/api"}, {}),
+    ({}, {".env": "PREFECT_API_URL=http://a/api # a comment\n"}),
+    ({}, {".env": 'PREFECT_API_URL="multi\nline"\n'}),
+    ({}, {"prefect.toml": "[api\n"}),
+    ({}, {"home/profiles.toml": "[profiles.a\n"}),
+    ({"PREFECT_API_REQUEST_TIMEOUT": " 5"}, {}),
+    ({"PREFECT_CLIENT_CUSTOM_HEADERS": '{"X-N": 1}'}, {}),
+])
+def test_unmodelled_sources_answer_none(tmp_path: Path, env: dict[str, str], files: dict[str, str]) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "home").mkdir()
+    base = {"HOME": str(tmp_path), "PREFECT_HOME": str(tmp_path / "home")}
+    assert resolve(base, str(tmp_path / "work")) is not None  # without them: an answer
+    for rel, text in files.items():
+        (tmp_path / (rel if rel.startswith("home/") else f"work/{rel}")).write_text(text)
+    assert resolve({**base, **env}, str(tmp_path / "work")) is None
 
 
 def test_repr_hides_secrets(tmp_path: Path) -> None:

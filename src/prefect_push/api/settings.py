@@ -22,8 +22,8 @@ and tomllib only, and nothing of prefect_push (this is the lowest floor).
 
 `resolve` returns None whenever a source holds something this module does not model with certainty (a file
 that does not parse, a value of an unexpected type or form, a whole settings table set through one variable,
-Prefect's test mode, names differing only in case): None means "the full path decides", i.e. the caller
-imports prefect and asks it. tests/test_apisettings.py proves the answers equal Prefect's over a matrix.
+Prefect's test mode, its plugin system, names differing only in case): None means "the full path decides",
+i.e. the caller imports prefect and asks it. tests/test_apisettings.py proves the answers equal Prefect's over a matrix.
 """
 from __future__ import annotations
 
@@ -100,7 +100,17 @@ TEST_MODE = (  # prefect/settings/sources.py _is_test_mode: profiles ignored, bu
     "PREFECT_TESTING_UNIT_TEST_MODE",
     "PREFECT_TESTING_TEST_MODE",
 )
-PREFECT_KEYS = frozenset(f.env_name for f in FIELDS) | set(WHOLE_TABLES) | set(CONTROL) | set(TEST_MODE)
+# Prefect's plugin system (off by default) runs startup hooks at import that may set any variable, then rebuilds
+# the settings (prefect/__init__.py _initialize_plugins): a source that may switch it on is not modelled.
+PLUGINS = (
+    "PREFECT_PLUGINS",
+    "PREFECT_PLUGINS_ENABLED",
+    "PREFECT_EXPERIMENTS",
+    "PREFECT_EXPERIMENTS_PLUGINS",
+    "PREFECT_EXPERIMENTS_PLUGINS_ENABLED",
+)
+NOT_MODELLED = (*WHOLE_TABLES, *PLUGINS)
+PREFECT_KEYS = frozenset(f.env_name for f in FIELDS) | set(NOT_MODELLED) | set(CONTROL) | set(TEST_MODE)
 
 # Prefect's built-in profiles (prefect/settings/profiles.toml, 3.9.1), what of them these settings read: used
 # when no profiles file is found, and its active one ("ephemeral", none of these) when the profile named is
@@ -134,19 +144,22 @@ def resolve(environ: Mapping[str, str], cwd: str) -> ApiSettings | None:
 
 def _resolve(environ: Mapping[str, str], cwd: str) -> ApiSettings:
     env = _prefect_environ(environ)
-    if any(name in env for name in TEST_MODE) or any(name in env for name in WHOLE_TABLES):
-        raise Unsettled("test mode or a whole settings table in the environment")
+    if any(name in env for name in (*TEST_MODE, *NOT_MODELLED)):
+        raise Unsettled("test mode, plugins or a whole settings table in the environment")
     dotenv = _read_dotenv(os.path.join(cwd, ".env"))
-    if any(name in dotenv for name in WHOLE_TABLES) or "PREFECT_HOME" in dotenv:
-        raise Unsettled(".env sets a whole table or PREFECT_HOME (which Prefect reads two ways)")
+    if any(name in dotenv for name in (*NOT_MODELLED, "PREFECT_HOME")):
+        raise Unsettled(".env sets plugins, a whole table or PREFECT_HOME (which Prefect reads two ways)")
     prefect_toml = _read_toml(os.path.join(cwd, "prefect.toml"))
     pyproject = _read_toml(os.path.join(cwd, "pyproject.toml"))
     tool_prefect = _table(pyproject, ("tool", "prefect"))
-    if "home" in prefect_toml or "home" in tool_prefect:
-        raise Unsettled("home set in a file: Prefect's profile list and its settings would read different files")
+    for table in (prefect_toml, tool_prefect):
+        if "home" in table:
+            raise Unsettled("home set in a file: Prefect's profile list and its settings would read other files")
+        if "plugins" in table or "plugins" in _table(table, ("experiments",)):
+            raise Unsettled("plugins configured in a file")
     profile = _profile(environ, cwd, dotenv, prefect_toml, tool_prefect)
-    if any(name in profile for name in (*WHOLE_TABLES, "PREFECT_HOME", "PREFECT_PROFILES_PATH")):
-        raise Unsettled("the profile sets a whole table or moves home / the profiles file")
+    if any(name in profile for name in (*NOT_MODELLED, "PREFECT_HOME", "PREFECT_PROFILES_PATH")):
+        raise Unsettled("the profile sets plugins, a whole table, or moves home / the profiles file")
 
     values: dict[str, Any] = {}
     for field in FIELDS:
