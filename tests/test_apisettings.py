@@ -51,7 +51,7 @@ def fields(s):
         "tls_insecure_skip_verify": s.api.tls_insecure_skip_verify, "ssl_cert_file": s.api.ssl_cert_file,
         "custom_headers": s.client.custom_headers, "csrf_support": s.client.csrf_support_enabled,
         "request_timeout": s.api.request_timeout, "enable_http2": s.api.enable_http2,
-        "cloud_api_url": s.cloud.api_url,
+        "cloud_api_url": s.cloud.api_url, "connected_to_cloud": s.connected_to_cloud,
     }
 '''
 
@@ -416,7 +416,7 @@ def home_cases(root: Path) -> list[dict[str, Any]]:
 
 def mine(case: dict[str, Any], fn: Callable[..., ApiSettings | None] = resolve) -> dict[str, Any] | None:
     got = fn(case["env"], case["cwd"])
-    return None if got is None else got._asdict()
+    return None if got is None else {**got._asdict(), "connected_to_cloud": got.connected_to_cloud}
 
 
 def mismatches(matrix: dict[str, Any], fn: Callable[..., ApiSettings | None] = resolve) -> list[str]:
@@ -462,6 +462,7 @@ def test_matrix_exercises_precedence(matrix: dict[str, Any]) -> None:
     assert any(u.startswith("profile-") for u in urls)
     merged = [a for a in answers if a and len(a["custom_headers"]) >= 3]  # headers from two sources merged
     assert merged
+    assert {a["connected_to_cloud"] for a in answers if a} == {True, False}
 
 
 def test_loop_equals_fresh_processes(matrix: dict[str, Any]) -> None:

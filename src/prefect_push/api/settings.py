@@ -50,6 +50,11 @@ class ApiSettings(NamedTuple):
     enable_http2: bool
     cloud_api_url: str  # settings.cloud.api_url: tells Prefect Cloud apart
 
+    @property
+    def connected_to_cloud(self) -> bool:
+        """Prefect Cloud, not a server: Settings.connected_to_cloud, the client's ServerType.CLOUD test."""
+        return bool(self.url and self.cloud_api_url and self.url.startswith(self.cloud_api_url))
+
     def __repr__(self) -> str:
         def shown(name: str, value: object) -> str:
             if name in SECRETS and value is not None:
