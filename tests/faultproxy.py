@@ -51,6 +51,8 @@ class FaultProxy:
     log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status answered)
     # every request as it reached the proxy: (method, path with query, body, headers): what a client sent
     requests: list[tuple[str, str, bytes, dict[str, str]]] = field(default_factory=list)
+    # the same with the status answered, once answered (a retried request is here once per try)
+    answers: list[tuple[str, str, bytes, dict[str, str], int]] = field(default_factory=list)
     prefix: str = ""  # a path prefix taken off before the request goes upstream (a Cloud-shaped URL, say)
     writes_in_flight: int = 0  # deployment writes received and not yet answered
     most_writes_in_flight: int = 0  # the most at once (reset it between pushes to measure each)
@@ -81,6 +83,7 @@ class FaultProxy:
 
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._body = body
                 with lock:
                     proxy.requests.append((self.command, self.path, body, dict(self.headers.items())))
                     rule = next((r for r in proxy.rules if r.applies(self.command, self.path, body)), None)
@@ -104,6 +107,8 @@ class FaultProxy:
 
             def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
                 proxy.log.append((self.command, self.path, status))
+                proxy.answers.append((self.command, self.path, getattr(self, "_body", b""),
+                                      dict(self.headers.items()), status))
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
