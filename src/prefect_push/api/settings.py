@@ -23,7 +23,9 @@ and tomllib only, and nothing of prefect_push (this is the lowest floor).
 `resolve` returns None whenever a source holds something this module does not model with certainty (a file
 that does not parse, a value of an unexpected type or form, a whole settings table set through one variable,
 Prefect's test mode, its plugin system, names differing only in case): None means "the full path decides",
-i.e. the caller imports prefect and asks it. tests/test_apisettings.py proves the answers equal Prefect's over a matrix.
+i.e. the caller imports prefect and asks it. What is not foreseen: Prefect refusing a setting outside these
+(a bad PREFECT_LOGGING_LEVEL fails its import), where this still answers. tests/test_apisettings.py proves
+the answers equal Prefect's over a generated matrix.
 """
 from __future__ import annotations
 
