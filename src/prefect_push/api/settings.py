@@ -54,7 +54,8 @@ class ApiSettings(NamedTuple):
 
     @property
     def connected_to_cloud(self) -> bool:
-        """Prefect Cloud, not a server: Settings.connected_to_cloud, the client's ServerType.CLOUD test."""
+        """Prefect Cloud, not a server: Settings.connected_to_cloud. (The client's ServerType test is
+        url.startswith(cloud_api_url) alone: the same but for an empty cloud_api_url, Cloud to it.)"""
         return bool(self.url and self.cloud_api_url and self.url.startswith(self.cloud_api_url))
 
     def __repr__(self) -> str:
