@@ -74,6 +74,11 @@ def schedules(settings: Any, *, live: bool) -> list[Any]:
     """
     if not settings.schedule:
         return []
+    from .read.schedules import schedule_create
+
+    written = schedule_create(settings.cron, settings.interval, settings.timezone, active=live)
+    if written is not None:  # a cron or interval schedule, as Prefect's client sends it
+        return [written]
     from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.schedules import construct_schedule
 

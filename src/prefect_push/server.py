@@ -46,8 +46,8 @@ def settings() -> tuple[ApiSettings, bool]:
     """The API settings and whether they were settled without Prefect (False: Prefect's own, read through its
     settings: a source api.settings cannot settle, or PREFECT_PUSH_CLIENT=prefect). Read once per environment
     and directory."""
-    key = (tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("PREFECT_", "SSL_CERT_FILE")))),
-           os.getcwd())
+    key = (tuple(sorted((k, v) for k, v in os.environ.items()
+                        if k.upper().startswith("PREFECT_") or k in ("SSL_CERT_FILE", "HOME"))), os.getcwd())
     if key not in _SETTINGS:
         fast = None if _full_path_asked() else resolve(os.environ, os.getcwd())
         _SETTINGS[key] = (fast, True) if fast is not None else (_prefect_settings(), False)

@@ -104,8 +104,17 @@ class _Bad(Exception):
 
 
 def _check_schedule(cron: str | None, interval: float | None, rrule: str | None, tz: str | None) -> None:
-    """Prefect's own schedule validation (cron, rrule, time zone), so the server never refuses it halfway."""
-    from prefect.client.schemas.schedules import construct_schedule  # only a flow with a schedule pays for it
+    """Prefect's own schedule validation (cron, rrule, time zone), so the server never refuses it halfway: a
+    plain cron string or an interval, and a time zone, checked here as Prefect checks them (schedules.py);
+    anything else by Prefect itself."""
+    from .schedules import plain_cron, timezone_problem
+
+    if rrule is None and (cron is None or plain_cron(cron)):
+        problem = timezone_problem(tz) if tz is not None else None
+        if problem:
+            raise _Bad(problem)
+        return
+    from prefect.client.schemas.schedules import construct_schedule  # only such a schedule pays for it
 
     try:
         construct_schedule(cron=cron, interval=interval, rrule=rrule, timezone=tz)
