@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import API_URL, BIN, POOL, flow_source
+from conftest import API_URL, BIN, POOL, deployments, flow_source
 from faultproxy import FaultProxy
 from prefect_push.api.client import RETRY_STATUS
 
@@ -217,3 +217,46 @@ def _first_difference(mine: list, theirs: list) -> str:
     only_mine, only_theirs = list((a - b).items()), list((b - a).items())
     return f"fast only: {only_mine[:3]}\nfull only: {only_theirs[:3]}"
 
+
+
+PREFECT_IMPORTED = re.compile(r"^import time:.*\|\s*prefect(\.\S+)?\s*$", re.M)
+
+
+def test_a_registering_push_never_imports_prefect(hooked) -> None:
+    """The common push (a flow with parameters and a cron schedule, a flow with an interval, a feature branch,
+    a release tag, a deletion, status) talks to the server without `import prefect`: Python's own import log
+    of the hook, and of the commands, names no module of prefect. A prefect.yaml entry's push does import it
+    (its blocks and variables are resolved by Prefect), which the same log shows: the check can fail."""
+    r = hooked
+    a, b = r.flow("a"), r.flow("b")
+    r.write("flows/a.py", flow_source(a, params="day: str = 'mon', n: int = 1")
+            + '\nPREFECT_PUSH = {"cron": "0 4 * * 1-5", "timezone": "Europe/Paris", "parameters": {"n": 3}}\n')
+    r.write("flows/b.py", flow_source(b, params="x: float = 1.5") + '\nPREFECT_PUSH = {"interval": 600}\n')
+    r.commit("flows")
+    log = {"PYTHONPROFILEIMPORTTIME": "1"}
+
+    def clean(proc) -> None:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "import time:" in proc.stderr  # the log is there to read
+        assert not PREFECT_IMPORTED.findall(proc.stderr), PREFECT_IMPORTED.findall(proc.stderr)[:3]
+
+    clean(r.push("main", env=log))
+    assert sorted(deployments(r.uid)) == [f"{a}/main", f"{b}/main"]
+    r.git("checkout", "-qb", "feat/y")
+    r.write("flows/b.py", flow_source(b, params="x: float = 2.5") + '\nPREFECT_PUSH = {"interval": 600}\n')
+    r.commit("b")
+    clean(r.push("feat/y", env=log))
+    r.git("checkout", "-q", "main")
+    r.git("tag", "v1")
+    clean(r.push("v1", env=log))
+    clean(r.push("--delete", "feat/y", env=log))
+    assert sorted(deployments(r.uid)) == [f"{a}/main", f"{a}/production", f"{b}/main", f"{b}/production"]
+    clean(r.cli("status", env=log))
+
+    # the control: a prefect.yaml entry is resolved by Prefect itself, and the log shows it
+    r.write("prefect.yaml", f"deployments:\n  - name: nightly\n    entrypoint: flows/a.py:{a.replace('-', '_')}\n"
+                            f"    work_pool: {{name: {POOL}}}\n")
+    r.commit("prefect.yaml")
+    proc = r.push("main", env=log)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert PREFECT_IMPORTED.findall(proc.stderr)

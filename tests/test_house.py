@@ -215,3 +215,16 @@ def test_the_floors_that_hold_the_house_up_import_nearly_nothing():
     assert graph[f"{PACKAGE}.git"] == set() and graph[f"{PACKAGE}.state"] <= {f"{PACKAGE}.git"}
     # the entry (fast: the console script and the installed hook) is the roof: nothing below imports it
     assert [m for m, targets in graph.items() if f"{PACKAGE}.fast" in targets] == [f"{PACKAGE}.__main__"]
+
+
+def test_the_write_path_rooms_import_nothing_above_them():
+    """api/ (settings, HTTP client, request bodies) imports nothing of the package but its own rooms: the write
+    path's pieces stand alone, under server.py, which is the only module that uses them."""
+    graph, _ = imports()
+    room = f"{PACKAGE}.api"
+    for module, targets in graph.items():
+        if module == room or module.startswith(room + "."):
+            assert all(t == room or t.startswith(room + ".") for t in targets), (module, targets)
+    users = sorted(m for m, targets in graph.items() if not m.startswith(room)
+                   and any(t == room or t.startswith(room + ".") for t in targets))
+    assert users == [f"{PACKAGE}.server"], users
