@@ -7,7 +7,8 @@ A repo of N flow files pushed to its bare file:// remote without the hook (a rep
 one `register --ref main --all` with the default settings (`timeout` = 60 s, which bounds the server's silence,
 not the whole run: N writes take far longer than 60 s on SQLite and must still succeed). Every flow must then have
 a `main` deployment at the pushed commit cloning main, and nothing else; CheckFailed (exit 2) otherwise.
-bench.py runs this with --big-batch N.
+bench.py runs this with --big-batch N; and, as goal P6 (p6 below, bench.py --p6 N), followed by N raw deployment
+writes from as many writers as the register ended with, its floor.
 """
 from __future__ import annotations
 
