@@ -13,11 +13,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+import sys
 import time
 import uuid
 from typing import Any, Callable
 
-import httpx
+if "httpx" not in sys.modules:
+    # httpx's package imports its command-line client (click, pygments, rich: ~0.1 s, a fifth of a one-flow
+    # push) whenever those are installed, and nothing here runs it: for that one import it reads as absent,
+    # which httpx allows for (its `main` then says what to install); `import httpx._main` works again after.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        del sys.modules["httpx._main"]
+import httpx  # noqa: E402 - the line above loaded it, or something before this module did
 
 from .settings import ApiSettings
 
