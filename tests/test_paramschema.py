@@ -51,19 +51,12 @@ STDLIB = ("argparse", "ast", "asyncio", "base64", "calendar", "collections", "co
 
 # differences found: case key -> why (the written shapes, and the real functions of the sample that show them);
 # each has an xfail test below naming it, and the comparison fails if a listed one stops differing
-INF_NAN = ("inf/nan defaults: Prefect's ParameterSchema(**schema).model_dump(mode='json') writes them as null "
-           "(pydantic's ser_json_inf_nan='null'); paramschema._dump's to_jsonable_python keeps the floats "
-           "(inf_nan_mode='constants'), which json.dumps then sends as Infinity/NaN")
 STRING_NAMESPACE = ("string annotations (kept as written when inspect.signature(eval_str=True) fails) are resolved by "
                     "pydantic's create_model in the namespace of the module that calls it: Prefect's "
                     "prefect/_internal/pydantic/v2_schema.py (pydantic, t, V2BaseModel, FieldInfo...) plus "
                     "create_v2_schema's locals, paramschema.py's (Any, sys, annotations...) plus _schema's locals; "
                     "a name one of them has resolves, the other's falls back to Any (or raises)")
 KNOWN = {
-    "floats": INF_NAN,
-    "float untyped inf": INF_NAN,
-    "hypothesis.internal.conjecture.data:ConjectureData.draw_float": INF_NAN,
-    "hypothesis.internal.conjecture.providers:PrimitiveProvider.draw_float": INF_NAN,
     "string annotations, names of either module": STRING_NAMESPACE,
     "prefect.flows:InfrastructureBoundFlow.__init__": STRING_NAMESPACE,
 }
@@ -134,7 +127,6 @@ def test_the_comparison_sees_a_difference(tmp_path):
     assert sum(len(p["docstrings"]["different"]) for p in parts) > 10
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN['floats']: " + KNOWN["floats"])
 def test_inf_and_nan_defaults_are_written_as_prefect_writes_them():
     """`def f(a: float = float("inf"), b: float = float("-inf"), c: float = float("nan"), d=float("inf"))`:
     Prefect's stored schema has "default": null for each; paramschema.generate has the floats themselves."""

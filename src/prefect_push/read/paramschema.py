@@ -133,7 +133,8 @@ def _dump(schema: dict[str, Any]) -> dict[str, Any]:
     """ParameterSchema(**schema).model_dump(mode="json", exclude_unset=True): its five fields, JSON data."""
     from pydantic_core import to_jsonable_python
 
-    return {key: to_jsonable_python(schema[key]) for key in _KEPT if key in schema}
+    # pydantic's json mode writes an inf or nan default as null (ser_json_inf_nan), as Prefect stores it
+    return {key: to_jsonable_python(schema[key], inf_nan_mode="null") for key in _KEPT if key in schema}
 
 
 def _has_v1_type(signature: inspect.Signature) -> bool:
