@@ -40,6 +40,9 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test", "setup", "compat"):
         print(__doc__)
         return 2
+    if argv[0] == "compat" and any(a.startswith("-") for a in argv[1:]):
+        print(__doc__)  # compat takes versions only: `--help` is not one to install
+        return 0 if {"-h", "--help"} & set(argv[1:]) else 2
     setup()
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), VIRTUAL_ENV=VENV)
     if argv[0] == "demo":

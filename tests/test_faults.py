@@ -303,3 +303,28 @@ def test_only_a_busy_answer_counts_as_busy(status, busy):
     response = asyncio.run(client.request("POST", "/deployments/", json={}))
     assert response.json() == {"id": "ok"} and len(calls) == 2
     assert client.busy_answers == busy
+
+
+def test_a_csrf_token_the_server_dropped_is_fetched_again():
+    """Pure: a server that forgot the client's CSRF token (restarted between two writes) answers 403 "Invalid
+    CSRF token"; as Prefect's client does, the token is fetched again and the write sent once more with it."""
+    import asyncio
+
+    import httpx
+
+    from prefect_push.api.client import Api
+
+    tokens, writes = iter(["t1", "t2"]), []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/csrf-token"):
+            return httpx.Response(200, json={"token": next(tokens), "expiration": "2999-01-01T00:00:00Z"})
+        writes.append(request.headers.get("Prefect-Csrf-Token"))
+        if len(writes) == 1:
+            return httpx.Response(403, json={"detail": "Invalid CSRF token or client identifier."})
+        return httpx.Response(200, json={"id": "ok"})
+
+    client = Api(httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://127.0.0.1/api"),
+                 csrf=True)
+    assert asyncio.run(client.request("POST", "/deployments/", json={})).json() == {"id": "ok"}
+    assert writes == ["t1", "t2"]

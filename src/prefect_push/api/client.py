@@ -162,12 +162,20 @@ class Api:
             except Exception as exc:
                 if not isinstance(exc, httpx.TransportError):
                     self._answer()  # an error status is an answer too
-                if delay is None or not retryable(exc):
+                if self._csrf_refused(exc):
+                    self._csrf_token = None  # the server dropped it (restarted, say): a new one, as Prefect does
+                elif delay is None or not retryable(exc):
+                    raise
+                if delay is None:
                     raise
                 status = getattr(getattr(exc, "response", None), "status_code", None)
                 self.busy_answers += status in BUSY_STATUS
                 await asyncio.sleep(delay * (1 + random.random() / 2))
         raise AssertionError("unreachable")
+
+    def _csrf_refused(self, exc: BaseException) -> bool:
+        return (self._csrf and isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 403
+                and "Invalid CSRF token" in exc.response.text)
 
     async def _csrf_headers(self) -> dict[str, str]:
         """As PrefectHttpxAsyncClient._add_csrf_headers: a token per client id, fetched before the first write
