@@ -192,6 +192,7 @@ def warm_up() -> None:
     not the loading of prefect-push's own dependencies."""
     import datetime  # noqa: F401
     import decimal  # noqa: F401
+    import prefect.utilities.callables  # noqa: F401 - paramschema's path for a pydantic.v1 type is Prefect's own
 
     from prefect_push.read.flows import read_flows
     from prefect_push.read.schema import parameter_schema
@@ -215,7 +216,12 @@ class T(typing.NamedTuple):
 def f(a: M, b: D, c: E = E.A, d: Optional[datetime.date] = None, e: Literal["x"] = "x", g: T = None,
       h: Annotated[int, Field(ge=1)] = 1, i: conint(gt=0) = 1, j: decimal.Decimal = decimal.Decimal("1"),
       k: uuid.UUID = None, l: pathlib.Path = pathlib.Path("x"), m: ipaddress.IPv4Address = None,
-      n: datetime.timedelta = datetime.timedelta(1), *args: int, **kwargs: str): ...
+      n: datetime.timedelta = datetime.timedelta(1), *args: int, **kwargs: str):
+    """Warm.
+
+    Args:
+        a: the docstring reader (griffe) loads here, not under the tripwire
+    """
 '''
     for spec in read_flows("warm.py", source):  # type: ignore[union-attr]
         parameter_schema(spec)

@@ -699,3 +699,62 @@ def test_pydantic_reads_attribute_docstrings_of_its_other_classes_as_before():
 
     assert Real.model_fields["b"].description == "read from this file"
     assert TypeAdapter(RealDict).json_schema()["properties"]["c"]["description"] == "and this one"
+
+
+TEXT_ANNOTATIONS = {
+    # `from __future__ import annotations` and a name bound only for type checkers: Prefect's
+    # inspect.signature(eval_str=True) raises, so every annotation stays text, resolved where its schema
+    # builder lives: builtins resolve (n, z), Any and Decimal do not (x, y, args untyped)
+    "future, TYPE_CHECKING": """\
+        from __future__ import annotations
+        from typing import TYPE_CHECKING, Any
+        from prefect import flow
+        if TYPE_CHECKING:
+            from decimal import Decimal
+
+        @flow
+        def f(x: dict[str, Any], n: int = 1, y: Decimal = None, *args: Any, z: list[int] | None = None,
+              **kw: Any) -> None:
+            pass
+        """,
+    # the same names all bound when the module runs: eval_str succeeds, every annotation typed as usual
+    "future, all bound": """\
+        from __future__ import annotations
+        from typing import Any, Optional
+        from prefect import flow
+
+        @flow
+        def f(x: dict[str, Any], n: int = 1, o: Optional[str] = None, *args: Any):
+            pass
+        """,
+    # only the return annotation names what is not bound: eval_str raises all the same
+    "future, the return annotation": """\
+        from __future__ import annotations
+        from typing import TYPE_CHECKING, Optional
+        from prefect import flow
+        if TYPE_CHECKING:
+            from pathlib import Path
+
+        @flow
+        def f(o: Optional[str] = None, m: typing.Mapping[str, int] = None, t: "list[int]" = None) -> Path:
+            pass
+        """,
+    # no __future__: only what is written quoted is text, and a quoted name nothing binds makes eval_str raise
+    "quoted, unbound": """\
+        from typing import Any
+        from prefect import flow
+
+        @flow
+        def f(a: "Later", b: dict[str, Any] = None, c: "int" = 1, d: "list[str]" = None):
+            pass
+        """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_ANNOTATIONS))
+def test_annotations_prefect_reads_as_text_are_prefects_schema(tmp_path, case):
+    """Where Prefect cannot evaluate a flow's annotations (a name only type checkers see), it resolves their text
+    in its own schema builder's namespace: the schema is that, exactly, and nothing is said (it is exact)."""
+    mine, theirs, notes = against_prefect(tmp_path, {"flows/f.py": TEXT_ANNOTATIONS[case]})
+    assert mine == theirs, (mine, theirs)
+    assert notes == ()

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from .config import FORBIDDEN_NAME_CHARS
 from .context import Context, Declared, Modules, signature_nodes
 from .settings import SETTINGS_NAME, FlowSettings, with_settings
+from .textannotations import text_params
 from .spec import BadFlow, Fallback, FlowSpec, Param
 from .values import Constants, Unsafe, literal_value, substituted, written_out
 
@@ -114,7 +115,8 @@ def _read_flows(path: str, text: str, tree: ast.Module, decorated: list[_Found],
                                        "function with a parameter named with a leading '_'; rename it")
         try:
             flows.append(replace(spec, params=tuple(_params(node.args, known)),
-                                 context=context.of(signature_nodes(node.args))))
+                                 context=context.of(signature_nodes(node.args)),
+                                 text_params=text_params(tree, node)))
         except Exception:  # noqa: BLE001 - this flow's signature as Prefect's own AST fallback reads it, said
             flows.append(_untyped(spec, node, Fallback(line, "its signature (an internal error)",
                                                        traceback.format_exc())))

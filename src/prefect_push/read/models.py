@@ -300,6 +300,15 @@ class Namespace(ClassBuilder, MadeByCalls, MemberAudit, ValueReader, AnnotationR
                 self.names[n] = alias
 
 
+def eval_text_annotation(tree: ast.Expression, names: dict[str, Any]) -> Any:
+    """An annotation Prefect reads as text, evaluated in the namespace of its schema builder
+    (textannotations.resolve, which allows names, attributes, [], | and constants only): here, beside the other
+    eval of an annotation, behind the same check. Raises NameError for a name the namespace lacks."""
+    if not _harmless(tree, names):
+        raise LookupError("not a plain type expression")
+    return eval(compile(tree, "<annotation>", "eval"), names)  # noqa: S307 - checked by _harmless
+
+
 def _harmless(tree: ast.Expression, ns: dict[str, Any]) -> bool:
     allowed = _metadata_helpers()
     functional = _function_metadata()

@@ -45,9 +45,12 @@ def _signature(spec: FlowSpec) -> tuple[inspect.Signature, list[str]]:
     ns = Namespace(spec.imports, spec.context)
     params, notes = [], []
     for p in spec.params:
-        annotation = ns.annotation(p.annotation)
-        if p.annotation is not None and annotation is inspect.Parameter.empty:
-            notes.append(f"{p.name}: {_short(p.annotation)} {_why(p.annotation, ns)}")
+        if p.name in spec.text_params and p.annotation is not None:
+            annotation = _as_text(p.annotation, notes, p.name)
+        else:
+            annotation = ns.annotation(p.annotation)
+            if p.annotation is not None and annotation is inspect.Parameter.empty:
+                notes.append(f"{p.name}: {_short(p.annotation)} {_why(p.annotation, ns)}")
         default = _default(p.default, ns)
         if default is _UNREAD:
             notes.append(f"{p.name}={_short(p.default or '')} is not evaluated (None)")
@@ -58,6 +61,22 @@ def _signature(spec: FlowSpec) -> tuple[inspect.Signature, list[str]]:
 
 
 _UNREAD = object()
+
+
+def _as_text(source: str, notes: list[str], name: str) -> Any:
+    """An annotation Prefect reads as text (textannotations.py): what pydantic finds for it in Prefect's schema
+    builder; one not followed there is untyped, and said."""
+    from .textannotations import resolve
+
+    text = source
+    try:
+        node = ast.parse(source, mode="eval").body
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value  # written quoted: the text is the string's
+        return resolve(text)
+    except (LookupError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        notes.append(f"{name}: {_short(source)} is text Prefect resolves itself, not read here ({exc}) (untyped)")
+        return inspect.Parameter.empty
 
 
 def _why(annotation: str, ns: Namespace) -> str:
@@ -102,7 +121,7 @@ def checked(spec: FlowSpec) -> Checked:
     detail = "".join(f.detail for f in spec.fallbacks)
     try:
         # flows with the same signature (very often: none at all) get the same schema: built once a push
-        schema, dropped = _schema(spec.params, spec.imports, spec.docstring, spec.context)
+        schema, dropped = _schema(spec.params, spec.imports, spec.docstring, spec.context, spec.text_params)
     except Exception:  # noqa: BLE001
         detail += traceback.format_exc()
         schema, dropped = _untyped_schema(spec), ()
@@ -141,11 +160,11 @@ def _untyped_schema(spec: FlowSpec) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple[str, ...]
+def _schema(params: tuple, imports: tuple, docstring: str | None, context: tuple[str, ...], text_params: tuple = ()
             ) -> tuple[dict[str, Any], tuple[str, ...]]:
     from .paramschema import docstrings, generate
 
-    spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context)
+    spec = FlowSpec("", "", "", 0, params, docstring, None, imports, context=context, text_params=text_params)
     sig, notes = _signature(spec)
     docs = docstrings(docstring)
     try:

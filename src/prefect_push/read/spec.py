@@ -73,6 +73,9 @@ class FlowSpec:
     context: tuple[Declared, ...] = field(default=(), compare=False)
     # what could not be followed: params were read as Prefect's own AST fallback reads them (untyped)
     fallbacks: tuple[Fallback, ...] = field(default=(), compare=False)
+    # parameters whose annotation Prefect reads as text, resolved where its schema builder lives
+    # (textannotations.py): its `inspect.signature(fn, eval_str=True)` raises on this file
+    text_params: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def entrypoint(self) -> str:
