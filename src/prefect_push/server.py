@@ -509,12 +509,9 @@ class Server:
             if action.op is not Op.SKIP and progress is not None:
                 written += 1
                 progress(written, total)
-        for action in plan.writes:  # new flows first, one by one
-            if action.flow is not None and action.flow.flow_name not in self._flow_ids:
-                try:
-                    self._flow_ids[action.flow.flow_name] = await self._create_flow(action.flow.flow_name)
-                except Exception:  # noqa: BLE001 - that action fails below, by name
-                    pass
+        # new flows first (a write names its flow's id), as many at once as the writes
+        await self._create_flows(list(dict.fromkeys(a.flow.flow_name for a in plan.writes if a.flow is not None
+                                                    and a.flow.flow_name not in self._flow_ids)))
 
         async def settle() -> None:
             action, task = in_flight.popleft()
@@ -566,6 +563,21 @@ class Server:
             raise
         order = {id(a): i for i, a in enumerate(plan.actions)}
         return sorted(results, key=lambda r: order[id(r[0])])
+
+    async def _create_flows(self, names: list[str]) -> None:
+        """Flows the server does not have yet, up to `writers` at once (one at a time from a busy answer on, as
+        the writes): a monorepo's first `register --all` creates thousands. One that fails fails its actions."""
+        import asyncio
+
+        async def one(name: str) -> None:
+            try:
+                self._flow_ids[name] = await self._create_flow(name)
+            except Exception:  # noqa: BLE001 - that action fails below, by name
+                pass
+        while names:
+            n = 1 if self.adaptive and self.busy else max(1, self.writers)
+            await asyncio.gather(*(one(name) for name in names[:n]))
+            names = names[n:]
 
     @staticmethod
     def _deployment_payload(fields: dict[str, Any]) -> dict[str, Any]:
