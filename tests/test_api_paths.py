@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -63,16 +64,21 @@ deployments:
 
 
 def _api(method: str, path: str, body: object = None) -> object:
-    response = httpx.request(method, API_URL + path, json=body, timeout=30)
+    """The session's server directly (not through the proxy); its SQLite's passing 503 retried."""
+    for delay in (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None):
+        response = httpx.request(method, API_URL + path, json=body, timeout=30)
+        if response.status_code != 503 or delay is None:
+            break
+        time.sleep(delay)
     response.raise_for_status()
     return response.json() if response.content else None
 
 
-def _clean(remote_url: str) -> None:
-    """Every object the scenario made on the server, gone: its flows (their deployments and automations with
-    them), its markers."""
-    flows = _api("POST", "/flows/filter", {"flows": {"name": {"like_": UID}}, "limit": 200})
-    deployments = _api("POST", "/deployments/filter", {"flows": {"name": {"like_": UID}}, "limit": 200})
+def _clean(uid: str, remote_url: str) -> None:
+    """Every object a run made on the server, gone: its flows (their deployments and automations with them),
+    its markers (the repository they name is the remote's URL without .git)."""
+    flows = _api("POST", "/flows/filter", {"flows": {"name": {"like_": uid}}, "limit": 200})
+    deployments = _api("POST", "/deployments/filter", {"flows": {"name": {"like_": uid}}, "limit": 200})
     for d in deployments:
         _api("DELETE", f"/automations/owned-by/prefect.deployment.{d['id']}")
     for f in flows:
@@ -82,12 +88,12 @@ def _clean(remote_url: str) -> None:
             _api("DELETE", f"/variables/name/{v['name']}")
 
 
-def _stored() -> dict[str, dict]:
-    """The scenario's deployments as stored, by flow/name, without what differs by run (ids, times)."""
-    flows = {f["id"]: f["name"] for f in _api("POST", "/flows/filter", {"flows": {"name": {"like_": UID}},
+def _stored(uid: str) -> dict[str, dict]:
+    """A run's deployments as stored, by flow/name, without what differs by run (ids, times)."""
+    flows = {f["id"]: f["name"] for f in _api("POST", "/flows/filter", {"flows": {"name": {"like_": uid}},
                                                                          "limit": 200})}
     out = {}
-    for d in _api("POST", "/deployments/filter", {"flows": {"name": {"like_": UID}}, "limit": 200}):
+    for d in _api("POST", "/deployments/filter", {"flows": {"name": {"like_": uid}}, "limit": 200}):
         keep = {k: v for k, v in d.items() if k not in ("id", "flow_id", "created", "updated", "last_polled",
                                                           "status", "created_by", "updated_by", "version_id")}
         keep["schedules"] = sorted(json.dumps({k: v for k, v in s.items() if k not in (
@@ -178,13 +184,13 @@ def proxy(prefect_server):
 def test_fast_and_full_paths_send_the_same_requests(tmp_path: Path, proxy: FaultProxy, yaml: bool) -> None:
     base = tmp_path / "scenario"
     remote_url = f"file://{base / 'remote.git'}"
-    _clean(remote_url)
+    _clean(UID, remote_url)
     full, full_out = _scenario(base, proxy, "prefect", yaml)
-    full_stored = _stored()
-    _clean(remote_url)
+    full_stored = _stored(UID)
+    _clean(UID, remote_url)
     fast, fast_out = _scenario(base, proxy, "", yaml)
-    fast_stored = _stored()
-    _clean(remote_url)
+    fast_stored = _stored(UID)
+    _clean(UID, remote_url)
 
     assert len(full) > 20  # the scenario talked to the server, through the proxy
     mine, theirs = _normal(fast), _normal(full)

@@ -31,6 +31,7 @@ from prefect.client.constants import SERVER_API_VERSION
 
 from conftest import API_URL, BIN, POOL, flow_source
 from faultproxy import FaultProxy, Rule
+from test_api_paths import _api, _clean, _stored
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DATES = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
@@ -40,41 +41,6 @@ WORKSPACE = f"/api/accounts/{uuid.uuid4()}/workspaces/{uuid.uuid4()}"
 KEY = "pnu_" + "Cl0udShapeFakeKey" + "x" * 19  # a Cloud key's shape: pnu_ and 36 characters
 AUTH = "team:s3cret-Pa55w0rd"
 assert len(KEY) == 40
-
-
-def _api(method: str, path: str, body: object = None) -> object:
-    """The session's server directly (not through the proxy); its SQLite's passing 503 retried."""
-    for delay in (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None):
-        response = httpx.request(method, API_URL + path, json=body, timeout=30)
-        if response.status_code != 503 or delay is None:
-            break
-        time.sleep(delay)
-    response.raise_for_status()
-    return response.json() if response.content else None
-
-
-def _clean(uid: str, remote_url: str) -> None:
-    """Every object a run made on the server, gone: its flows (their deployments with them), its markers (the
-    repository they name is the remote's URL without .git)."""
-    for f in _api("POST", "/flows/filter", {"flows": {"name": {"like_": uid}}, "limit": 200}):
-        _api("DELETE", f"/flows/{f['id']}")
-    for v in _api("POST", "/variables/filter", {"limit": 200}):
-        if isinstance(v["value"], dict) and v["value"].get("repository") in (remote_url, remote_url[:-4]):
-            _api("DELETE", f"/variables/name/{v['name']}")
-
-
-def _stored(uid: str) -> dict[str, dict]:
-    """The run's deployments as stored, by flow/name, without what differs by run (ids, times)."""
-    flows = {f["id"]: f["name"] for f in _api("POST", "/flows/filter", {"flows": {"name": {"like_": uid}},
-                                                                         "limit": 200})}
-    out = {}
-    for d in _api("POST", "/deployments/filter", {"flows": {"name": {"like_": uid}}, "limit": 200}):
-        keep = {k: v for k, v in d.items() if k not in ("id", "flow_id", "created", "updated", "last_polled",
-                                                          "status", "created_by", "updated_by", "version_id")}
-        keep["schedules"] = sorted(json.dumps({k: v for k, v in s.items() if k not in (
-            "id", "created", "updated", "deployment_id")}, sort_keys=True) for s in d["schedules"])
-        out[f"{flows[d['flow_id']]}/{d['name']}"] = json.loads(UUID.sub("<id>", json.dumps(keep, sort_keys=True)))
-    return out
 
 
 def _git(cwd: Path, *args: str) -> str:

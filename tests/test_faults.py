@@ -328,3 +328,22 @@ def test_a_csrf_token_the_server_dropped_is_fetched_again():
                  csrf=True)
     assert asyncio.run(client.request("POST", "/deployments/", json={})).json() == {"id": "ok"}
     assert writes == ["t1", "t2"]
+
+
+def test_plain_http_still_verifies_a_redirect_to_https(monkeypatch):
+    """Pure: for an http:// URL the TLS transport is made on first use (not at every push), and it is the one
+    Prefect's client would use: certificates verified, host names checked; a proxy in the environment keeps
+    httpx's own set-up (a client given its own transport would ignore the proxy)."""
+    import ssl
+
+    from prefect_push.api.client import _OnFirstUse, build
+    from prefect_push.api.settings import resolve
+
+    for k in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(k)
+    settings = resolve({"PREFECT_API_URL": "http://127.0.0.1:9/api", "PREFECT_HOME": "/nonexistent"}, "/")
+    (lazy,) = [t for t in build(settings)._mounts.values() if isinstance(t, _OnFirstUse)]
+    context = lazy._make()._pool._ssl_context
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert not any(isinstance(t, _OnFirstUse) for t in build(settings)._mounts.values())

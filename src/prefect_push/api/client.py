@@ -48,7 +48,22 @@ RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # ~6.4 s in all
 
 
 def prefect_version() -> str:
-    """The installed Prefect's version, for the User-Agent Prefect's client sends, read without importing it."""
+    """The installed Prefect's `prefect.__version__`, for the User-Agent Prefect's client sends: read from its
+    _build_info.py, where that attribute comes from, without importing prefect (importlib.metadata takes ~30 ms)."""
+    import importlib.util
+    import os
+    import re
+
+    try:
+        spec = importlib.util.find_spec("prefect")
+        origin = spec.origin if spec is not None else None
+        if origin:
+            with open(os.path.join(os.path.dirname(origin), "_build_info.py"), encoding="utf-8") as f:
+                found = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', f.read(), re.M)
+            if found:
+                return found.group(1)
+    except (OSError, ImportError, ValueError):
+        pass
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -96,16 +111,49 @@ def build(settings: ApiSettings) -> httpx.AsyncClient:
     redirects, HTTP/2 and transport retries of a refused connection (3)."""
     assert settings.url, "no PREFECT_API_URL: the caller says so before a client is built"
     timeout = settings.request_timeout
-    client = httpx.AsyncClient(
-        base_url=settings.url, headers=headers(settings), verify=_verify(settings),
-        limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=25),
-        http2=settings.enable_http2, timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout,
-                                                           pool=timeout),
-        follow_redirects=True)
+    common: dict[str, Any] = dict(
+        base_url=settings.url, headers=headers(settings),
+        timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout), follow_redirects=True)
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=25)
+    if _plain_http(settings.url):
+        # TLS only on a redirect to https: that transport, and the CA bundle it loads (~40 ms of a one-flow
+        # push), is made on first use, verified as PrefectClient verifies; plain http needs none of it
+        def verified() -> httpx.AsyncBaseTransport:
+            return httpx.AsyncHTTPTransport(verify=_verify(settings), limits=limits, http2=settings.enable_http2,
+                                            retries=3)
+        plain = httpx.AsyncHTTPTransport(verify=False, limits=limits, http2=settings.enable_http2, retries=3)
+        return httpx.AsyncClient(transport=plain, mounts={"https://": _OnFirstUse(verified)}, **common)
+    client = httpx.AsyncClient(verify=_verify(settings), limits=limits, http2=settings.enable_http2, **common)
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if pool is not None and hasattr(pool, "_retries"):
         pool._retries = 3  # as PrefectClient sets it, after the client is made (so that proxies keep working)
     return client
+
+
+def _plain_http(url: str) -> bool:
+    """An http:// URL where httpx would take no proxy: the environment names none (on Linux, the only place
+    urllib looks), as a client given its own transport takes none."""
+    import os
+
+    return (url.lower().startswith("http://") and sys.platform.startswith("linux")
+            and not any(k.lower().endswith("_proxy") and v for k, v in os.environ.items()))
+
+
+class _OnFirstUse(httpx.AsyncBaseTransport):
+    """A transport made when a request first needs it."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._make = make
+        self._transport: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = self._make()
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
 
 
 def retryable(exc: BaseException) -> bool:
