@@ -347,3 +347,52 @@ def test_plain_http_still_verifies_a_redirect_to_https(monkeypatch):
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     assert not any(isinstance(t, _OnFirstUse) for t in build(settings)._mounts.values())
+
+
+def test_a_custom_header_replaces_one_of_another_case_as_on_prefects_client():
+    """PREFECT_CLIENT_CUSTOM_HEADERS {"authorization": ...} beside an API key: one Authorization header goes out,
+    the custom one, as Prefect's client (httpx's case-blind headers) sends it; never both."""
+    from prefect.client.orchestration import PrefectClient
+    from prefect.settings import PREFECT_API_KEY, PREFECT_CLIENT_CUSTOM_HEADERS, temporary_settings
+
+    from prefect_push.api.client import build
+    from prefect_push.api.settings import resolve
+
+    env = {"PREFECT_API_URL": "http://127.0.0.1:9/api", "PREFECT_HOME": "/nonexistent", "PREFECT_API_KEY": "k1",
+           "PREFECT_CLIENT_CUSTOM_HEADERS": '{"authorization": "Bearer proxy", "X-Team": "data"}'}
+    mine = build(resolve(env, "/")).headers
+    with temporary_settings({PREFECT_API_KEY: "k1", PREFECT_CLIENT_CUSTOM_HEADERS: {"authorization": "Bearer proxy",
+                                                                                   "X-Team": "data"}}):
+        theirs = PrefectClient("http://127.0.0.1:9/api", api_key="k1")._client.headers
+    assert mine.get_list("authorization") == theirs.get_list("authorization") == ["Bearer proxy"]
+    assert mine["x-team"] == theirs["x-team"] == "data"
+
+
+def test_writes_in_flight_at_once_share_one_csrf_token():
+    """Pure: a server with CSRF protection keeps one token a client (a new fetch replaces it, as Prefect's server
+    upserts it); four writes sent at once fetch it once and all pass, none invalidating another's."""
+    import asyncio
+
+    import httpx
+
+    from prefect_push.api.client import Api
+
+    state = {"token": None, "fetches": 0}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/csrf-token"):
+            state["fetches"] += 1
+            state["token"] = f"t{state['fetches']}"
+            return httpx.Response(200, json={"token": state["token"], "expiration": "2999-01-01T00:00:00Z"})
+        if request.headers.get("Prefect-Csrf-Token") != state["token"]:
+            return httpx.Response(403, json={"detail": "Invalid CSRF token or client identifier."})
+        return httpx.Response(200, json={"id": "ok"})
+
+    client = Api(httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://127.0.0.1/api"),
+                 csrf=True)
+
+    async def four() -> list:
+        return await asyncio.gather(*(client.request("POST", "/flows/", json={"name": str(i)}) for i in range(4)))
+
+    assert [r.status_code for r in asyncio.run(four())] == [200] * 4
+    assert state["fetches"] == 1

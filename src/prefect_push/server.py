@@ -140,7 +140,18 @@ class Record(dict):
 
 
 def _records(answer: Any) -> list[Record]:
-    return [Record(a) for a in answer] if isinstance(answer, list) else []
+    """A list answer's objects; anything else (a proxy's or gateway's page, say) is said, never read as none."""
+    if not isinstance(answer, list) or not all(isinstance(a, dict) for a in answer):
+        raise ServerError(f"Prefect API at {api_url()} answered a read with {type(answer).__name__}, not a list "
+                          "of objects (a proxy in between?)")
+    return [Record(a) for a in answer]
+
+
+def _record(answer: Any) -> Record:
+    if not isinstance(answer, dict):
+        raise ServerError(f"Prefect API at {api_url()} answered with {type(answer).__name__}, not an object "
+                          "(a proxy in between?)")
+    return Record(answer)
 
 
 def _when(text: Any) -> Any:
@@ -223,6 +234,7 @@ class Server:
             from prefect.client.orchestration import get_client
 
             self._prefect = await self._stack.enter_async_context(get_client())
+            self._prefect._client.event_hooks["response"].append(_fail_fast)  # as in __aenter__: no 2 s sleep
         return self._prefect
 
     async def check_reachable(self) -> None:
@@ -474,7 +486,7 @@ class Server:
         pool = self._pools.get(name)
         if pool is None:
             try:
-                pool = self._pools[name] = Record((await self._client.request("GET", f"/work_pools/{name}")).json())
+                pool = self._pools[name] = _record((await self._client.request("GET", f"/work_pools/{name}")).json())
             except Exception as exc:
                 if _status(exc) != 404:
                     raise

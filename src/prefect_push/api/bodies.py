@@ -94,12 +94,12 @@ def create_deployment(fields: dict[str, Any]) -> dict[str, Any]:
     plain JSON data (nor a UUID, nor a pydantic model Prefect made)."""
     out: dict[str, Any] = {}
     for key, value in fields.items():
-        if key in _STRINGS and value is not None:
-            value = str(value)  # DeploymentCreate's convert_to_strings
+        if key in _STRINGS:
+            value = str(value)  # DeploymentCreate's convert_to_strings: None too, as the text 'None'
         elif key in _STRING_LISTS and value is not None:
             value = [str(v) for v in value]
-        elif key == "parameter_openapi_schema" and (value is None or value == {}):
-            value = EMPTY_SCHEMA  # its ParameterSchema normalises an empty schema so
+        elif key == "parameter_openapi_schema" and value == {}:
+            value = EMPTY_SCHEMA  # its ParameterSchema normalises an empty schema so (None stays None)
         elif key == "version_info" and value is not None:
             value = _version_info(value)
         out[key] = jsonable(value)

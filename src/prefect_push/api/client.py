@@ -31,7 +31,7 @@ import httpx  # noqa: E402 - the line above loaded it, or something before this 
 
 from .settings import ApiSettings
 
-# prefect.client.constants.SERVER_API_VERSION of the Prefect this was written against; tests/test_api_client.py
+# prefect.client.constants.SERVER_API_VERSION of the Prefect this was written against; tests/test_api_bodies.py
 # holds it equal to the installed Prefect's
 SERVER_API_VERSION = "0.8.4"
 PROTECTED_HEADERS = frozenset({"user-agent", "prefect-csrf-token", "prefect-csrf-client"})
@@ -72,9 +72,9 @@ def prefect_version() -> str:
         return "unknown"
 
 
-def headers(settings: ApiSettings, prefect: str | None = None) -> dict[str, str]:
+def headers(settings: ApiSettings, prefect: str | None = None) -> httpx.Headers:
     """The headers Prefect's client sends with every request (PrefectClient.__init__, PrefectHttpxAsyncClient)."""
-    out = {"X-PREFECT-API-VERSION": SERVER_API_VERSION}
+    out = httpx.Headers({"X-PREFECT-API-VERSION": SERVER_API_VERSION})
     if settings.auth_string:  # Prefect's order: the auth string wins over an API key
         out["Authorization"] = "Basic " + base64.b64encode(settings.auth_string.encode()).decode()
     elif settings.key:
@@ -82,7 +82,7 @@ def headers(settings: ApiSettings, prefect: str | None = None) -> dict[str, str]
     out["User-Agent"] = f"prefect/{prefect or prefect_version()} (API {SERVER_API_VERSION})"
     for name, value in settings.custom_headers.items():
         if name.lower() not in PROTECTED_HEADERS:  # Prefect ignores these (with a warning)
-            out[name] = value
+            out[name] = value  # httpx's headers: one of another case replaced, as on Prefect's client
     return out
 
 
@@ -124,7 +124,8 @@ def build(settings: ApiSettings) -> httpx.AsyncClient:
         plain = httpx.AsyncHTTPTransport(verify=False, limits=limits, http2=settings.enable_http2, retries=3)
         return httpx.AsyncClient(transport=plain, mounts={"https://": _OnFirstUse(verified)}, **common)
     client = httpx.AsyncClient(verify=_verify(settings), limits=limits, http2=settings.enable_http2, **common)
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    # the transport the API's URL takes (a proxy's, where the environment names one), as PrefectClient picks it
+    pool = getattr(client._transport_for_url(httpx.URL(settings.url)), "_pool", None)
     if pool is not None and hasattr(pool, "_retries"):
         pool._retries = 3  # as PrefectClient sets it, after the client is made (so that proxies keep working)
     return client
@@ -172,6 +173,7 @@ class Api:
         self._csrf_token: str | None = None
         self._csrf_expires: float = 0.0
         self._csrf_client = str(uuid.uuid4())
+        self._csrf_lock: asyncio.Lock | None = None  # one fetch at a time: the server keeps one token a client
         self._answered = answered
         self.busy_answers = 0  # 503 (SQLite's "database is locked") or 429: the server asks for fewer writers
 
@@ -193,10 +195,14 @@ class Api:
             kwargs["json"] = json
         if extra:
             kwargs["headers"] = extra
-        response = await self.http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            await response.aread()
-            response.raise_for_status()
+        try:
+            response = await self.http.request(method, path, **kwargs)
+            if response.status_code >= 400:
+                await response.aread()
+                response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            exc.csrf_token_sent = extra.get("Prefect-Csrf-Token")  # type: ignore[attr-defined]
+            raise
         return response
 
     async def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
@@ -211,7 +217,10 @@ class Api:
                 if not isinstance(exc, httpx.TransportError):
                     self._answer()  # an error status is an answer too
                 if self._csrf_refused(exc):
-                    self._csrf_token = None  # the server dropped it (restarted, say): a new one, as Prefect does
+                    # the server dropped it (restarted, say): a new one, as Prefect does; unless another request
+                    # has fetched one since this one was sent
+                    if self._csrf_token == getattr(exc, "csrf_token_sent", None):
+                        self._csrf_token = None
                 elif delay is None or not retryable(exc):
                     raise
                 if delay is None:
@@ -228,19 +237,24 @@ class Api:
     async def _csrf_headers(self) -> dict[str, str]:
         """As PrefectHttpxAsyncClient._add_csrf_headers: a token per client id, fetched before the first write
         and when it expires; a server without CSRF protection (404, or 422 saying so) turns it off."""
-        if self._csrf_token is None or time.time() > self._csrf_expires:
-            response = await self.http.request("GET", f"/csrf-token?client={self._csrf_client}")
-            if response.status_code == 404 or (response.status_code == 422
-                                               and "CSRF protection is disabled." in response.text):
-                self._csrf = False
+        if self._csrf_lock is None:
+            self._csrf_lock = asyncio.Lock()
+        async with self._csrf_lock:  # writes in flight at once share one fetch (each would replace the last)
+            if self._csrf and (self._csrf_token is None or time.time() > self._csrf_expires):
+                response = await self.http.request("GET", f"/csrf-token?client={self._csrf_client}")
+                if response.status_code == 404 or (response.status_code == 422
+                                                   and "CSRF protection is disabled." in response.text):
+                    self._csrf = False
+                elif response.status_code >= 400:
+                    await response.aread()
+                    response.raise_for_status()
+                else:
+                    token = response.json()
+                    self._csrf_token = token["token"]
+                    self._csrf_expires = _timestamp(token.get("expiration"))
+            if not self._csrf:
                 return {}
-            if response.status_code >= 400:
-                await response.aread()
-                response.raise_for_status()
-            token = response.json()
-            self._csrf_token = token["token"]
-            self._csrf_expires = _timestamp(token.get("expiration"))
-        return {"Prefect-Csrf-Token": self._csrf_token or "", "Prefect-Csrf-Client": self._csrf_client}
+            return {"Prefect-Csrf-Token": self._csrf_token or "", "Prefect-Csrf-Client": self._csrf_client}
 
 
 def _timestamp(text: Any) -> float:

@@ -33,9 +33,14 @@ import json
 import math
 import os
 import re
-import tomllib
+import sys
 from collections.abc import Mapping
 from typing import Any, NamedTuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10: the same parser, as a package (a dependency there)
+    import tomli as tomllib
 
 
 class ApiSettings(NamedTuple):
