@@ -45,7 +45,7 @@ K8S_POOL = "test-k8s-pool"
 @pytest.fixture(autouse=True)
 def _prefect_client_settings_do_not_leak():
     """prefect_push.server switches Prefect's own client retries off in its process (PREFECT_CLIENT_MAX_RETRIES,
-    set when imported; it retries itself). A test that imports it in this process must not pass that on to the
+    set on the first server.settings(); it retries itself). A test that imports it in this process must not pass that on to the
     workers and CLIs later tests start: a worker without retries crashes its run on SQLite's passing 503."""
     before = os.environ.get("PREFECT_CLIENT_MAX_RETRIES")
     yield

@@ -228,3 +228,17 @@ def test_the_write_path_rooms_import_nothing_above_them():
     users = sorted(m for m, targets in graph.items() if not m.startswith(room)
                    and any(t == room or t.startswith(room + ".") for t in targets))
     assert users == [f"{PACKAGE}.server"], users
+
+
+def test_importing_the_package_changes_nothing_of_the_environment():
+    """A module import changes no environment variable (server.py once set PREFECT_CLIENT_MAX_RETRIES on import:
+    a test importing it passed 'no retries' on to every worker it started, which crashed runs on a 503)."""
+    import subprocess
+    import sys
+
+    code = ("import os, pkgutil, importlib, prefect_push; before = dict(os.environ); "
+            "[importlib.import_module(m.name) for m in pkgutil.walk_packages(prefect_push.__path__, 'prefect_push.') "
+            "if not m.name.endswith('__main__')]; "
+            "changed = sorted(set(os.environ.items()) ^ set(before.items())); assert not changed, changed")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

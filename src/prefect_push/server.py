@@ -11,11 +11,6 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-# Where Prefect's own client is used (settings only Prefect can settle, or PREFECT_PUSH_CLIENT=prefect), its
-# retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push 2 s. api.client.Api retries from
-# 10 ms instead. Set before prefect is imported, because Prefect reads its settings then; an explicit setting of
-# the user's is kept.
-os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
 from typing import Any, Callable
 
 from . import compat, git
@@ -46,6 +41,12 @@ def settings() -> tuple[ApiSettings, bool]:
     """The API settings and whether they were settled without Prefect (False: Prefect's own, read through its
     settings: a source api.settings cannot settle, or PREFECT_PUSH_CLIENT=prefect). Read once per environment
     and directory."""
+    # Where Prefect's own client is used (settings only Prefect can settle, PREFECT_PUSH_CLIENT=prefect, a
+    # prefect.yaml entry's blocks), its retries wait 2, 4, 8, ... s: one 503 from a busy SQLite server cost a push
+    # 2 s; api.client.Api retries from 10 ms instead. Set here, on the push's first question about its server,
+    # before prefect is imported (Prefect reads its settings then), not on importing this module (a test process
+    # would pass it on to the workers it starts); an explicit setting of the user's is kept.
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
     key = (tuple(sorted((k, v) for k, v in os.environ.items()
                         if k.upper().startswith("PREFECT_") or k in ("SSL_CERT_FILE", "HOME"))), os.getcwd())
     if key not in _SETTINGS:
