@@ -228,6 +228,16 @@ class Server:
     async def __aexit__(self, *exc: Any) -> None:
         await self._stack.__aexit__(*exc)
 
+    async def _unless(self, absent: tuple[int, ...], method: str, path: str, **kwargs: Any) -> Any:
+        """A request's answer, or None where the server answers one of `absent` (no such object, say): what
+        Prefect's client turns into ObjectNotFound or ObjectAlreadyExists."""
+        try:
+            return await self._client.request(method, path, **kwargs)
+        except Exception as exc:
+            if _status(exc) not in absent:
+                raise
+            return None
+
     async def prefect_client(self) -> Any:
         """Prefect's own client, for what only Prefect does (a prefect.yaml entry's blocks and variables):
         started on first use, closed with the server."""
@@ -290,17 +300,11 @@ class Server:
         name = marker_name(target.repository, target.ref)
         value = {"repository": target.repository, "ref": target.ref, "commit": target.commit}
         update = ("PATCH", f"/variables/name/{name}")
-        try:  # one call when the ref was registered before
-            await self._client.request(*update, json=bodies.update_variable(name, value))
-        except Exception as exc:
-            if _status(exc) != 404:
-                raise
-            try:
-                await self._client.request("POST", "/variables/",
-                                           json=bodies.create_variable(name, value, ["prefect-push"]))
-            except Exception as exc2:
-                if _status(exc2) != 409:
-                    raise  # 409: a push of the same ref from another clone created it meanwhile
+        if await self._unless((404,), *update, json=bodies.update_variable(name, value)) is None:  # one call
+            # when the ref was registered before; else created, or updated where a push of the same ref from
+            # another clone created it meanwhile (409)
+            created = bodies.create_variable(name, value, ["prefect-push"])
+            if await self._unless((409,), "POST", "/variables/", json=created) is None:
                 await self._client.request(*update, json=bodies.update_variable(name, value))
         legacy = legacy_marker_name(target.repository, target.ref)
         if legacy in self._legacy_markers:  # migrated: the new name holds it now
@@ -312,11 +316,8 @@ class Server:
         await self._delete_variable(legacy_marker_name(target.repository, target.ref))
 
     async def _delete_variable(self, name: str) -> None:
-        try:
-            await self._client.request("DELETE", f"/variables/name/{name}")
-        except Exception as exc:  # 404: none; 422: a server that refuses the name itself has no such variable
-            if _status(exc) not in (404, 422):
-                raise
+        # 404: none; 422: a server that refuses the name itself has no such variable
+        await self._unless((404, 422), "DELETE", f"/variables/name/{name}")
 
     # --- reads ---
     async def _deployments(self, **filters: Any) -> list[Any]:
@@ -410,13 +411,9 @@ class Server:
                 problems.append(f"{who}: {problem} (work pool {pool.name!r}, type {pool.type}; see "
                                 f"`prefect work-pool inspect {pool.name}`)")
         if config.credentials:
-            try:
-                await self._client.request(
-                    "GET", f"/block_types/slug/secret/block_documents/name/{config.credentials}",
-                    params={"include_secrets": True})  # as client.read_block_document_by_name asks
-            except Exception as exc:
-                if _status(exc) != 404:
-                    raise
+            block = await self._unless((404,), "GET", f"/block_types/slug/secret/block_documents/name/"
+                                       f"{config.credentials}", params={"include_secrets": True})  # as the client
+            if block is None:
                 problems.append(
                     f"{where}: credentials Secret block {config.credentials!r} does not exist on {api_url()}; create "
                     "it in the UI or with prefect.blocks.system.Secret(value=...).save(name)")
@@ -486,12 +483,10 @@ class Server:
         variables for it, judged by its base job template (None: they fit)."""
         pool = self._pools.get(name)
         if pool is None:
-            try:
-                pool = self._pools[name] = _record((await self._client.request("GET", f"/work_pools/{name}")).json())
-            except Exception as exc:
-                if _status(exc) != 404:
-                    raise
+            response = await self._unless((404,), "GET", f"/work_pools/{name}")
+            if response is None:
                 return None, None
+            pool = self._pools[name] = _record(response.json())
         return pool, job_variables_problem(job_variables, pool.base_job_template or {})
 
     async def known_flow_ids(self, names: set[str]) -> None:
@@ -719,11 +714,7 @@ class Server:
                 for d in deployments]
 
     async def delete_deployment(self, deployment_id: str) -> None:
-        try:
-            await self._client.request("DELETE", f"/deployments/{deployment_id}")
-        except Exception as exc:
-            if _status(exc) != 404:  # already gone: what a plan or prune wanted
-                raise
+        await self._unless((404,), "DELETE", f"/deployments/{deployment_id}")  # gone: what a plan or prune wanted
         try:  # the automations of its prefect.yaml triggers go with it (the server keeps them otherwise)
             await self._client.request("DELETE", f"/automations/owned-by/prefect.deployment.{deployment_id}")
         except Exception:  # noqa: BLE001 - a server without automations has none to leave behind
