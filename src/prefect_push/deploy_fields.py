@@ -79,9 +79,8 @@ def schedules(settings: Any, *, live: bool) -> list[Any]:
     written = schedule_create(settings.cron, settings.interval, settings.timezone, active=live)
     if written is not None:  # a cron or interval schedule, as Prefect's client sends it
         return [written]
-    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.actions import DeploymentScheduleCreate  # an rrule: Prefect's own models
     from prefect.client.schemas.schedules import construct_schedule
 
-    schedule = construct_schedule(cron=settings.cron, interval=settings.interval, rrule=settings.rrule,
-                                  timezone=settings.timezone)
+    schedule = construct_schedule(rrule=settings.rrule, timezone=settings.timezone)
     return [DeploymentScheduleCreate(schedule=schedule, active=live)]
